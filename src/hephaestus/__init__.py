@@ -1,0 +1,1 @@
+"""Hephaestus: one command-line toolkit that keeps Python repositories healthy."""

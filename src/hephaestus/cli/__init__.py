@@ -1,0 +1,205 @@
+"""The ``hephaestus`` command line: global options, a lazy command table, one error handler.
+
+Commands are listed from :data:`COMMANDS` (name, module, one-line help) and a command's module is
+imported only when that command runs, so ``hephaestus --help`` imports no operation.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+from typer.main import get_command
+
+from hephaestus.cli.environment import (
+    CURRENT,
+    ColorMode,
+    Environment,
+    LogFormatChoice,
+    LogLevelChoice,
+    OutputFormat,
+    check_run_id,
+    new_run_id,
+)
+from hephaestus.cli.handler import guarded
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    # Typer's own click: its Context is the base type TyperGroup's methods are declared with.
+    from typer._click import Context, HelpFormatter
+
+
+@dataclass(frozen=True, slots=True)
+class CommandEntry:
+    """One top-level command: its name, the module defining ``app``, and its one-line help."""
+
+    name: str
+    module: str
+    summary: str
+
+
+COMMANDS: tuple[CommandEntry, ...] = (
+    CommandEntry("config", "hephaestus.cli.config", "Show the effective configuration."),
+    CommandEntry("schema", "hephaestus.cli.schema", "Describe every command for agents, as JSON."),
+    CommandEntry("version", "hephaestus.cli.version", "Show the version of hephaestus."),
+)
+"""The command table. A test checks each summary against the command's own help."""
+
+
+class LazyGroup(TyperGroup):
+    """A group that lists commands from :data:`COMMANDS` and imports one only to run it."""
+
+    def __init__(self, **attrs: Any) -> None:  # noqa: ANN401  # Typer passes click attributes
+        super().__init__(**attrs)
+        self._table = {entry.name: entry for entry in COMMANDS}
+        self._loaded: dict[str, Any] = {}
+
+    def list_commands(self, ctx: Context) -> list[str]:  # noqa: ARG002  # click's signature
+        """Return the command names in table order."""
+        return list(self._table)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Any:  # noqa: ANN401, ARG002
+        """Import and build the command ``cmd_name`` (``None`` if there is no such command)."""
+        entry = self._table.get(cmd_name)
+        if entry is None:
+            return None
+        if cmd_name not in self._loaded:
+            module = importlib.import_module(entry.module)
+            command = get_command(module.app)
+            command.name = cmd_name
+            self._loaded[cmd_name] = command
+        return self._loaded[cmd_name]
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:  # noqa: ARG002
+        """List commands from the table's summaries, importing none of them."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(e.name, e.summary) for e in self._table.values()])
+
+    def resolve_command(self, ctx: Context, args: list[str]) -> Any:  # noqa: ANN401
+        """Resolve a command, suggesting the closest names for a typo."""
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.TyperException as exc:
+            close = difflib.get_close_matches(args[0], list(self._table)) if args else []
+            if close and hasattr(exc, "message"):
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {close[0]!r}?"
+            raise
+
+    def main(  # type: ignore[override]  # same call, one error handler around it
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,  # click's signature
+        **extra: Any,  # noqa: ANN401, ARG002  # click's signature; nothing to pass on
+    ) -> int:
+        """Run the command line through the one error handler; exit with (or return) its code."""
+        argv = list(sys.argv[1:] if args is None else args)
+        name = prog_name or "hephaestus"
+        code = guarded(
+            lambda: TyperGroup.main(self, argv, name, complete_var, standalone_mode=False),
+            argv=argv,
+        )
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(
+    name="hephaestus",
+    cls=LazyGroup,
+    help="Keep Python repositories healthy: clean up, guard quality, verify releases.",
+    epilog="Exit codes and every command's JSON output: `hephaestus schema`.",
+    rich_markup_mode=None,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from hephaestus.version import package_version  # noqa: PLC0415
+
+        sys.stdout.write(f"hephaestus {package_version()}\n")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            envvar="HEPHAESTUS_FORMAT",
+            help="Data on stdout: text, or exactly one JSON document (also on errors).",
+        ),
+    ] = OutputFormat.text,
+    log_format: Annotated[
+        LogFormatChoice | None,
+        typer.Option(
+            "--log-format",
+            envvar="HEPHAESTUS_LOG_FORMAT",
+            help="Log events on stderr as text or JSON lines.  [default: text]",
+            show_default=False,
+        ),
+    ] = None,
+    log_level: Annotated[
+        LogLevelChoice | None,
+        typer.Option(
+            "--log-level",
+            envvar="HEPHAESTUS_LOG_LEVEL",
+            help="Lowest level of log events on stderr.  [default: warning]",
+            show_default=False,
+        ),
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run-id",
+            envvar="HEPHAESTUS_RUN_ID",
+            help="Id bound to every log event and report of this run.  [default: generated]",
+            show_default=False,
+        ),
+    ] = None,
+    color: Annotated[
+        ColorMode,
+        typer.Option("--color", help="Colour text output (auto honours NO_COLOR, FORCE_COLOR)."),
+    ] = ColorMode.auto,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Keep Python repositories healthy: clean up, guard quality, verify releases."""
+    del version  # handled by its eager callback
+    env = Environment(
+        format=output_format,
+        color=color,
+        run_id=check_run_id(run_id) if run_id else new_run_id(),
+        log_level=log_level,
+        log_format=log_format,
+    )
+    env.configure_logging()
+    ctx.obj = env
+    CURRENT.set(env)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point: run the command line and return (or exit with) its code."""
+    command = get_command(app)
+    result: int = command.main(argv, prog_name="hephaestus", standalone_mode=argv is None)
+    return result

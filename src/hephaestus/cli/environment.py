@@ -1,0 +1,130 @@
+"""The one environment object handed to every command: output format, colour, run id.
+
+Commands never reach for ``sys.stdout`` or global flags themselves; the root callback builds an
+:class:`Environment` from the global options and stores it on the Typer context.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TextIO
+
+from hephaestus.core.errors import UsageError
+from hephaestus.core.logging import LogSettings, configure
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hephaestus.core.config import HephaestusConfig
+
+
+class OutputFormat(StrEnum):
+    """What stdout carries: human-readable text or exactly one JSON document."""
+
+    text = "text"
+    json = "json"
+
+
+class ColorMode(StrEnum):
+    """When to colour text output."""
+
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class LogLevelChoice(StrEnum):
+    """Lowest level of log events written to stderr."""
+
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+class LogFormatChoice(StrEnum):
+    """How log events are written to stderr."""
+
+    text = "text"
+    json = "json"
+
+
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def new_run_id() -> str:
+    """Return a fresh run id: 12 hex digits, safe in file names and log fields."""
+    return uuid.uuid4().hex[:12]
+
+
+def check_run_id(run_id: str) -> str:
+    """Return ``run_id`` if it is safe to put in file names, else raise :class:`UsageError`."""
+    if not _RUN_ID.fullmatch(run_id):
+        raise UsageError(
+            f"invalid run id {run_id!r}",
+            hint="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
+    return run_id
+
+
+def wants_color(mode: ColorMode, stream: TextIO) -> bool:
+    """Decide colour for ``stream``: the flag, then NO_COLOR, then FORCE_COLOR, then the TTY."""
+    if mode is ColorMode.always:
+        return True
+    if mode is ColorMode.never or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty()
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """Global options of one invocation, resolved."""
+
+    format: OutputFormat = OutputFormat.text
+    color: ColorMode = ColorMode.auto
+    run_id: str = "-"
+    log_level: LogLevelChoice | None = None
+    log_format: LogFormatChoice | None = None
+
+    @property
+    def stdout(self) -> TextIO:
+        """Where data goes (looked up per call: test runners swap the stream)."""
+        return sys.stdout
+
+    @property
+    def stderr(self) -> TextIO:
+        """Where logs, progress, prompts and errors go."""
+        return sys.stderr
+
+    def configure_logging(self, config: HephaestusConfig | None = None) -> None:
+        """Apply log settings: flags and environment first, then the configuration file."""
+        level = self.log_level.value if self.log_level else (config.log_level if config else None)
+        fmt = self.log_format.value if self.log_format else (config.log_format if config else None)
+        configure(
+            LogSettings(
+                level=level or "warning",
+                format=fmt or "text",
+                run_id=self.run_id,
+                color=wants_color(self.color, self.stderr),
+            )
+        )
+
+    def load_config(self, root: Path, **overrides: Any) -> HephaestusConfig:  # noqa: ANN401
+        """Load ``[tool.hephaestus]`` of ``root`` (flags as ``overrides``); apply its logging."""
+        from hephaestus.core.config import load_config  # noqa: PLC0415  # pydantic-settings: lazy
+
+        config = load_config(root, overrides=overrides)
+        self.configure_logging(config)
+        return config
+
+
+CURRENT: ContextVar[Environment | None] = ContextVar("hephaestus_environment", default=None)
+"""The environment of the running invocation, for the error handler (set by the root callback)."""

@@ -1,0 +1,123 @@
+"""The one error handler: every way a command can end becomes an exit code and one line.
+
+- :class:`HephaestusError` → ``error: …`` and ``hint: …`` on stderr, its exit code.
+- a usage error from the parser → usage and the error on stderr, exit 2.
+- Ctrl-C → exit 130.
+- anything else is a bug → the traceback goes to a crash file, one line on stderr, exit 70.
+
+In JSON mode stdout also receives exactly one error document, so agents always get JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from hephaestus.cli.environment import CURRENT, Environment, OutputFormat
+from hephaestus.cli.render import json_document
+from hephaestus.core.errors import ExitCode, HephaestusError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+
+def sniff_format(argv: Sequence[str]) -> OutputFormat:
+    """Guess ``--format`` before parsing, for errors raised before the root callback runs."""
+    value = os.environ.get("HEPHAESTUS_FORMAT", "text")
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--format" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--format="):
+            value = arg.partition("=")[2]
+    return OutputFormat.json if value == "json" else OutputFormat.text
+
+
+def error_document(code: str, exit_code: int, message: str, hint: str | None) -> dict[str, Any]:
+    """Build the JSON error document (its schema is ``hephaestus.schema.ErrorDocument``)."""
+    return {"error": {"code": code, "exit_code": exit_code, "message": message, "hint": hint}}
+
+
+def _report(env: Environment, code: str, exit_code: int, message: str, hint: str | None) -> int:
+    if env.format is OutputFormat.json:
+        sys.stdout.write(json_document(error_document(code, exit_code, message, hint)) + "\n")
+        sys.stdout.flush()
+    sys.stderr.write(f"error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+    sys.stderr.flush()
+    return exit_code
+
+
+def crash_directory() -> Path:
+    """Where crash files go: ``$XDG_CACHE_HOME/hephaestus/crash`` (default ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hephaestus" / "crash"
+
+
+def save_crash(exc: BaseException, *, run_id: str, argv: Sequence[str]) -> Path | None:
+    """Write the traceback and context of an unexpected exception; return the file or None."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        directory = crash_directory()
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"crash-{stamp}-{run_id}.txt"
+        from hephaestus.version import package_version  # noqa: PLC0415  # only when crashing
+
+        header = (
+            f"hephaestus {package_version()} on Python {platform.python_version()} "
+            f"({platform.platform()})\nrun id: {run_id}\nargv: {list(argv)}\n\n"
+        )
+        body = "".join(traceback.format_exception(exc))
+        path.write_text(header + body, encoding="utf-8")
+    except OSError:
+        return None
+    return path
+
+
+def guarded(invoke: Callable[[], Any], *, argv: Sequence[str]) -> int:  # noqa: PLR0911  # one return per outcome
+    """Run ``invoke`` (the parsed command line) and map every outcome to an exit code."""
+    token = CURRENT.set(None)
+    try:
+        result = invoke()
+        return result if isinstance(result, int) else ExitCode.OK
+    except HephaestusError as exc:
+        env = CURRENT.get() or Environment(format=sniff_format(argv))
+        return _report(env, exc.code, exc.exit_code, exc.message, exc.hint)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        env = CURRENT.get() or Environment(format=sniff_format(argv))
+        return _report(env, "interrupted", ExitCode.INTERRUPTED, "interrupted", None)
+    except typer.TyperException as exc:  # the parser's usage errors (Typer's own click)
+        env = CURRENT.get() or Environment(format=sniff_format(argv))
+        code = exc.exit_code
+        if env.format is OutputFormat.json:
+            return _report(env, "usage-error", code, exc.format_message(), "see --help")
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"error: {exc.format_message()}\n")
+        return code
+    except Exception as exc:  # noqa: BLE001  # the last resort: a bug, reported as one
+        env = CURRENT.get() or Environment(format=sniff_format(argv))
+        path = save_crash(exc, run_id=env.run_id, argv=argv)
+        where = f"the traceback is in {path}" if path else "the traceback could not be saved"
+        return _report(
+            env,
+            "internal-error",
+            ExitCode.INTERNAL,
+            f"internal error: {type(exc).__name__}: {exc} (this is a bug in hephaestus)",
+            f"{where}; please attach it to a bug report",
+        )
+    finally:
+        CURRENT.reset(token)

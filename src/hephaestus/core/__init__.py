@@ -1,0 +1,1 @@
+"""Shared primitives every operation stands on; imports no operation."""

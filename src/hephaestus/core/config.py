@@ -1,0 +1,157 @@
+"""Configuration: flags > ``HEPHAESTUS_*`` environment > ``[tool.hephaestus]`` > defaults.
+
+Keys in ``pyproject.toml`` are kebab-case (``log-level``); the same setting in the environment is
+``HEPHAESTUS_LOG_LEVEL`` and, inside a sub-table, ``HEPHAESTUS_<TABLE>__<KEY>``. Every command
+that reads configuration calls :func:`load_config`; an unknown key or a bad value is a
+:class:`ConfigError` (exit 2) that names the key and where it came from.
+
+pydantic-settings is imported here, and this module is imported only by commands that need it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PyprojectTomlConfigSettingsSource,
+    SettingsConfigDict,
+)
+
+from hephaestus.core.errors import ConfigError, ToolNotFoundError, ToolTimeoutError
+from hephaestus.core.logging import LogFormat, LogLevel  # noqa: TC001  # pydantic reads them
+from hephaestus.core.proc import run
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pydantic_core import ErrorDetails
+    from pydantic_settings import PydanticBaseSettingsSource
+
+ENV_PREFIX = "HEPHAESTUS_"
+TABLE = "[tool.hephaestus]"
+
+
+class Section(BaseModel):
+    """Base of a per-command sub-table (``[tool.hephaestus.<command>]``): frozen, strict keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _kebab_to_snake(data: Any) -> Any:  # noqa: ANN401  # TOML values are any JSON-like shape
+    if isinstance(data, dict):
+        return {str(k).replace("-", "_"): _kebab_to_snake(v) for k, v in data.items()}
+    return data
+
+
+class _PyprojectSource(PyprojectTomlConfigSettingsSource):
+    """``[tool.hephaestus]`` of one explicit pyproject.toml, kebab-case keys accepted."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:  # noqa: ANN401  # upstream signature
+        try:
+            data = super()._read_file(file_path)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{file_path}: not valid TOML ({exc})",
+                hint="fix the TOML syntax at the line and column named",
+            ) from exc
+        tool = data.get("tool", {}).get("hephaestus", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(
+                f"{file_path}: {TABLE} must be a table", hint="see docs: configuration"
+            )
+        return {"tool": {"hephaestus": _kebab_to_snake(tool)}}
+
+
+class HephaestusConfig(BaseSettings):
+    """The whole ``[tool.hephaestus]`` table. Commands add their sub-table as a field."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        pyproject_toml_table_header=("tool", "hephaestus"),
+    )
+
+    log_level: LogLevel = "warning"
+    """Lowest level of log events written to stderr."""
+    log_format: LogFormat = "text"
+    """How log events are written: human-readable text or one JSON object per line."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003  # no .env files: explicit only
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order the sources: flags (init kwargs), then the environment, then pyproject.toml."""
+        # A missing file is simply no source: pydantic-settings skips files that do not exist.
+        pyproject = _PYPROJECT.get()
+        return (init_settings, env_settings, _PyprojectSource(settings_cls, toml_file=pyproject))
+
+
+# pydantic-settings builds its sources from the class; this hands it the file of one load,
+# safely across threads and tasks.
+_PYPROJECT: ContextVar[Path] = ContextVar("hephaestus_pyproject")
+
+
+def _describe(error: ErrorDetails, pyproject: Path | None, given: Mapping[str, Any]) -> str:
+    """Name the key of a validation error and the source it came from, by precedence."""
+    loc = [str(part) for part in error["loc"]]
+    key = ".".join(p.replace("_", "-") for p in loc) or "(table)"
+    if loc and loc[0] in given:
+        return f"option --{loc[0].replace('_', '-')}: {error['msg']}"
+    env_name = ENV_PREFIX + "__".join(p.upper() for p in loc)
+    if env_name in os.environ:
+        return f"environment variable {env_name}: {error['msg']}"
+    if error["type"] == "extra_forbidden":
+        return f"{pyproject or 'configuration'}: {TABLE}: unknown key {key!r}"
+    return f"{pyproject or 'configuration'}: {TABLE} key {key!r}: {error['msg']}"
+
+
+def load_config(root: Path, *, overrides: Mapping[str, Any] | None = None) -> HephaestusConfig:
+    """Load the effective configuration of the repository at ``root``.
+
+    ``overrides`` are values from command-line flags (snake_case field names); ``None`` values
+    are ignored so that an unset flag falls through to the environment and the file.
+
+    Raises:
+        ConfigError: a key is unknown, a value is invalid, or pyproject.toml is not valid TOML.
+
+    """
+    pyproject = root / "pyproject.toml"
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    token = _PYPROJECT.set(pyproject)
+    try:
+        return HephaestusConfig(**given)
+    except ValidationError as exc:
+        errors = exc.errors()
+        chosen = pyproject if pyproject.is_file() else None
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(
+            _describe(errors[0], chosen, given) + more,
+            hint="see the configuration reference (docs/reference/configuration.md)",
+        ) from exc
+    finally:
+        _PYPROJECT.reset(token)
+
+
+def find_repository_root(start: Path) -> Path:
+    """Return the git work tree containing ``start``, else ``start`` itself (resolved)."""
+    start = start.resolve()
+    try:
+        result = run(["git", "rev-parse", "--show-toplevel"], cwd=start, timeout=10)
+    except (ToolNotFoundError, ToolTimeoutError):
+        return start
+    if result.ok and result.stdout.strip():
+        return Path(result.stdout.strip()).resolve()
+    return start
