@@ -27,12 +27,17 @@ from hephaestus.cli.environment import (
     new_run_id,
 )
 from hephaestus.cli.handler import guarded
+from hephaestus.core.events import Event
+from hephaestus.core.logging import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     # Typer's own click: its Context is the base type TyperGroup's methods are declared with.
     from typer._click import Context, HelpFormatter
+
+
+_log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +201,7 @@ def root(
     env.configure_logging()
     ctx.obj = env
     CURRENT.set(env)
+    _log.debug(Event.COMMAND_STARTED, command=ctx.invoked_subcommand)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,12 +16,16 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TextIO
 
 from hephaestus.core.errors import UsageError
-from hephaestus.core.logging import LogSettings, configure
+from hephaestus.core.events import Event
+from hephaestus.core.logging import LogSettings, configure, get_logger
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from hephaestus.core.config import HephaestusConfig
+
+
+_log = get_logger(__name__)
 
 
 class OutputFormat(StrEnum):
@@ -123,6 +127,12 @@ class Environment:
 
         config = load_config(root, overrides=overrides)
         self.configure_logging(config)
+        pyproject = root / "pyproject.toml"
+        _log.debug(
+            Event.CONFIG_LOADED,
+            root=str(root),
+            pyproject=str(pyproject) if pyproject.is_file() else None,
+        )
         return config
 
 

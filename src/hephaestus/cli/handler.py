@@ -23,9 +23,14 @@ import typer
 from hephaestus.cli.environment import CURRENT, Environment, OutputFormat
 from hephaestus.cli.render import json_document
 from hephaestus.core.errors import ExitCode, HephaestusError
+from hephaestus.core.events import Event
+from hephaestus.core.logging import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+
+_log = get_logger(__name__)
 
 
 def sniff_format(argv: Sequence[str]) -> OutputFormat:
@@ -80,6 +85,7 @@ def save_crash(exc: BaseException, *, run_id: str, argv: Sequence[str]) -> Path 
         path.write_text(header + body, encoding="utf-8")
     except OSError:
         return None
+    _log.debug(Event.CRASH_SAVED, path=str(path))
     return path
 
 
@@ -88,9 +94,13 @@ def guarded(invoke: Callable[[], Any], *, argv: Sequence[str]) -> int:  # noqa: 
     token = CURRENT.set(None)
     try:
         result = invoke()
+        if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a silent exit code 130
+            env = CURRENT.get() or Environment(format=sniff_format(argv))
+            return _report(env, "interrupted", ExitCode.INTERRUPTED, "interrupted", None)
         return result if isinstance(result, int) else ExitCode.OK
     except HephaestusError as exc:
         env = CURRENT.get() or Environment(format=sniff_format(argv))
+        _log.debug(Event.COMMAND_FAILED, code=exc.code, exit_code=int(exc.exit_code))
         return _report(env, exc.code, exc.exit_code, exc.message, exc.hint)
     except typer.Exit as exc:
         return exc.exit_code

@@ -13,7 +13,6 @@ class Event(StrEnum):
     """Names of structured log events, ``<area>.<what happened>``."""
 
     COMMAND_STARTED = "command.started"
-    COMMAND_FINISHED = "command.finished"
     COMMAND_FAILED = "command.failed"
     CRASH_SAVED = "crash.saved"
     CONFIG_LOADED = "config.loaded"

@@ -1,0 +1,123 @@
+"""`hephaestus config`: the effective configuration, and configuration errors as exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import TYPE_CHECKING
+
+import pytest
+
+from hephaestus.core.errors import ExitCode
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import Cli
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A real git repository with a pyproject.toml."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "demo"\n', encoding="utf-8")
+    return root
+
+
+def _write(repo: Path, table: str) -> None:
+    (repo / "pyproject.toml").write_text(
+        f'[project]\nname = "demo"\n\n[tool.hephaestus]\n{table}\n', encoding="utf-8"
+    )
+
+
+def test_defaults(cli: Cli, repo: Path) -> None:
+    """Without [tool.hephaestus] the defaults are shown, keyed as in pyproject.toml."""
+    out = cli("--format", "json", "config", str(repo))
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["values"] == {"log-level": "warning", "log-format": "text"}
+    assert report["pyproject"] == str(repo / "pyproject.toml")
+    assert report["root"] == str(repo)
+
+
+def test_values_from_pyproject_and_precedence(cli: Cli, repo: Path) -> None:
+    """pyproject values apply; the environment beats them; a global flag beats both."""
+    _write(repo, 'log-level = "debug"\nlog-format = "json"')
+    from_file = json.loads(cli("--format", "json", "config", str(repo)).stdout)["values"]
+    assert from_file == {"log-level": "debug", "log-format": "json"}
+    env = {"HEPHAESTUS_LOG_LEVEL": "error"}
+    from_env = json.loads(cli("--format", "json", "config", str(repo), env=env).stdout)
+    assert from_env["values"]["log-level"] == "error"
+
+
+def test_root_found_from_a_subdirectory(
+    cli: Cli, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ROOT the git work tree of the current directory is used."""
+    sub = repo / "src" / "pkg"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    report = json.loads(cli("--format", "json", "config").stdout)
+    assert report["root"] == str(repo)
+
+
+def test_unknown_key_exits_2_naming_key_and_file(cli: Cli, repo: Path) -> None:
+    """A misspelt key is a usage error that names the key and the file, no traceback."""
+    _write(repo, 'log-levle = "debug"')
+    out = cli("config", str(repo))
+    assert out.exit_code == ExitCode.USAGE
+    line = out.stderr.splitlines()[0]
+    assert "'log-levle'" in line
+    assert str(repo / "pyproject.toml") in line
+    assert "Traceback" not in out.stderr
+
+
+def test_bad_value_in_json_mode(cli: Cli, repo: Path) -> None:
+    """A bad value gives one JSON error document naming the key, exit 2."""
+    _write(repo, 'log-level = "loud"')
+    out = cli("--format", "json", "config", str(repo))
+    assert out.exit_code == ExitCode.USAGE
+    error = json.loads(out.stdout)["error"]
+    assert error["code"] == "config-error"
+    assert "'log-level'" in error["message"]
+
+
+def test_bad_environment_value_names_the_variable(cli: Cli, repo: Path) -> None:
+    """An invalid HEPHAESTUS_* value is attributed to the variable, not the file."""
+    out = cli("config", str(repo), env={"HEPHAESTUS_LOG_FORMAT": "xml"})
+    assert out.exit_code == ExitCode.USAGE
+    assert "HEPHAESTUS_LOG_FORMAT" in out.stderr
+
+
+def test_broken_toml(cli: Cli, repo: Path) -> None:
+    """A pyproject.toml that is not TOML is a configuration error naming the file."""
+    (repo / "pyproject.toml").write_text("[tool.hephaestus\n", encoding="utf-8")
+    out = cli("config", str(repo))
+    assert out.exit_code == ExitCode.USAGE
+    assert "not valid TOML" in out.stderr
+
+
+def test_text_output(cli: Cli, repo: Path) -> None:
+    """Text output shows the root, the file and each value."""
+    out = cli("config", str(repo))
+    assert out.exit_code == 0
+    assert f"root:      {repo}" in out.stdout
+    assert 'log-level:  "warning"' in out.stdout
+
+
+def test_missing_root_is_usage_error(cli: Cli, tmp_path: Path) -> None:
+    """A ROOT that does not exist is rejected by the parser with exit 2."""
+    out = cli("config", str(tmp_path / "nowhere"))
+    assert out.exit_code == ExitCode.USAGE
+
+
+def test_log_settings_from_pyproject_apply(cli: Cli, repo: Path) -> None:
+    """log-level/log-format from the file drive logging once the command loaded them."""
+    _write(repo, 'log-level = "debug"\nlog-format = "json"')
+    out = cli("--run-id", "r42", "config", str(repo))
+    assert out.exit_code == 0
+    events = [json.loads(line) for line in out.stderr.splitlines() if line.startswith("{")]
+    assert events, out.stderr
+    assert all(e["run_id"] == "r42" for e in events)

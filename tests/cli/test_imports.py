@@ -1,0 +1,73 @@
+"""Start-up stays light: heavy packages are imported only by the commands that need them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+HEAVY = ("sigstore", "httpx", "fastapi", "grpc", "opentelemetry")
+NOT_FOR_HELP = (*HEAVY, "pydantic_settings", "structlog")
+
+PROBE = """
+import json, sys
+from hephaestus.cli import main
+code = main({argv!r})
+sys.stdout.flush()
+print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)), file=sys.stderr)
+"""
+
+
+def _loaded(argv: list[str], cwd: Path) -> set[str]:
+    """Run ``hephaestus argv`` in a fresh interpreter; return the top-level modules it loaded."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(argv=argv)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("argv", [["--help"], []])
+def test_help_imports_nothing_heavy(argv: list[str], tmp_path: Path) -> None:
+    """`hephaestus --help` loads no sigstore, httpx, fastapi, grpc, otel, pydantic-settings, structlog."""
+    loaded = _loaded(argv, tmp_path)
+    assert not loaded & set(NOT_FOR_HELP), loaded & set(NOT_FOR_HELP)
+    assert "pydantic" not in loaded
+    assert "rich" not in loaded
+
+
+def test_version_imports_nothing_heavy(tmp_path: Path) -> None:
+    """`hephaestus version` loads none of sigstore, httpx, fastapi, grpc, opentelemetry."""
+    loaded = _loaded(["version"], tmp_path)
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+    assert "structlog" not in loaded
+    assert "pydantic_settings" not in loaded
+
+
+def test_help_imports_no_command_module(tmp_path: Path) -> None:
+    """Listing commands imports none of their modules (the table holds their one-line help)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from hephaestus.cli import main; main(['--help']); "
+            "print([m for m in sys.modules if m.startswith('hephaestus.')], file=sys.stderr)",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    loaded = done.stderr.strip().splitlines()[-1]
+    for command in ("version", "schema", "config"):
+        assert f"hephaestus.cli.{command}'" not in loaded

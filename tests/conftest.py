@@ -1,0 +1,66 @@
+"""Isolation for every test: a private HOME and cache, no colour, a fixed width, no stray config."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+from typer.testing import CliRunner
+
+from hephaestus.cli import app
+from hephaestus.core.logging import LogSettings, configure
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from pathlib import Path
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Give each test its own HOME and cache, NO_COLOR, COLUMNS=80 and no HEPHAESTUS_* vars."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "80")
+    for name in list(os.environ):
+        if name.startswith("HEPHAESTUS_") or name in {"FORCE_COLOR", "GITHUB_ACTIONS"}:
+            monkeypatch.delenv(name)
+    yield
+    configure(LogSettings())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one in-process invocation printed and returned."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class Cli:
+    """Runs ``hephaestus`` in-process through Typer's runner, stdout and stderr kept apart."""
+
+    def __init__(self) -> None:
+        self._runner = CliRunner()
+
+    def __call__(
+        self, *args: str, env: dict[str, str | None] | None = None, stdin: str | None = None
+    ) -> Outcome:
+        """Invoke the root command with ``args``."""
+        result = self._runner.invoke(app, list(args), env=env, input=stdin, prog_name="hephaestus")
+        return Outcome(result.exit_code, result.stdout, result.stderr)
+
+    def run(self, args: Sequence[str]) -> Outcome:
+        """Invoke with a sequence of arguments."""
+        return self(*args)
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """The strict CLI fixture: in-process, isolated, NO_COLOR=1, COLUMNS=80."""
+    return Cli()
