@@ -13,7 +13,7 @@ from hephaestus.cli import app
 from hephaestus.core.logging import LogSettings, configure
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
 
 
@@ -49,7 +49,7 @@ class Cli:
         self._runner = CliRunner()
 
     def __call__(
-        self, *args: str, env: dict[str, str | None] | None = None, stdin: str | None = None
+        self, *args: str, env: Mapping[str, str | None] | None = None, stdin: str | None = None
     ) -> Outcome:
         """Invoke the root command with ``args``."""
         result = self._runner.invoke(app, list(args), env=env, input=stdin, prog_name="hephaestus")

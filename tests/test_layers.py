@@ -31,7 +31,7 @@ def _modules(*, exclude: tuple[str, ...] = ()) -> list[Path]:
 
 
 def _top(name: str) -> str:
-    return name.split(".")[0]
+    return name.split(".", maxsplit=1)[0]
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
@@ -57,9 +57,7 @@ def test_core_imports_no_operation(path: Path) -> None:
     assert all(n.startswith("hephaestus.core") for n in ours), ours
 
 
-@pytest.mark.parametrize(
-    "path", _modules(exclude=("cli",)), ids=lambda p: str(p.relative_to(SRC))
-)
+@pytest.mark.parametrize("path", _modules(exclude=("cli",)), ids=lambda p: str(p.relative_to(SRC)))
 def test_operations_never_print_or_exit(path: Path) -> None:
     """Library code never prints and never calls sys.exit: it returns values or raises."""
     tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -43,7 +43,7 @@ def test_defaults(cli: Cli, repo: Path) -> None:
 
 
 def test_values_from_pyproject_and_precedence(cli: Cli, repo: Path) -> None:
-    """pyproject values apply; the environment beats them; a global flag beats both."""
+    """Values from pyproject.toml apply and the environment beats them."""
     _write(repo, 'log-level = "debug"\nlog-format = "json"')
     from_file = json.loads(cli("--format", "json", "config", str(repo)).stdout)["values"]
     assert from_file == {"log-level": "debug", "log-format": "json"}

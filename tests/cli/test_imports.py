@@ -39,7 +39,7 @@ def _loaded(argv: list[str], cwd: Path) -> set[str]:
 
 @pytest.mark.parametrize("argv", [["--help"], []])
 def test_help_imports_nothing_heavy(argv: list[str], tmp_path: Path) -> None:
-    """`hephaestus --help` loads no sigstore, httpx, fastapi, grpc, otel, pydantic-settings, structlog."""
+    """`--help` loads no sigstore, httpx, fastapi, grpc, otel, pydantic-settings, structlog."""
     loaded = _loaded(argv, tmp_path)
     assert not loaded & set(NOT_FOR_HELP), loaded & set(NOT_FOR_HELP)
     assert "pydantic" not in loaded
@@ -60,8 +60,10 @@ def test_help_imports_no_command_module(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from hephaestus.cli import main; main(['--help']); "
-            "print([m for m in sys.modules if m.startswith('hephaestus.')], file=sys.stderr)",
+            (
+                "import sys; from hephaestus.cli import main; main(['--help']); "
+                "print([m for m in sys.modules if m.startswith('hephaestus.')], file=sys.stderr)"
+            ),
         ],
         capture_output=True,
         text=True,

@@ -7,6 +7,8 @@ import sys
 from typing import TYPE_CHECKING
 
 import pytest
+import typer
+from typer.main import get_command
 
 import hephaestus.cli.version as version_command
 from hephaestus.cli import COMMANDS, LazyGroup, app, main
@@ -48,11 +50,8 @@ def test_table_summaries_match_each_command_help() -> None:
         assert command.get_short_help_str(limit=200) == entry.summary
 
 
-def app_context() -> object:
+def app_context() -> typer.Context:
     """Return a click context for the root command."""
-    import typer  # noqa: PLC0415
-    from typer.main import get_command  # noqa: PLC0415
-
     return typer.Context(get_command(app), info_name="hephaestus")
 
 
@@ -112,9 +111,7 @@ def test_version_flag(cli: Cli) -> None:
     assert out.stdout.startswith("hephaestus ")
 
 
-def test_hephaestus_error_is_one_line_with_hint(
-    cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_hephaestus_error_is_one_line_with_hint(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """A HephaestusError becomes `error:` and `hint:` lines on stderr and its own exit code."""
 
     def refuse() -> None:
@@ -162,7 +159,8 @@ def test_internal_error_exits_70_with_crash_file(
     assert "Traceback" not in out.stdout + out.stderr
     first, hint = out.stderr.splitlines()
     assert first == "error: internal error: RuntimeError: boom (this is a bug in hephaestus)"
-    crashes = list((tmp_path / "home" / ".cache" / "hephaestus" / "crash").glob("crash-*-run-1.txt"))
+    crash_dir = tmp_path / "home" / ".cache" / "hephaestus" / "crash"
+    crashes = list(crash_dir.glob("crash-*-run-1.txt"))
     assert len(crashes) == 1
     assert str(crashes[0]) in hint
     text = crashes[0].read_text()

@@ -28,7 +28,11 @@ def _schema(cli: Cli, *args: str) -> dict[str, Any]:
     return document
 
 
-def _walk(command: Any, ctx: typer.Context, path: tuple[str, ...]) -> list[tuple[str, Any]]:  # noqa: ANN401
+def _walk(
+    command: Any,  # noqa: ANN401  # Typer's own click command objects
+    ctx: typer.Context,
+    path: tuple[str, ...],
+) -> list[tuple[str, Any]]:
     """Every (path, command) below ``command``, read straight from Typer's objects."""
     found = [(" ".join(path), command)]
     for name in getattr(command, "list_commands", lambda _: [])(ctx):
@@ -48,7 +52,7 @@ def _expected_default(value: object) -> object:
 
 
 def test_schema_matches_the_typer_tree(cli: Cli) -> None:
-    """Every command and parameter of the live tree is in the schema with spelling, type, default."""
+    """Every command and parameter of the tree is in the schema: spelling, type, default."""
     document = _schema(cli)
     root = get_command(app)
     tree = _walk(root, typer.Context(root, info_name="hephaestus"), ())
