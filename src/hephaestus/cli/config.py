@@ -44,7 +44,7 @@ def _text(report: ConfigReport) -> list[Block]:
 @app.command("config")
 @describe(
     output=ConfigReport,
-    examples=["hephaestus config", "hephaestus --format json config path/to/repo"],
+    examples=["hephaestus config", "hephaestus --format json config ."],
 )
 def config(
     ctx: typer.Context,

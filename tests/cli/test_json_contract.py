@@ -1,0 +1,115 @@
+"""The agent contract: with --format json every command prints exactly one JSON document."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+import pytest
+
+from hephaestus.cli.schema import generate
+
+if TYPE_CHECKING:
+    from tests.conftest import Cli
+
+SCHEMA = generate().model_dump(mode="json")
+EXAMPLES = [
+    (command["path"], example) for command in SCHEMA["commands"] for example in command["examples"]
+]
+HEPHAESTUS = str(Path(sys.executable).parent / "hephaestus")
+
+
+def _as_json(example: str) -> list[str]:
+    """The example's arguments with --format json in front (once)."""
+    args = shlex.split(example)[1:]
+    return args if "--format" in args else ["--format", "json", *args]
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A real git repository as the current directory."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _validate(document: Any, schema: dict[str, Any]) -> None:  # noqa: ANN401
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+
+
+@pytest.mark.parametrize(("path", "example"), EXAMPLES, ids=[e for _, e in EXAMPLES])
+@pytest.mark.usefixtures("repo")
+def test_every_example_prints_one_valid_document(cli: Cli, path: str, example: str) -> None:
+    """Each documented example, run with --format json, prints one document its schema accepts."""
+    out = cli(*_as_json(example))
+    document = json.loads(out.stdout)  # raises if there is not exactly one document
+    command = next(c for c in SCHEMA["commands"] if c["path"] == path)
+    if "--output" in example:
+        assert out.exit_code == 0, out.stderr
+        assert document["path"]
+        return
+    assert out.exit_code == 0, out.stderr
+    _validate(document, command["output"])
+
+
+@pytest.mark.parametrize("path", [c["path"] for c in SCHEMA["commands"]])
+@pytest.mark.usefixtures("repo")
+def test_every_command_errors_as_one_json_document(cli: Cli, path: str) -> None:
+    """A bad option on any command still yields one error document matching error_output."""
+    out = cli("--format", "json", *path.split(), "--definitely-not-an-option")
+    assert out.exit_code == 2
+    _validate(json.loads(out.stdout), SCHEMA["error_output"])
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--format", "json", "--nope"], 2),
+        (["--format", "json", "nope"], 2),
+        (["--format", "json", "--run-id", "a/b", "version"], 2),
+        (["--format", "json", "version"], 0),
+    ],
+)
+def test_installed_command_keeps_the_contract(tmp_path: Path, args: list[str], code: int) -> None:
+    """The installed `hephaestus` prints one JSON document, the right code, no traceback."""
+    done = subprocess.run(
+        [HEPHAESTUS, *args], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert done.returncode == code
+    document = json.loads(done.stdout)
+    if code:
+        _validate(document, SCHEMA["error_output"])
+    assert "Traceback" not in done.stderr
+
+
+def test_installed_internal_error_is_one_line(tmp_path: Path) -> None:
+    """A forced bug in the installed package exits 70: one error line, a hint, a crash file."""
+    probe = (
+        "import sys, hephaestus.cli.version as v\n"
+        "def boom(): raise RuntimeError('forced')\n"
+        "v.collect_version_info = boom\n"
+        "from hephaestus.cli import main\n"
+        "main()\n"
+    )
+    env = {"PATH": str(Path(sys.executable).parent), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 70
+    lines = done.stderr.splitlines()
+    assert lines[0] == "error: internal error: RuntimeError: forced (this is a bug in hephaestus)"
+    assert lines[1].startswith("hint: the traceback is in ")
+    assert len(lines) == 2
+    (crash,) = (tmp_path / "cache" / "hephaestus" / "crash").iterdir()
+    assert "RuntimeError: forced" in crash.read_text()
