@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import platform
 import sys
-from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-@cache
-def package_version() -> str:
-    """Return the installed version of hephaestus (its one source: the package metadata)."""
-    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415  # lazy
-
-    try:
-        return version("hephaestus")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "0+unknown"
+from hephaestus.core.metadata import package_version
 
 
 class VersionInfo(BaseModel):

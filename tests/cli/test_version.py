@@ -8,6 +8,8 @@ import sys
 from importlib.metadata import version
 from typing import TYPE_CHECKING
 
+import pytest
+
 from hephaestus.version import VersionInfo
 
 if TYPE_CHECKING:
@@ -51,6 +53,15 @@ def test_force_color_environment(cli: Cli) -> None:
 
 def test_version_module_attribute() -> None:
     """The package version is read from the installed metadata, its only source."""
-    from hephaestus.version import package_version  # noqa: PLC0415
+    from hephaestus.core.metadata import package_version  # noqa: PLC0415
 
     assert package_version() == version("hephaestus")
+
+
+def test_dunder_version_is_lazy_and_equal() -> None:
+    """`hephaestus.__version__` is the metadata version; other attributes still fail."""
+    import hephaestus  # noqa: PLC0415
+
+    assert hephaestus.__version__ == version("hephaestus")
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        _ = hephaestus.no_such_thing

@@ -131,7 +131,7 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from hephaestus.version import package_version  # noqa: PLC0415
+        from hephaestus.core.metadata import package_version  # noqa: PLC0415
 
         sys.stdout.write(f"hephaestus {package_version()}\n")
         raise typer.Exit

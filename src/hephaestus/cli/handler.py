@@ -75,7 +75,7 @@ def save_crash(exc: BaseException, *, run_id: str, argv: Sequence[str]) -> Path 
         directory = crash_directory()
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"crash-{stamp}-{run_id}.txt"
-        from hephaestus.version import package_version  # noqa: PLC0415  # only when crashing
+        from hephaestus.core.metadata import package_version  # noqa: PLC0415  # only when crashing
 
         header = (
             f"hephaestus {package_version()} on Python {platform.python_version()} "

@@ -12,8 +12,8 @@ from hephaestus.cli.environment import Environment
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.render import Block, Fields, emit
 from hephaestus.core.errors import UsageError
+from hephaestus.core.metadata import package_version
 from hephaestus.schema import AgentSchema, CommandSpec, build_schema
-from hephaestus.version import package_version
 
 app = command_app()
 
