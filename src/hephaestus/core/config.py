@@ -23,7 +23,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from hephaestus.core.errors import ConfigError, ToolNotFoundError, ToolTimeoutError
+from hephaestus.core.errors import ConfigError, ToolNotFoundError, ToolTimeoutError, UsageError
 from hephaestus.core.logging import LogFormat, LogLevel  # noqa: TC001  # pydantic reads them
 from hephaestus.core.proc import run
 
@@ -60,10 +60,12 @@ class _PyprojectSource(PyprojectTomlConfigSettingsSource):
                 f"{file_path}: not valid TOML ({exc})",
                 hint="fix the TOML syntax at the line and column named",
             ) from exc
-        tool = data.get("tool", {}).get("hephaestus", {})
+        tools = data.get("tool", {})
+        tool = tools.get("hephaestus", {}) if isinstance(tools, dict) else None
         if not isinstance(tool, dict):
             raise ConfigError(
-                f"{file_path}: {TABLE} must be a table", hint="see docs: configuration"
+                f"{file_path}: {TABLE} must be a table",
+                hint="see the configuration reference (docs/reference/configuration.md)",
             )
         return {"tool": {"hephaestus": _kebab_to_snake(tool)}}
 
@@ -111,8 +113,10 @@ def _describe(error: ErrorDetails, pyproject: Path | None, given: Mapping[str, A
     if loc and loc[0] in given:
         return f"option --{loc[0].replace('_', '-')}: {error['msg']}"
     env_name = ENV_PREFIX + "__".join(p.upper() for p in loc)
-    if env_name in os.environ:
-        return f"environment variable {env_name}: {error['msg']}"
+    # pydantic-settings matches variable names case-insensitively: report it as it is spelt.
+    spelt = next((name for name in os.environ if name.upper() == env_name), None)
+    if spelt is not None:
+        return f"environment variable {spelt}: {error['msg']}"
     if error["type"] == "extra_forbidden":
         return f"{pyproject or 'configuration'}: {TABLE}: unknown key {key!r}"
     return f"{pyproject or 'configuration'}: {TABLE} key {key!r}: {error['msg']}"
@@ -146,8 +150,15 @@ def load_config(root: Path, *, overrides: Mapping[str, Any] | None = None) -> He
 
 
 def find_repository_root(start: Path) -> Path:
-    """Return the git work tree containing ``start``, else ``start`` itself (resolved)."""
+    """Return the git work tree containing ``start``, else ``start`` itself (resolved).
+
+    Raises:
+        UsageError: ``start`` is not an existing directory.
+
+    """
     start = start.resolve()
+    if not start.is_dir():
+        raise UsageError(f"{start} is not a directory", hint="name an existing directory")
     try:
         result = run(["git", "rev-parse", "--show-toplevel"], cwd=start, timeout=10)
     except (ToolNotFoundError, ToolTimeoutError):

@@ -49,16 +49,19 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
     env: Mapping[str, str] | None = None,
     stdin: str | None = None,
     install_hint: str | None = None,
+    errors: str = "replace",
 ) -> ProcessResult:
     """Run ``argv`` (no shell) in ``cwd`` and return its captured result.
 
     ``env`` entries are added to the current environment. Output is decoded as UTF-8 with
-    replacement, so a tool's odd bytes never crash the caller.
+    ``errors`` (default: replacement, so a tool's odd bytes never crash the caller; use
+    ``"surrogateescape"`` to round-trip file names exactly).
 
     Raises:
         ToolNotFoundError: ``argv[0]`` is not installed or not executable.
         ToolTimeoutError: the process ran longer than ``timeout`` seconds (it is killed).
         ValueError: ``argv`` is empty.
+        NotADirectoryError: ``cwd`` does not exist (a caller's bug, not a missing tool).
 
     """
     if not argv:
@@ -66,7 +69,11 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
     argv = tuple(str(a) for a in argv)
     program = argv[0]
     merged_env = {**os.environ, **env} if env is not None else None
-    if shutil.which(program, path=(merged_env or os.environ).get("PATH")) is None:
+    if cwd is not None and not os.path.isdir(cwd):  # noqa: PTH112  # str or Path alike
+        raise NotADirectoryError(f"working directory {cwd} does not exist")
+    # A relative program path ("./tool") is resolved against cwd, as the child will resolve it.
+    lookup = os.path.join(cwd, program) if cwd is not None and os.sep in program else program  # noqa: PTH118
+    if shutil.which(lookup, path=(merged_env or os.environ).get("PATH")) is None:
         raise ToolNotFoundError(
             f"{program!r} is not installed or not on PATH",
             hint=install_hint or f"install {program} and make sure it is on PATH",
@@ -79,10 +86,13 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
             cwd=cwd,
             env=merged_env,
             input=stdin,
+            # Never let a tool read hephaestus' own stdin (piped data, or a terminal it would
+            # wait on until the timeout).
+            stdin=subprocess.DEVNULL if stdin is None else None,
             capture_output=True,
             text=True,
             encoding="utf-8",
-            errors="replace",
+            errors=errors,
             timeout=timeout,
             check=False,
         )

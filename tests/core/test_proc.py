@@ -1,0 +1,318 @@
+"""`hephaestus.core.proc`: real subprocesses, argv lists only, never a shell."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hephaestus.core.errors import (
+    ExitCode,
+    HephaestusError,
+    ToolNotFoundError,
+    ToolTimeoutError,
+)
+from hephaestus.core.logging import LogSettings, configure
+from hephaestus.core.proc import ProcessResult, run
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+PY = sys.executable
+MISSING_TOOL = "hephaestus-no-such-tool-7f3a"
+# Each example starts a Python interpreter: keep the count small and drop the per-example deadline.
+SUBPROCESS_SETTINGS = settings(max_examples=25, deadline=None)
+
+
+@pytest.fixture(autouse=True)
+def _default_logging() -> Iterator[None]:
+    """Log with the defaults during each test and restore them after (run() logs events)."""
+    configure(LogSettings())
+    yield
+    configure(LogSettings())
+
+
+def _python(code: str, *args: str) -> list[str]:
+    """The argv that runs ``code`` in an isolated child interpreter."""
+    return [PY, "-I", "-c", textwrap.dedent(code), *args]
+
+
+def _script(path: Path, body: str, *, interpreter: str = PY) -> Path:
+    """Write an executable script at ``path`` with a ``#!`` line."""
+    path.write_text(f"#!{interpreter}\n{body}", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def test_captures_stdout_and_stderr_separately() -> None:
+    """The child's stdout and stderr are captured, each on its own."""
+    result = run(
+        _python("import sys; print('to out'); print('to err', file=sys.stderr)"), timeout=30
+    )
+    assert result.stdout == "to out\n"
+    assert result.stderr == "to err\n"
+    assert result.returncode == 0
+    assert result.ok
+
+
+def test_result_records_argv_and_duration() -> None:
+    """The result keeps the argv it ran (as a tuple of str) and a non-negative duration."""
+    argv = _python("pass")
+    result = run(argv, timeout=30)
+    assert isinstance(result, ProcessResult)
+    assert result.argv == tuple(argv)
+    assert result.duration >= 0
+
+
+def test_non_zero_exit_is_data_not_an_exception() -> None:
+    """A failing child returns its status and output; run() does not raise."""
+    result = run(
+        _python("import sys; sys.stderr.write('found 2 problems'); sys.exit(3)"), timeout=30
+    )
+    assert result.returncode == 3
+    assert not result.ok
+    assert result.stderr == "found 2 problems"
+
+
+def test_env_entries_are_added_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``env`` adds and overrides variables; the rest of the environment is inherited."""
+    monkeypatch.setenv("HEPH_TEST_INHERITED", "kept")
+    monkeypatch.setenv("HEPH_TEST_OVERRIDDEN", "old")
+    result = run(
+        _python(
+            """
+            import os
+            for name in ("HEPH_TEST_INHERITED", "HEPH_TEST_OVERRIDDEN", "HEPH_TEST_ADDED"):
+                print(name, os.environ.get(name))
+            """
+        ),
+        timeout=30,
+        env={"HEPH_TEST_OVERRIDDEN": "new", "HEPH_TEST_ADDED": "added"},
+    )
+    assert result.stdout.splitlines() == [
+        "HEPH_TEST_INHERITED kept",
+        "HEPH_TEST_OVERRIDDEN new",
+        "HEPH_TEST_ADDED added",
+    ]
+    assert os.environ["HEPH_TEST_OVERRIDDEN"] == "old"
+    assert "HEPH_TEST_ADDED" not in os.environ
+
+
+def test_env_path_is_used_to_find_the_program(tmp_path: Path) -> None:
+    """A program found only on the PATH given in ``env`` is found and run."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _script(bin_dir / "heph-private-tool", "print('private tool ran')\n")
+    result = run(["heph-private-tool"], timeout=30, env={"PATH": str(bin_dir)})
+    assert result.stdout == "private tool ran\n"
+
+
+def test_stdin_is_passed_to_the_child() -> None:
+    """``stdin`` text is written to the child's standard input."""
+    result = run(
+        _python("import sys; data = sys.stdin.read(); print(len(data)); print(data.upper())"),
+        timeout=30,
+        stdin="hello\nworld",
+    )
+    assert result.stdout == "11\nHELLO\nWORLD\n"
+
+
+def test_without_stdin_the_child_does_not_read_the_callers_stdin(tmp_path: Path) -> None:
+    """With ``stdin=None`` the child reads end-of-file, never the caller's own standard input.
+
+    A hephaestus process whose stdin carries data (a git pre-push hook, a piped document) must not
+    have it consumed by a tool it starts, and a tool that waits for input must not hang on it.
+    """
+    caller = tmp_path / "caller.py"
+    caller.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            from hephaestus.core.proc import run
+
+            child = [sys.executable, "-I", "-c", "import sys; print(repr(sys.stdin.read()))"]
+            print(run(child, timeout=30).stdout, end="")
+            """
+        ),
+        encoding="utf-8",
+    )
+    caller_result = subprocess.run(
+        [PY, str(caller)],
+        input="caller's own data\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert caller_result.stdout == "''\n"
+
+
+@pytest.mark.parametrize("as_str", [False, True], ids=["Path", "str"])
+def test_cwd_is_honoured(tmp_path: Path, as_str: bool) -> None:
+    """The child runs in ``cwd``, given as a Path or a str."""
+    workdir = tmp_path / "work dir"
+    workdir.mkdir()
+    result = run(
+        _python("import os; print(os.getcwd())"),
+        timeout=30,
+        cwd=str(workdir) if as_str else workdir,
+    )
+    assert Path(result.stdout.strip()).resolve() == workdir.resolve()
+
+
+def test_relative_program_is_found_relative_to_cwd(tmp_path: Path) -> None:
+    """``./tool`` with ``cwd`` runs the tool in ``cwd``, as subprocess itself would resolve it."""
+    project = tmp_path / "project"
+    project.mkdir()
+    _script(project / "check.py", "print('project check ran')\n")
+    result = run(["./check.py"], cwd=project, timeout=30)
+    assert result.stdout == "project check ran\n"
+
+
+def test_missing_cwd_is_not_reported_as_a_missing_tool(tmp_path: Path) -> None:
+    """A ``cwd`` that does not exist is named in the error, not blamed on the (present) program."""
+    missing = tmp_path / "no-such-dir"
+    with pytest.raises((OSError, HephaestusError), match=re.escape(str(missing))) as info:
+        run(_python("pass"), cwd=missing, timeout=30)
+    assert not isinstance(info.value, ToolNotFoundError)
+
+
+def test_missing_executable_raises_with_default_hint() -> None:
+    """A program not on PATH is a ToolNotFoundError (exit 5) naming it, with an install hint."""
+    with pytest.raises(ToolNotFoundError) as info:
+        run([MISSING_TOOL, "--version"], timeout=30)
+    error = info.value
+    assert MISSING_TOOL in error.message
+    assert error.hint == f"install {MISSING_TOOL} and make sure it is on PATH"
+    assert error.exit_code is ExitCode.EXTERNAL
+    assert error.code == "tool-not-found"
+
+
+def test_missing_executable_raises_with_custom_hint() -> None:
+    """The caller's install hint replaces the default one."""
+    with pytest.raises(ToolNotFoundError) as info:
+        run([MISSING_TOOL], timeout=30, install_hint="uv tool install no-such-tool")
+    assert info.value.hint == "uv tool install no-such-tool"
+    assert MISSING_TOOL in info.value.message
+
+
+def test_non_executable_file_is_not_found(tmp_path: Path) -> None:
+    """A path to a file without the execute bit is reported as not installed."""
+    script = tmp_path / "tool.py"
+    script.write_text("print('never')\n", encoding="utf-8")
+    script.chmod(0o644)
+    with pytest.raises(ToolNotFoundError, match=re.escape(str(script))):
+        run([str(script)], timeout=30)
+
+
+def test_executable_with_broken_interpreter_line_is_not_found(tmp_path: Path) -> None:
+    """A program that exists but cannot start (its ``#!`` names nothing) is ToolNotFoundError."""
+    script = _script(tmp_path / "broken-tool", "echo never\n", interpreter="/no/such/interpreter")
+    with pytest.raises(ToolNotFoundError, match="could not be started") as info:
+        run([str(script)], timeout=30, install_hint="reinstall broken-tool with pipx")
+    assert info.value.hint == "reinstall broken-tool with pipx"
+
+
+def test_timeout_raises_and_kills_the_child(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A child past its timeout is killed and reported as ToolTimeoutError (exit 5)."""
+    pid_file = tmp_path / "child.pid"
+    argv = _python(
+        """
+        import os, sys, time
+        with open(sys.argv[1], "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(60)
+        """,
+        str(pid_file),
+    )
+    with pytest.raises(ToolTimeoutError) as info:
+        run(argv, timeout=0.5)
+    error = info.value
+    assert "0.5 s" in error.message
+    assert error.hint
+    assert error.exit_code is ExitCode.EXTERNAL
+    assert error.code == "tool-timeout"
+    pid = int(pid_file.read_text(encoding="utf-8"))
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # signal 0 only probes: the child no longer exists
+    assert "process.timed_out" in capsys.readouterr().err
+
+
+def test_empty_argv_raises_value_error() -> None:
+    """An empty argv is a programming error: ValueError, and nothing is started."""
+    with pytest.raises(ValueError, match="argv"):
+        run([], timeout=30)
+
+
+def test_undecodable_output_is_replaced_not_fatal() -> None:
+    """Bytes that are not UTF-8 become U+FFFD in stdout and stderr instead of raising."""
+    result = run(
+        _python(
+            r"""
+            import sys
+            sys.stdout.buffer.write(b"ok \xff\xfe end")
+            sys.stderr.buffer.write(b"\xc3(")
+            """
+        ),
+        timeout=30,
+    )
+    assert result.stdout == "ok \ufffd\ufffd end"
+    assert result.stderr == "\ufffd("
+
+
+def test_shell_metacharacters_reach_the_program_literally() -> None:
+    """Shell metacharacters in argv reach the program literally: no shell ever interprets them."""
+    hostile = "$(echo pwned); echo pwned | cat > x && `id`"
+    result = run(_python("import sys; print(sys.argv[1])", hostile), timeout=30)
+    assert result.stdout == hostile + "\n"
+
+
+# Universal-newline decoding turns "\r" into "\n"; surrogates cannot be encoded as UTF-8.
+_round_trip_text = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_characters="\r"), max_size=200
+)
+
+
+@SUBPROCESS_SETTINGS
+@given(text=_round_trip_text)
+def test_text_round_trips_through_stdin_and_stdout(text: str) -> None:
+    """Arbitrary text written to a child's stdin comes back unchanged from its stdout."""
+    result = run(
+        _python("import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"),
+        timeout=30,
+        stdin=text,
+    )
+    assert result.stdout == text
+
+
+@SUBPROCESS_SETTINGS
+@given(data=st.binary(max_size=200).filter(lambda data: b"\r" not in data))
+def test_arbitrary_output_bytes_decode_with_replacement(data: bytes) -> None:
+    """Whatever bytes a tool writes, stdout is their UTF-8 decoding with replacement."""
+    result = run(
+        _python("import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))", data.hex()),
+        timeout=30,
+    )
+    assert result.stdout == data.decode("utf-8", errors="replace")
+
+
+@SUBPROCESS_SETTINGS
+@given(data=st.binary(max_size=200).filter(lambda data: b"\r" not in data))
+def test_surrogateescape_round_trips_output_bytes_exactly(data: bytes) -> None:
+    """With ``errors="surrogateescape"`` the original bytes can be recovered from stdout."""
+    result = run(
+        _python("import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))", data.hex()),
+        timeout=30,
+        errors="surrogateescape",
+    )
+    assert result.stdout.encode("utf-8", errors="surrogateescape") == data
