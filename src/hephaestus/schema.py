@@ -90,8 +90,15 @@ class AgentSchema(_Frozen):
     commands: list[CommandSpec]
 
 
-def output_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """Return the JSON Schema of ``model`` as serialised by ``--format json``."""
+def output_schema(model: type[BaseModel] | tuple[type[BaseModel], ...]) -> dict[str, Any]:
+    """Return the JSON Schema of ``model`` (or of any of several) as ``--format json`` prints it."""
+    if isinstance(model, tuple):
+        from functools import reduce  # noqa: PLC0415
+        from operator import or_  # noqa: PLC0415
+
+        from pydantic import TypeAdapter  # noqa: PLC0415
+
+        return TypeAdapter(reduce(or_, model)).json_schema(mode="serialization")
     return model.model_json_schema(mode="serialization")
 
 

@@ -37,7 +37,12 @@ def test_defaults(cli: Cli, repo: Path) -> None:
     out = cli("--format", "json", "config", str(repo))
     assert out.exit_code == 0, out.stderr
     report = json.loads(out.stdout)
-    assert report["values"] == {"log-level": "warning", "log-format": "text"}
+    assert report["values"]["log-level"] == "warning"
+    assert report["values"]["log-format"] == "text"
+    assert report["values"]["cleanup"] == {
+        "categories": ["python-cache", "tool-caches", "os-cruft"],
+        "exclude": [],
+    }
     assert report["pyproject"] == str(repo / "pyproject.toml")
     assert report["root"] == str(repo)
 
@@ -46,7 +51,7 @@ def test_values_from_pyproject_and_precedence(cli: Cli, repo: Path) -> None:
     """Values from pyproject.toml apply and the environment beats them."""
     _write(repo, 'log-level = "debug"\nlog-format = "json"')
     from_file = json.loads(cli("--format", "json", "config", str(repo)).stdout)["values"]
-    assert from_file == {"log-level": "debug", "log-format": "json"}
+    assert (from_file["log-level"], from_file["log-format"]) == ("debug", "json")
     env = {"HEPHAESTUS_LOG_LEVEL": "error"}
     from_env = json.loads(cli("--format", "json", "config", str(repo), env=env).stdout)
     assert from_env["values"]["log-level"] == "error"
@@ -121,3 +126,19 @@ def test_log_settings_from_pyproject_apply(cli: Cli, repo: Path) -> None:
     events = [json.loads(line) for line in out.stderr.splitlines() if line.startswith("{")]
     assert events, out.stderr
     assert all(e["run_id"] == "r42" for e in events)
+
+
+def test_cleanup_section(cli: Cli, repo: Path) -> None:
+    """[tool.hephaestus.cleanup] is read; a bad category names the table and key, exit 2."""
+    (repo / "pyproject.toml").write_text(
+        '[tool.hephaestus.cleanup]\ncategories = ["coverage"]\nexclude = ["docs/"]\n',
+        encoding="utf-8",
+    )
+    values = json.loads(cli("--format", "json", "config", str(repo)).stdout)["values"]
+    assert values["cleanup"] == {"categories": ["coverage"], "exclude": ["docs/"]}
+    (repo / "pyproject.toml").write_text(
+        '[tool.hephaestus.cleanup]\ncategories = ["everything"]\n', encoding="utf-8"
+    )
+    out = cli("config", str(repo))
+    assert out.exit_code == ExitCode.USAGE
+    assert "[tool.hephaestus.cleanup] key 'categories'" in out.stderr

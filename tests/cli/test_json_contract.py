@@ -32,11 +32,14 @@ def _as_json(example: str) -> list[str]:
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A real git repository as the current directory."""
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n', encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    """A real git repository as the current directory (beside the test's HOME, not above it)."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "demo"\n', encoding="utf-8")
+    (root / "__pycache__").mkdir()
+    monkeypatch.chdir(root)
+    return root
 
 
 def _validate(document: Any, schema: dict[str, Any]) -> None:  # noqa: ANN401

@@ -97,7 +97,8 @@ def test_every_command_has_examples_and_output(cli: Cli) -> None:
         if command["kind"] == "command":
             assert command["examples"], command["path"]
             assert all(e.startswith("hephaestus ") for e in command["examples"])
-            assert command["output"]["type"] == "object", command["path"]
+            output = command["output"]
+            assert output.get("type") == "object" or len(output.get("anyOf", [])) > 1, output
             assert command["summary"]
             assert command["help"]
 

@@ -50,6 +50,11 @@ class CommandEntry:
 
 
 COMMANDS: tuple[CommandEntry, ...] = (
+    CommandEntry(
+        "cleanup",
+        "hephaestus.cli.cleanup",
+        "Remove caches and build debris; never anything git tracks.",
+    ),
     CommandEntry("config", "hephaestus.cli.config", "Show the effective configuration."),
     CommandEntry("schema", "hephaestus.cli.schema", "Describe every command for agents, as JSON."),
     CommandEntry("version", "hephaestus.cli.version", "Show the version of hephaestus."),

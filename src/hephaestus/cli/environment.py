@@ -104,6 +104,11 @@ class Environment:
         return sys.stdout
 
     @property
+    def stdin_is_terminal(self) -> bool:
+        """Whether a person can answer a prompt on stdin."""
+        return sys.stdin.isatty()
+
+    @property
     def stderr(self) -> TextIO:
         """Where logs, progress, prompts and errors go."""
         return sys.stderr

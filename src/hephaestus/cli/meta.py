@@ -23,11 +23,16 @@ ATTRIBUTE: Final = "__hephaestus_command__"
 class CommandMeta:
     """The result model a command prints with ``--format json``, and example invocations."""
 
-    output: type[BaseModel] | None
+    output: type[BaseModel] | tuple[type[BaseModel], ...] | None
+    """One model, or several when the output depends on the options (e.g. a dry run)."""
     examples: tuple[str, ...]
 
 
-def describe(*, output: type[BaseModel] | None, examples: Sequence[str]) -> Callable[[F], F]:
+def describe(
+    *,
+    output: type[BaseModel] | tuple[type[BaseModel], ...] | None,
+    examples: Sequence[str],
+) -> Callable[[F], F]:
     """Attach :class:`CommandMeta` to a command function (read by the schema generator)."""
 
     def mark(func: F) -> F:

@@ -104,6 +104,21 @@ def _rich(blocks: Sequence[Block], env: Environment) -> None:
             console.print(table)
 
 
+KIB = 1024
+
+
+def human_bytes(size: int) -> str:
+    """Format a byte count the way people read it: 512 B, 1.5 KiB, 2.0 MiB, 3.1 GiB."""
+    if size < KIB:
+        return f"{size} B"
+    value = size / KIB
+    for unit in ("KiB", "MiB"):
+        if value < KIB:
+            return f"{value:.1f} {unit}"
+        value /= KIB
+    return f"{value:.1f} GiB"
+
+
 def json_document(data: Any) -> str:  # noqa: ANN401  # any JSON-able value
     """Serialise one JSON document, compact and on one line, never wrapped."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tomllib
 from contextvars import ContextVar
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,30 @@ class Section(BaseModel):
     """Base of a per-command sub-table (``[tool.hephaestus.<command>]``): frozen, strict keys."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CleanupCategory(StrEnum):
+    """What ``hephaestus cleanup`` can remove, one flag each."""
+
+    python_cache = "python-cache"
+    tool_caches = "tool-caches"
+    build_artifacts = "build-artifacts"
+    coverage = "coverage"
+    os_cruft = "os-cruft"
+    node_modules = "node-modules"
+
+
+class CleanupSection(Section):
+    """``[tool.hephaestus.cleanup]``."""
+
+    categories: tuple[CleanupCategory, ...] = (
+        CleanupCategory.python_cache,
+        CleanupCategory.tool_caches,
+        CleanupCategory.os_cruft,
+    )
+    """Categories cleaned when no category flag is given."""
+    exclude: tuple[str, ...] = ()
+    """gitignore-style patterns, relative to the root, that cleanup never touches."""
 
 
 def _kebab_to_snake(data: Any) -> Any:  # noqa: ANN401  # TOML values are any JSON-like shape
@@ -85,6 +110,8 @@ class HephaestusConfig(BaseSettings):
     """Lowest level of log events written to stderr."""
     log_format: LogFormat = "text"
     """How log events are written: human-readable text or one JSON object per line."""
+    cleanup: CleanupSection = CleanupSection()
+    """``[tool.hephaestus.cleanup]``: defaults of ``hephaestus cleanup``."""
 
     @classmethod
     def settings_customise_sources(
@@ -101,6 +128,12 @@ class HephaestusConfig(BaseSettings):
         return (init_settings, env_settings, _PyprojectSource(settings_cls, toml_file=pyproject))
 
 
+_SECTIONS = frozenset(
+    name
+    for name, field in HephaestusConfig.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, Section)
+)
+
 # pydantic-settings builds its sources from the class; this hands it the file of one load,
 # safely across threads and tasks.
 _PYPROJECT: ContextVar[Path] = ContextVar("hephaestus_pyproject")
@@ -108,8 +141,7 @@ _PYPROJECT: ContextVar[Path] = ContextVar("hephaestus_pyproject")
 
 def _describe(error: ErrorDetails, pyproject: Path | None, given: Mapping[str, Any]) -> str:
     """Name the key of a validation error and the source it came from, by precedence."""
-    loc = [str(part) for part in error["loc"]]
-    key = ".".join(p.replace("_", "-") for p in loc) or "(table)"
+    loc = [str(part) for part in error["loc"] if not isinstance(part, int)]
     if loc and loc[0] in given:
         return f"option --{loc[0].replace('_', '-')}: {error['msg']}"
     env_name = ENV_PREFIX + "__".join(p.upper() for p in loc)
@@ -117,9 +149,14 @@ def _describe(error: ErrorDetails, pyproject: Path | None, given: Mapping[str, A
     spelt = next((name for name in os.environ if name.upper() == env_name), None)
     if spelt is not None:
         return f"environment variable {spelt}: {error['msg']}"
+    table, keys = TABLE, loc
+    if len(loc) > 1 and loc[0] in _SECTIONS:  # a key inside [tool.hephaestus.<section>]
+        table, keys = f"[tool.hephaestus.{loc[0].replace('_', '-')}]", loc[1:]
+    key = ".".join(p.replace("_", "-") for p in keys) or "(table)"
+    where = pyproject or "configuration"
     if error["type"] == "extra_forbidden":
-        return f"{pyproject or 'configuration'}: {TABLE}: unknown key {key!r}"
-    return f"{pyproject or 'configuration'}: {TABLE} key {key!r}: {error['msg']}"
+        return f"{where}: {table}: unknown key {key!r}"
+    return f"{where}: {table} key {key!r}: {error['msg']}"
 
 
 def load_config(root: Path, *, overrides: Mapping[str, Any] | None = None) -> HephaestusConfig:

@@ -1,0 +1,136 @@
+"""Execute a plan: remove exactly its candidates, re-checking each one just before removal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from hephaestus.cleanup.audit import write_manifest
+from hephaestus.cleanup.models import (
+    Candidate,
+    CleanupPlan,
+    CleanupReport,
+    EntryKind,
+    Removal,
+    RemovalError,
+    Skipped,
+    SkipReason,
+    totals_of,
+)
+from hephaestus.core.progress import NO_PROGRESS, Progress
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+assert shutil.rmtree.avoids_symlink_attacks, "rmtree must be safe against symlink attacks"  # noqa: S101
+
+
+def _kind(mode: int) -> EntryKind:
+    if stat.S_ISLNK(mode):
+        return EntryKind.symlink
+    return EntryKind.directory if stat.S_ISDIR(mode) else EntryKind.file
+
+
+def _rmtree(path: str) -> list[str]:
+    """Remove a directory tree without following symlinks; return the errors met."""
+    failures: list[str] = []
+
+    def record(_func: Any, failed: str, error: BaseException | tuple[Any, ...]) -> None:  # noqa: ANN401
+        exc = error[1] if isinstance(error, tuple) else error
+        if not isinstance(exc, FileNotFoundError):
+            failures.append(f"{os.fsencode(failed).decode('utf-8', 'backslashreplace')}: {exc}")
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=record)
+    else:  # pragma: no cover  # Python 3.11 only has onerror
+        shutil.rmtree(path, onerror=record)
+    return failures
+
+
+def _remove(candidate: Candidate) -> Removal | Skipped | RemovalError:  # noqa: PLR0911  # one per outcome
+    path = candidate.path
+    parent = os.path.dirname(path)  # noqa: PTH120  # str paths keep non-UTF-8 names exact
+    if os.path.realpath(parent) != parent:
+        return Skipped(
+            path=path,
+            reason=SkipReason.changed,
+            category=candidate.category,
+            detail="a parent directory is now a symlink",
+        )
+    try:
+        kind = _kind(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return Skipped(path=path, reason=SkipReason.vanished, category=candidate.category)
+    if kind is not candidate.kind:
+        return Skipped(
+            path=path,
+            reason=SkipReason.changed,
+            category=candidate.category,
+            detail=f"was a {candidate.kind.value}, now a {kind.value}",
+        )
+    try:
+        if kind is EntryKind.directory:
+            failures = _rmtree(path)
+            if failures:
+                return RemovalError(path=path, message="; ".join(failures[:5]))
+        else:
+            os.unlink(path)  # noqa: PTH108  # str paths keep non-UTF-8 names exact
+    except FileNotFoundError:
+        return Skipped(path=path, reason=SkipReason.vanished, category=candidate.category)
+    except OSError as exc:
+        return RemovalError(path=path, message=exc.strerror or str(exc))
+    return Removal(path=path, category=candidate.category, kind=kind, size=candidate.size)
+
+
+def execute_cleanup(
+    plan: CleanupPlan,
+    *,
+    run_id: str,
+    manifest: Path | None,
+    progress: Progress = NO_PROGRESS,
+) -> CleanupReport:
+    """Remove every candidate of ``plan`` and return what happened.
+
+    Each path is re-checked with ``lstat`` just before removal: a path whose type changed, or
+    whose parent became a symlink, is skipped; a vanished path is fine; a permission error is
+    recorded and the run goes on. When ``manifest`` is given, the report is written there
+    atomically as the audit manifest.
+
+    Raises:
+        OSError: the manifest could not be written (everything else was still done).
+
+    """
+    started = time.perf_counter()
+    removed: list[Removal] = []
+    skipped: list[Skipped] = list(plan.skipped)
+    errors: list[RemovalError] = []
+    progress.start(len(plan.candidates))
+    for candidate in plan.candidates:
+        outcome = _remove(candidate)
+        if isinstance(outcome, Removal):
+            removed.append(outcome)
+        elif isinstance(outcome, Skipped):
+            skipped.append(outcome)
+        else:
+            errors.append(outcome)
+        progress.advance()
+    report = CleanupReport(
+        run_id=run_id,
+        root=plan.root,
+        bases=plan.bases,
+        options=plan.options,
+        removed=removed,
+        skipped=skipped,
+        errors=errors,
+        totals=totals_of(removed),
+        plan_seconds=plan.seconds,
+        delete_seconds=time.perf_counter() - started,
+        manifest=str(manifest) if manifest else None,
+    )
+    if manifest is not None:
+        write_manifest(report, manifest)
+    return report

@@ -1,0 +1,232 @@
+"""The plan: one ``os.scandir`` walk for every category, pruning what it must never enter.
+
+Never entered: ``.git``, ``.hephaestus``, virtual environments (by content: ``pyvenv.cfg`` or
+``conda-meta/``), symlinks, excluded paths, ``node_modules`` unless chosen, and matched
+directories (they are measured, not searched). Nothing git tracks becomes a candidate.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hephaestus.cleanup.models import (
+    Candidate,
+    CleanupOptions,
+    CleanupPlan,
+    EntryKind,
+    Skipped,
+    SkipReason,
+    totals_of,
+)
+from hephaestus.cleanup.patterns import (
+    OUTPUT_DIRECTORIES,
+    PROJECT_MARKERS,
+    VENV_CONTAINERS,
+    Matcher,
+)
+from hephaestus.cleanup.tracked import TrackedIndex
+from hephaestus.core.config import CleanupCategory as Category
+from hephaestus.core.errors import SafetyError, UsageError
+from hephaestus.core.fs import VENV_MARKERS, check_deletable_root, is_inside
+from hephaestus.core.progress import NO_PROGRESS, Progress
+
+if TYPE_CHECKING:
+    import pathspec
+
+NEVER_ENTERED = frozenset({".git", ".hephaestus"})
+
+
+def _existing_directory(path: Path) -> Path:
+    if not path.is_dir():
+        raise UsageError(f"{path} is not a directory", hint="name an existing directory")
+    return check_deletable_root(path)
+
+
+def _measure(path: str, *, container: bool) -> tuple[int, int, SkipReason | None]:
+    """Size and entry count of the tree at ``path``, or why it must not be removed."""
+    size, entries, stack, top = 0, 1, [path], True
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as listing:
+                children = list(listing)
+        except OSError:
+            continue  # removal will report what it cannot do
+        for child in children:
+            entries += 1
+            name = child.name
+            if name == ".git":
+                return size, entries, SkipReason.contains_repository
+            if name in VENV_MARKERS and (top or not container):
+                return (
+                    size,
+                    entries,
+                    (
+                        SkipReason.virtual_environment
+                        if top
+                        else SkipReason.contains_virtual_environment
+                    ),
+                )
+            try:
+                if child.is_dir(follow_symlinks=False):
+                    stack.append(child.path)
+                else:
+                    size += child.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue  # vanished meanwhile
+        top = False
+    return size, entries, None
+
+
+class _Walk:
+    """State of one planning walk."""
+
+    def __init__(self, options: CleanupOptions) -> None:
+        self.matcher = Matcher.for_categories(options.categories)
+        self.max_depth = options.max_depth
+        self.exclude: pathspec.GitIgnoreSpec | None = None
+        if options.exclude:
+            import pathspec  # noqa: PLC0415  # only when there are patterns
+
+            self.exclude = pathspec.GitIgnoreSpec.from_lines(options.exclude)
+        self.keep_node_modules = Category.node_modules not in options.categories
+        self.tracked = TrackedIndex()
+        self.candidates: list[Candidate] = []
+        self.skipped: list[Skipped] = []
+        self.scanned = 0
+
+    def _excluded(self, base: str, full: str, *, is_dir: bool) -> bool:
+        if self.exclude is None:
+            return False
+        relative = full[len(base) + 1 :] + ("/" if is_dir else "")
+        return self.exclude.match_file(relative)
+
+    def _consider(
+        self, full: str, category: Category, kind: EntryKind, entry: os.DirEntry[str]
+    ) -> bool:
+        """Plan ``full`` for removal, or record why not; return whether it was planned."""
+        if self.tracked.covers(full):
+            self.skipped.append(Skipped(path=full, reason=SkipReason.tracked, category=category))
+            return False
+        if kind is EntryKind.directory:
+            size, entries, reason = _measure(full, container=entry.name in VENV_CONTAINERS)
+            if reason is not None:
+                self.skipped.append(Skipped(path=full, reason=reason, category=category))
+                return False
+        else:
+            try:
+                size, entries = entry.stat(follow_symlinks=False).st_size, 1
+            except OSError:
+                return False  # vanished while we looked
+        self.candidates.append(
+            Candidate(path=full, category=category, kind=kind, size=size, entries=entries)
+        )
+        return True
+
+    def walk(self, base: str, progress: Progress) -> None:  # noqa: C901, PLR0912  # one loop, kept flat for speed
+        """Walk ``base`` depth first, collecting candidates and skips."""
+        self.tracked.load_enclosing(Path(base))
+        stack = [(base, 0)]
+        while stack:
+            directory, depth = stack.pop()
+            try:
+                with os.scandir(directory) as listing:
+                    entries = list(listing)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                self.skipped.append(
+                    Skipped(path=directory, reason=SkipReason.unreadable, detail=exc.strerror)
+                )
+                continue
+            self.scanned += len(entries)
+            progress.advance(len(entries))
+            names = {entry.name for entry in entries}
+            if not names.isdisjoint(VENV_MARKERS):
+                self.skipped.append(Skipped(path=directory, reason=SkipReason.virtual_environment))
+                continue
+            if ".git" in names and directory != base:
+                self.tracked.load(Path(directory))
+            has_marker = not names.isdisjoint(PROJECT_MARKERS)
+            deeper = self.max_depth is None or depth + 1 < self.max_depth
+            for entry in entries:
+                name = entry.name
+                if name in NEVER_ENTERED:
+                    continue
+                full = f"{directory}/{name}"
+                try:
+                    is_link = entry.is_symlink()
+                    is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    continue
+                if self._excluded(base, full, is_dir=is_dir):
+                    self.skipped.append(Skipped(path=full, reason=SkipReason.excluded))
+                    continue
+                if is_link:
+                    category = self.matcher.match_link(name)
+                    if category is not None:
+                        self._consider(full, category, EntryKind.symlink, entry)
+                    continue  # a symlink is never entered
+                category = self.matcher.match(name, is_dir=is_dir)
+                if category is not None:
+                    bare = is_dir and name in OUTPUT_DIRECTORIES and not has_marker
+                    if bare and not self.tracked.covers(full):  # tracked is the stronger reason
+                        self.skipped.append(
+                            Skipped(
+                                path=full, reason=SkipReason.no_project_marker, category=category
+                            )
+                        )
+                    elif self._consider(
+                        full, category, EntryKind.directory if is_dir else EntryKind.file, entry
+                    ):
+                        continue
+                if is_dir and deeper and not (name == "node_modules" and self.keep_node_modules):
+                    stack.append((full, depth + 1))
+
+
+def plan_cleanup(
+    root: Path, *, options: CleanupOptions, progress: Progress = NO_PROGRESS
+) -> CleanupPlan:
+    """Walk ``root`` (and ``options.extra_paths``) once and return what cleanup would remove.
+
+    Raises:
+        UsageError: ``root`` or an extra path is not an existing directory (exit 2).
+        SafetyError: a path is dangerous (filesystem root, home or an ancestor, system
+            directory), or an extra path is outside ``root`` without ``allow_outside_root``.
+        ExternalError: git is needed (a repository is involved) and cannot answer (exit 5).
+
+    """
+    started = time.perf_counter()
+    base = _existing_directory(root)
+    bases, outside = [base], []
+    for extra in options.extra_paths:
+        resolved = _existing_directory(extra)
+        if is_inside(resolved, base):
+            continue  # already walked as part of the root
+        if not options.allow_outside_root:
+            raise SafetyError(
+                f"refusing to clean {extra}: it is outside the root {base}",
+                hint="pass --allow-outside-root (and confirm) to clean it too",
+                code="outside-root",
+            )
+        if resolved not in bases:
+            bases.append(resolved)
+            outside.append(str(resolved))
+    walk = _Walk(options)
+    progress.start(None)
+    for directory in bases:
+        walk.walk(str(directory), progress)
+    return CleanupPlan(
+        root=str(base),
+        bases=[str(b) for b in bases],
+        outside_root=outside,
+        options=options,
+        candidates=walk.candidates,
+        skipped=walk.skipped,
+        totals=totals_of(walk.candidates),
+        scanned=walk.scanned,
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,145 @@
+"""Filesystem safety rules shared by every operation that deletes or writes.
+
+- :func:`check_deletable_root` refuses the filesystem root, the home directory and its ancestors,
+  and system directories, on *resolved* paths so ``..`` and symlinks cannot get around it.
+- :func:`is_inside` answers "is this inside root" on resolved paths.
+- :func:`is_virtualenv` recognises a virtual environment by its contents, never by its name.
+- :func:`tracked_paths` asks git once per repository which paths it tracks.
+- :func:`remove_path` removes one file, link or tree without ever following a symlink.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+from pathlib import Path
+from typing import Final
+
+from hephaestus.core.errors import ExternalError, SafetyError
+from hephaestus.core.proc import run
+
+SYSTEM_DIRECTORIES: Final = (
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/opt",
+    "/proc",
+    "/root",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/usr",
+    "/var",
+)
+"""Refused, with everything under them; plus every top-level ``/lib*``."""
+MACOS_SYSTEM_DIRECTORIES: Final = ("/System", "/Library", "/Applications")
+VENV_MARKERS: Final = frozenset({"pyvenv.cfg", "conda-meta"})
+
+if not shutil.rmtree.avoids_symlink_attacks:  # pragma: no cover  # every supported POSIX has it
+    msg = "this platform's shutil.rmtree is not safe against symlink attacks"
+    raise ImportError(msg)
+
+
+def _system_directories() -> tuple[str, ...]:
+    extra = MACOS_SYSTEM_DIRECTORIES if sys.platform == "darwin" else ()
+    return SYSTEM_DIRECTORIES + extra
+
+
+def _refusal(resolved: Path, home: Path) -> str | None:
+    """Name the rule that forbids deleting inside ``resolved``, or ``None``."""
+    if resolved == Path(resolved.anchor):
+        return "it is the filesystem root"
+    if resolved == home or resolved in home.parents:
+        return f"it is the home directory or an ancestor of it ({home})"
+    top = Path(resolved.anchor, resolved.parts[1]) if len(resolved.parts) > 1 else resolved
+    if top.name.startswith("lib"):
+        return f"it is under the system directory {top}"
+    for system in _system_directories():
+        if resolved == Path(system) or Path(system) in resolved.parents:
+            return f"it is under the system directory {system}"
+    return None
+
+
+def check_deletable_root(path: Path, *, home: Path | None = None) -> Path:
+    """Return ``path`` resolved if deleting inside it is allowed; else raise.
+
+    Raises:
+        SafetyError: ``path`` is the filesystem root, the home directory or an ancestor of it,
+            or a system directory or anything under one (exit 3).
+
+    """
+    resolved = path.expanduser().resolve()
+    home_dir = (home or Path.home()).resolve()
+    reason = _refusal(resolved, home_dir)
+    if reason is not None:
+        raise SafetyError(
+            f"refusing to clean {path}: {reason}",
+            hint="name a project directory inside your home or work area",
+            code="dangerous-path",
+        )
+    return resolved
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """Return whether ``path`` is ``root`` or below it, both resolved."""
+    resolved, base = path.resolve(), root.resolve()
+    return resolved == base or base in resolved.parents
+
+
+def is_virtualenv(names: set[str] | frozenset[str]) -> bool:
+    """Return whether a directory listing ``names`` is a virtual or conda environment."""
+    return not VENV_MARKERS.isdisjoint(names)
+
+
+def tracked_paths(repository: Path, *, timeout: float = 120) -> list[str]:
+    """Return the paths git tracks in ``repository`` and its submodules, relative, ``/``-separated.
+
+    Names are decoded like :func:`os.fsdecode` (surrogate escapes), so names that are not UTF-8
+    compare exactly with what :func:`os.scandir` returns. Fails closed: if the directory is a
+    repository and git cannot answer, this raises rather than pretend nothing is tracked.
+
+    Raises:
+        ToolNotFoundError: ``repository`` has a ``.git`` but git is not installed (exit 5).
+        ExternalError: git failed or timed out (exit 5).
+
+    """
+    result = run(
+        ["git", "-c", "core.quotepath=off", "ls-files", "-z", "--recurse-submodules"],
+        cwd=repository,
+        timeout=timeout,
+        errors="surrogateescape",
+        install_hint="install git: hephaestus needs it to know which files are tracked",
+    )
+    if not result.ok:
+        lines = result.stderr.strip().splitlines()
+        raise ExternalError(
+            f"git ls-files failed in {repository}: {lines[-1] if lines else result.returncode}",
+            hint="check that the repository is healthy (`git status`)",
+        )
+    return [p for p in result.stdout.split("\0") if p]
+
+
+def remove_path(path: Path) -> None:
+    """Remove ``path`` (a file, a symlink or a directory tree) without following symlinks.
+
+    The type is re-checked with ``lstat`` just before removal: a directory swapped for a
+    symlink is unlinked as a link, never followed. A path that has vanished is not an error.
+
+    Raises:
+        OSError: the path could not be removed (e.g. permission denied).
+
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(path)  # avoids_symlink_attacks is asserted at import
+    else:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return

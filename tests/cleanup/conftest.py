@@ -1,0 +1,86 @@
+"""A realistic repository to clean: git, caches, build outputs, venvs, node_modules."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+}
+
+
+def git(repo: Path, *args: str) -> None:
+    """Run git in ``repo`` (argv only), failing loudly."""
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        env={**os.environ, **GIT_ENV},
+    )
+
+
+def make(root: Path, files: dict[str, str]) -> None:
+    """Create ``files`` (relative path -> content) under ``root``."""
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+
+
+TREE = {
+    "pyproject.toml": '[project]\nname = "demo"\n',
+    "src/demo/__init__.py": "",
+    "src/demo/__pycache__/__init__.cpython-311.pyc": "bytecode",
+    "src/demo/build/__init__.py": "# a committed package named build\n",
+    "src/demo/build/__pycache__/x.pyc": "bytecode",
+    "src/stray.pyc": "x",
+    "src/stray.pyo": "x",
+    ".pytest_cache/v/cache/lastfailed": "{}",
+    ".mypy_cache/3.11/x.json": "{}",
+    ".tox/py311/pyvenv.cfg": "home = /usr\n",
+    ".tox/py311/lib/x.py": "",
+    "build/lib/demo/__init__.py": "",
+    "dist/demo-1.0-py3-none-any.whl": "wheel",
+    "demo.egg-info/PKG-INFO": "Metadata-Version: 2.1\n",
+    ".coverage": "sqlite",
+    ".coverage.host.1.2": "sqlite",
+    "coverage.xml": "<coverage/>",
+    "htmlcov/index.html": "<html/>",
+    ".DS_Store": "x",
+    "._resource": "x",
+    "Icon\r": "",
+    "Iconic.txt": "not cruft",
+    "docs/build/index.html": "no project marker beside this build/",
+    "env-3.12/pyvenv.cfg": "home = /usr\n",
+    "env-3.12/lib/python3.12/site-packages/pip/_internal/operations/build/x.py": "",
+    "env-3.12/lib/python3.12/site-packages/pip/__pycache__/x.pyc": "",
+    "conda/conda-meta/history": "",
+    "conda/pkgs/__pycache__/x.pyc": "",
+    "node_modules/pkg/__pycache__/x.pyc": "",
+    "node_modules/pkg/index.js": "",
+    ".hephaestus/cache/x.pyc": "",
+}
+TRACKED = ["pyproject.toml", "src/demo/__init__.py", "src/demo/build/__init__.py"]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A committed repository with every kind of debris and every trap."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    make(root, TREE)
+    git(root, "add", *TRACKED)
+    git(root, "commit", "-q", "-m", "initial")
+    return root

@@ -1,0 +1,111 @@
+"""execute_cleanup: removes exactly the plan, re-checks each path, writes an exact manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hephaestus.cleanup import CleanupOptions, execute_cleanup, plan_cleanup
+from hephaestus.cleanup.audit import default_manifest_path, write_manifest
+from hephaestus.cleanup.models import CleanupReport, SkipReason
+from hephaestus.core.config import CleanupCategory as Category
+from hephaestus.core.progress import NO_PROGRESS
+
+DEEP = frozenset(Category) - {Category.node_modules}
+
+
+def _snapshot(root: Path) -> set[str]:
+    """Every path under ``root`` (symlinks not followed), relative."""
+    found: set[str] = set()
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            found.add(os.path.relpath(os.path.join(directory, name), root))  # noqa: PTH118
+    return found
+
+
+def test_manifest_matches_what_left_the_disk(repo: Path, tmp_path: Path) -> None:
+    """The filesystem before minus after is exactly the manifest's removed paths and contents."""
+    before = _snapshot(repo)
+    manifest = tmp_path / "audit" / "manifest.json"
+    plan = plan_cleanup(repo, options=CleanupOptions(categories=DEEP))
+    report = execute_cleanup(plan, run_id="r1", manifest=manifest, progress=NO_PROGRESS)
+    after = _snapshot(repo)
+    recorded = CleanupReport.model_validate_json(manifest.read_text())
+    removed_tops = {os.path.relpath(r.path, repo) for r in recorded.removed}
+    gone = before - after
+    assert {p for p in gone if str(Path(p).parent) not in gone} == removed_tops
+    assert all(any(p == t or p.startswith(t + "/") for t in removed_tops) for p in gone)
+    assert recorded == report
+    assert recorded.errors == []
+    assert recorded.run_id == "r1"
+    assert sum(t.bytes for t in recorded.totals) == sum(c.size for c in plan.candidates)
+    for kept in ("src/demo/build/__init__.py", "env-3.12/pyvenv.cfg", "docs/build/index.html"):
+        assert (repo / kept).exists(), kept
+
+
+def test_vanished_path_is_fine(repo: Path) -> None:
+    """A planned path deleted by someone else meanwhile is reported vanished, not an error."""
+    plan = plan_cleanup(repo, options=CleanupOptions())
+    shutil.rmtree(repo / ".mypy_cache")
+    report = execute_cleanup(plan, run_id="r", manifest=None)
+    assert report.errors == []
+    vanished = [s for s in report.skipped if s.reason is SkipReason.vanished]
+    assert [os.path.relpath(s.path, repo) for s in vanished] == [".mypy_cache"]
+
+
+def test_type_change_is_not_removed(repo: Path, tmp_path: Path) -> None:
+    """A planned file replaced by a directory before execution is left alone as changed."""
+    plan = plan_cleanup(repo, options=CleanupOptions(categories=DEEP))
+    (repo / ".coverage").unlink()
+    (repo / ".coverage").mkdir()
+    (repo / ".coverage" / "precious").write_text("keep")
+    report = execute_cleanup(plan, run_id="r", manifest=tmp_path / "m.json")
+    assert (repo / ".coverage" / "precious").exists()
+    assert any(s.reason is SkipReason.changed for s in report.skipped)
+
+
+def test_permission_error_is_recorded_and_run_goes_on(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A path that cannot be removed is an error entry; the other paths are still removed."""
+    real_unlink = os.unlink
+
+    def guarded(path: str, *args: object, **kwargs: object) -> None:
+        # root ignores file permissions, so the one error root can meet is simulated here
+        if str(path).endswith(".DS_Store"):
+            raise PermissionError(13, "Permission denied", path)
+        real_unlink(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "unlink", guarded)
+    plan = plan_cleanup(repo, options=CleanupOptions())
+    report = execute_cleanup(plan, run_id="r", manifest=None)
+    assert [os.path.basename(e.path) for e in report.errors] == [".DS_Store"]  # noqa: PTH119
+    assert report.errors[0].message == "Permission denied"
+    assert not (repo / ".mypy_cache").exists()
+
+
+def test_default_manifest_path(tmp_path: Path) -> None:
+    """The default manifest lives under .hephaestus/audit with a UTC stamp and the run id."""
+    path = default_manifest_path(tmp_path, "abc")
+    assert path.parent == tmp_path / ".hephaestus" / "audit"
+    assert path.name.startswith("cleanup-")
+    assert path.name.endswith("Z-abc.json")
+
+
+def test_manifest_write_is_atomic(repo: Path, tmp_path: Path) -> None:
+    """A manifest is never left half-written: a failed write leaves no file and no temp file."""
+    report = execute_cleanup(
+        plan_cleanup(repo, options=CleanupOptions()), run_id="r", manifest=None
+    )
+    target = tmp_path / "out" / "m.json"
+    write_manifest(report, target)
+    assert json.loads(target.read_text())["run_id"] == "r"
+    blocked = tmp_path / "out" / "dir.json"
+    blocked.mkdir()
+    with pytest.raises(OSError, match="Is a directory"):
+        write_manifest(report, blocked)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["dir.json", "m.json"]
