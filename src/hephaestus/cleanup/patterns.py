@@ -67,6 +67,7 @@ class Matcher:
     files: dict[str, Category]
     directory_pattern: re.Pattern[str] | None
     file_pattern: re.Pattern[str] | None
+    groups: dict[str, Category]
 
     @classmethod
     def for_categories(cls, chosen: frozenset[Category]) -> Matcher:
@@ -76,20 +77,28 @@ class Matcher:
             files={n: c for c, names in FILES.items() if c in chosen for n in names},
             directory_pattern=_compile(DIRECTORY_PATTERNS, chosen),
             file_pattern=_compile(FILE_PATTERNS, chosen),
+            groups={c.name: c for c in Category},
         )
+
+    def match_directory(self, name: str) -> Category | None:
+        """Return the category of a directory named ``name``, or ``None``."""
+        category = self.directories.get(name)
+        if category is not None or self.directory_pattern is None:
+            return category
+        found = self.directory_pattern.fullmatch(name)
+        return self.groups[found.lastgroup] if found and found.lastgroup else None
+
+    def match_file(self, name: str) -> Category | None:
+        """Return the category of a file named ``name``, or ``None``."""
+        category = self.files.get(name)
+        if category is not None or self.file_pattern is None:
+            return category
+        found = self.file_pattern.fullmatch(name)
+        return self.groups[found.lastgroup] if found and found.lastgroup else None
 
     def match(self, name: str, *, is_dir: bool) -> Category | None:
         """Return the category of entry ``name`` (a directory if ``is_dir``), or ``None``."""
-        exact, pattern = (
-            (self.directories, self.directory_pattern)
-            if is_dir
-            else (self.files, self.file_pattern)
-        )
-        category = exact.get(name)
-        if category is not None or pattern is None:
-            return category
-        found = pattern.fullmatch(name)
-        return Category[found.lastgroup] if found and found.lastgroup else None
+        return self.match_directory(name) if is_dir else self.match_file(name)
 
     def match_link(self, name: str) -> Category | None:
         """Return the category of a symlink ``name`` (removed as a link, never followed)."""

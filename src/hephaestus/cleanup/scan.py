@@ -98,38 +98,82 @@ class _Walk:
         self.skipped: list[Skipped] = []
         self.scanned = 0
 
-    def _excluded(self, base: str, full: str, *, is_dir: bool) -> bool:
-        if self.exclude is None:
-            return False
-        relative = full[len(base) + 1 :] + ("/" if is_dir else "")
-        return self.exclude.match_file(relative)
-
     def _consider(
         self, full: str, category: Category, kind: EntryKind, entry: os.DirEntry[str]
     ) -> bool:
         """Plan ``full`` for removal, or record why not; return whether it was planned."""
         if self.tracked.covers(full):
-            self.skipped.append(Skipped(path=full, reason=SkipReason.tracked, category=category))
+            self.skipped.append(
+                Skipped.model_construct(path=full, reason=SkipReason.tracked, category=category)
+            )
             return False
         if kind is EntryKind.directory:
             size, entries, reason = _measure(full, container=entry.name in VENV_CONTAINERS)
             if reason is not None:
-                self.skipped.append(Skipped(path=full, reason=reason, category=category))
+                self.skipped.append(
+                    Skipped.model_construct(path=full, reason=reason, category=category)
+                )
                 return False
         else:
             try:
                 size, entries = entry.stat(follow_symlinks=False).st_size, 1
             except OSError:
                 return False  # vanished while we looked
+        # Built from values this walk just produced: no validation needed on the hot path.
         self.candidates.append(
-            Candidate(path=full, category=category, kind=kind, size=size, entries=entries)
+            Candidate.model_construct(
+                path=full, category=category, kind=kind, size=size, entries=entries
+            )
         )
         return True
 
-    def walk(self, base: str, progress: Progress) -> None:  # noqa: C901, PLR0912  # one loop, kept flat for speed
-        """Walk ``base`` depth first, collecting candidates and skips."""
+    def _entry(  # the rare path of the walk: everything about one entry
+        self,
+        base: str,
+        full: str,
+        entry: os.DirEntry[str],
+        category: Category | None,
+        *,
+        has_marker: bool,
+    ) -> bool:
+        """Handle an entry that matched, is a symlink, or meets excludes; return 'descend'."""
+        is_link = entry.is_symlink()
+        is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+        if self.exclude is not None:
+            relative = full[len(base) + 1 :] + ("/" if is_dir else "")
+            if self.exclude.match_file(relative):
+                self.skipped.append(Skipped.model_construct(path=full, reason=SkipReason.excluded))
+                return False
+        if is_link:
+            category = self.matcher.match_link(entry.name)
+            if category is not None:
+                self._consider(full, category, EntryKind.symlink, entry)
+            return False  # a symlink is never entered
+        if category is None:
+            return is_dir
+        bare = is_dir and entry.name in OUTPUT_DIRECTORIES and not has_marker
+        if bare and not self.tracked.covers(full):  # tracked is the stronger reason
+            self.skipped.append(
+                Skipped.model_construct(
+                    path=full, reason=SkipReason.no_project_marker, category=category
+                )
+            )
+            return True
+        kind = EntryKind.directory if is_dir else EntryKind.file
+        return not self._consider(full, category, kind, entry) and is_dir
+
+    def walk(self, base: str, progress: Progress) -> None:  # noqa: C901, PLR0912  # the hot loop, kept flat
+        """Walk ``base`` depth first, collecting candidates and skips.
+
+        The common entry (a directory or file that matches nothing) costs one ``d_type`` check
+        and one dictionary or pattern look-up; everything else goes to :meth:`_entry`.
+        """
         self.tracked.load_enclosing(Path(base))
+        match_directory, match_file = self.matcher.match_directory, self.matcher.match_file
+        plain = self.exclude is None
+        ignored = NEVER_ENTERED | ({"node_modules"} if self.keep_node_modules else frozenset())
         stack = [(base, 0)]
+        push = stack.append
         while stack:
             directory, depth = stack.pop()
             try:
@@ -139,14 +183,18 @@ class _Walk:
                 continue
             except OSError as exc:
                 self.skipped.append(
-                    Skipped(path=directory, reason=SkipReason.unreadable, detail=exc.strerror)
+                    Skipped.model_construct(
+                        path=directory, reason=SkipReason.unreadable, detail=exc.strerror
+                    )
                 )
                 continue
             self.scanned += len(entries)
             progress.advance(len(entries))
             names = {entry.name for entry in entries}
             if not names.isdisjoint(VENV_MARKERS):
-                self.skipped.append(Skipped(path=directory, reason=SkipReason.virtual_environment))
+                self.skipped.append(
+                    Skipped.model_construct(path=directory, reason=SkipReason.virtual_environment)
+                )
                 continue
             if ".git" in names and directory != base:
                 self.tracked.load(Path(directory))
@@ -154,37 +202,24 @@ class _Walk:
             deeper = self.max_depth is None or depth + 1 < self.max_depth
             for entry in entries:
                 name = entry.name
-                if name in NEVER_ENTERED:
+                if name in ignored:
                     continue
-                full = f"{directory}/{name}"
                 try:
-                    is_link = entry.is_symlink()
-                    is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+                    if entry.is_dir(follow_symlinks=False):
+                        category = match_directory(name)
+                        if category is None and plain:
+                            if deeper:
+                                push((f"{directory}/{name}", depth + 1))
+                            continue
+                    else:
+                        category = match_file(name)
+                        if category is None and plain and not entry.is_symlink():
+                            continue
+                    full = f"{directory}/{name}"
+                    if self._entry(base, full, entry, category, has_marker=has_marker) and deeper:
+                        push((full, depth + 1))
                 except OSError:
-                    continue
-                if self._excluded(base, full, is_dir=is_dir):
-                    self.skipped.append(Skipped(path=full, reason=SkipReason.excluded))
-                    continue
-                if is_link:
-                    category = self.matcher.match_link(name)
-                    if category is not None:
-                        self._consider(full, category, EntryKind.symlink, entry)
-                    continue  # a symlink is never entered
-                category = self.matcher.match(name, is_dir=is_dir)
-                if category is not None:
-                    bare = is_dir and name in OUTPUT_DIRECTORIES and not has_marker
-                    if bare and not self.tracked.covers(full):  # tracked is the stronger reason
-                        self.skipped.append(
-                            Skipped(
-                                path=full, reason=SkipReason.no_project_marker, category=category
-                            )
-                        )
-                    elif self._consider(
-                        full, category, EntryKind.directory if is_dir else EntryKind.file, entry
-                    ):
-                        continue
-                if is_dir and deeper and not (name == "node_modules" and self.keep_node_modules):
-                    stack.append((full, depth + 1))
+                    continue  # vanished while we looked
 
 
 def plan_cleanup(

@@ -1,0 +1,211 @@
+"""cleanup against find, side by side, on fresh copies of a generated repository-like tree.
+
+Generates a deterministic tree of about N entries (packages with sources and __pycache__,
+tool caches, build outputs beside pyproject.toml, virtual environments with site-packages,
+node_modules, a real .git with the sources committed), then measures, interleaved, median of
+--runs:
+
+1. planning: ``hephaestus cleanup --deep-clean --dry-run`` against ``find`` with the equivalent
+   name predicates and prunes (target <= 1.5x);
+2. deleting: ``hephaestus cleanup --deep-clean --yes`` against
+   ``find ... -prune -exec rm -rf {} +`` (target <= 1.5x), each on a fresh copy;
+3. peak memory (max RSS) of the dry run for each size in --memory-sizes (<= 200 MiB at 1M).
+
+find is given the virtual environments' names to prune (it cannot look inside a directory for
+pyvenv.cfg); hephaestus finds them by content. Neither run is told about tracked files, but
+hephaestus asks git (one ``git ls-files``) and find does not.
+
+    uv run python benchmarks/cleanup.py [--entries 200000] [--runs 5] [--memory-sizes 200000,1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEPHAESTUS = str(Path(sys.executable).parent / "hephaestus")
+DIR_NAMES = [
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    ".tox",
+    ".nox",
+    ".ipynb_checkpoints",
+    "build",
+    "dist",
+    ".eggs",
+    "pip-wheel-metadata",
+    "htmlcov",
+    "__MACOSX",
+    ".Spotlight-V100",
+    ".Trashes",
+    ".fseventsd",
+]
+FILE_NAMES = [".coverage", "coverage.xml", ".DS_Store", "Thumbs.db", "desktop.ini"]
+FILE_GLOBS = ["*.pyc", "*.pyo", ".coverage.*", "._*"]
+VENVS = [".venv", "env-3.12"]
+
+
+def _write(path: Path, text: str = "") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def generate(root: Path, entries: int) -> None:
+    """Write a deterministic tree of about ``entries`` entries and commit its sources."""
+    root.mkdir(parents=True)
+    _write(root / "pyproject.toml", '[project]\nname = "bench"\n')
+    _write(root / ".gitignore", "__pycache__/\n*.py[co]\n.DS_Store\n")
+    per_package = 40  # 12 sources, their 12 .pyc, __pycache__, tests, caches...
+    packages = max(1, entries // per_package)
+    for p in range(packages):
+        pkg = root / "src" / f"pkg{p // 100}" / f"mod{p}"
+        for m in range(12):
+            _write(pkg / f"m{m}.py", f"VALUE = {m}\n")
+            _write(pkg / "__pycache__" / f"m{m}.cpython-311.pyc", "b" * 64)
+        for t in range(6):
+            _write(root / "tests" / f"t{p // 100}" / f"test_{p}_{t}.py", "def test(): pass\n")
+        if p % 10 == 0:
+            _write(pkg / ".DS_Store", "x")
+            _write(pkg / "stray.pyc", "x")
+    share = max(1, entries // 10)
+    for venv in VENVS:
+        _write(root / venv / "pyvenv.cfg", "home = /usr\n")
+        for i in range(share // len(VENVS) // 2):
+            site = root / venv / "lib" / "python3.11" / "site-packages" / f"dep{i // 50}"
+            _write(site / f"f{i}.py")
+            _write(site / "__pycache__" / f"f{i}.cpython-311.pyc")
+    for i in range(share // 2):
+        _write(root / "node_modules" / f"p{i // 50}" / f"i{i}.js")
+    for cache in (".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis"):
+        for i in range(share // 8):
+            _write(root / cache / f"d{i // 100}" / f"c{i}")
+    for i in range(share // 4):
+        _write(root / "build" / "lib" / f"b{i // 100}" / f"f{i}.py")
+        if i % 4 == 0:
+            _write(root / "dist" / f"bench-{i}.whl", "w")
+    _write(root / ".coverage", "db")
+    _write(root / "coverage.xml", "<coverage/>")
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@example.invalid",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@example.invalid",
+    }
+    for argv in (
+        ["git", "init", "-q"],
+        ["git", "add", ".gitignore", "pyproject.toml", "src", "tests"],
+        ["git", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "bench"],
+    ):
+        subprocess.run(argv, cwd=root, check=True, env=env, capture_output=True)
+
+
+def find_argv(root: Path, *, delete: bool) -> list[str]:
+    """find with the same prunes and name predicates as --deep-clean."""
+    prune = ["(", "-name", ".git", "-o", "-name", "node_modules", "-o", "-name", ".hephaestus"]
+    for venv in VENVS:
+        prune += ["-o", "-name", venv]
+    prune += [")", "-prune"]
+    match = ["(", "-type", "d", "("]
+    for i, name in enumerate(DIR_NAMES + ["*.egg-info"]):
+        match += (["-o"] if i else []) + ["-name", name]
+    match += [")", "-o", "-type", "f", "("]
+    for i, name in enumerate(FILE_NAMES + FILE_GLOBS):
+        match += (["-o"] if i else []) + ["-name", name]
+    match += [")", ")"]
+    action = ["-prune", "-exec", "rm", "-rf", "{}", "+"] if delete else ["-prune", "-print"]
+    return ["find", str(root), *prune, "-o", *match, *action]
+
+
+def timed(argv: list[str], cwd: Path) -> float:
+    """Wall time of one run, output discarded."""
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def peak_rss_mib(argv: list[str], cwd: Path) -> float:
+    """Peak resident memory of ``argv`` (its own process tree), in MiB."""
+    probe = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], "
+        "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *argv], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+    return int(out.strip()) / 1024
+
+
+def count(root: Path) -> int:
+    """Number of entries below ``root``."""
+    return sum(len(d) + len(f) for _, d, f in os.walk(root))
+
+
+def main() -> int:
+    """Generate, measure, print the table; return 1 if a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--memory-sizes", default="200000,1000000")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hephaestus-bench-") as scratch:
+        work = Path(scratch)
+        template = work / "template"
+        generate(template, args.entries)
+        print(f"tree: {count(template)} entries (requested {args.entries})")
+        plan = {
+            "hephaestus": [HEPHAESTUS, "cleanup", "--deep-clean", "--dry-run", str(template)],
+            "find": find_argv(template, delete=False),
+        }
+        times: dict[str, list[float]] = {f"{k} {w}": [] for w in ("plan", "delete") for k in plan}
+        for name, argv in plan.items():  # warm caches once
+            timed(argv, work)
+        for run in range(args.runs):
+            for name, argv in plan.items():
+                times[f"{name} plan"].append(timed(argv, work))
+            for name in ("hephaestus", "find"):
+                copy = work / f"copy-{name}-{run}"
+                subprocess.run(["cp", "-a", str(template), str(copy)], check=True)
+                argv = (
+                    [HEPHAESTUS, "cleanup", "--deep-clean", "--yes", str(copy)]
+                    if name == "hephaestus"
+                    else find_argv(copy, delete=True)
+                )
+                times[f"{name} delete"].append(timed(argv, work))
+                shutil.rmtree(copy)
+        missed = False
+        for what in ("plan", "delete"):
+            ours = statistics.median(times[f"hephaestus {what}"])
+            theirs = statistics.median(times[f"find {what}"])
+            ok = ours / theirs <= 1.5
+            missed |= not ok
+            print(
+                f"{what:<7} hephaestus {ours * 1000:8.0f} ms   find {theirs * 1000:8.0f} ms   "
+                f"ratio {ours / theirs:5.2f}x  (target <= 1.5x: {'met' if ok else 'MISSED'})"
+            )
+        for size in (int(s) for s in args.memory_sizes.split(",") if s):
+            tree = work / f"mem-{size}"
+            generate(tree, size)
+            mib = peak_rss_mib(
+                [HEPHAESTUS, "cleanup", "--deep-clean", "--dry-run", str(tree)], work
+            )
+            print(f"memory  {count(tree):>9} entries: peak {mib:6.1f} MiB")
+            shutil.rmtree(tree)
+            missed |= size >= 1_000_000 and mib > 200
+        print(f"({args.runs} interleaved runs each, medians; fresh copies for deletion)")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
