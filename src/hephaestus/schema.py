@@ -57,37 +57,49 @@ class CommandSpec(_Frozen):
 class ExitCodeSpec(_Frozen):
     """One row of the exit-code table."""
 
-    code: int
-    name: str
-    meaning: str
+    code: int = Field(description="Process exit status.")
+    name: str = Field(description="Name of the code, e.g. 'USAGE'.")
+    meaning: str = Field(description="When hephaestus exits with it.")
 
 
 class ErrorInfo(_Frozen):
     """What went wrong, for an agent."""
 
     code: str = Field(description="Stable identifier, e.g. 'config-error', 'tool-not-found'.")
-    exit_code: int
-    message: str
-    hint: str | None
+    exit_code: int = Field(description="The process exit status (see exit_codes).")
+    message: str = Field(description="One line saying what went wrong.")
+    hint: str | None = Field(description="One line saying what to do about it, if known.")
 
 
 class ErrorDocument(_Frozen):
     """The one JSON document printed on stdout when a command fails with --format json."""
 
-    error: ErrorInfo
+    error: ErrorInfo = Field(description="What went wrong.")
 
 
 class AgentSchema(_Frozen):
     """Everything an agent needs to call hephaestus: commands, parameters, outputs, exit codes."""
 
-    schema_version: str = SCHEMA_VERSION
-    tool: str = "hephaestus"
-    version: str
-    usage: str = "hephaestus [GLOBAL OPTIONS] COMMAND [ARGS]..."
-    global_options: list[ParameterSpec]
-    exit_codes: list[ExitCodeSpec]
+    schema_version: str = Field(
+        default=SCHEMA_VERSION, description="Version of this document's shape."
+    )
+    tool: str = Field(default="hephaestus", description="Name of the program.")
+    version: str = Field(description="Version of hephaestus that produced this document.")
+    usage: str = Field(
+        default="hephaestus [GLOBAL OPTIONS] COMMAND [ARGS]...",
+        description="Where global options go: before the command.",
+    )
+    global_options: list[ParameterSpec] = Field(description="Options of the root command.")
+    exit_codes: list[ExitCodeSpec] = Field(description="Every exit status and its meaning.")
     error_output: dict[str, Any] = Field(description="JSON Schema of the error document.")
-    commands: list[CommandSpec]
+    commands: list[CommandSpec] = Field(description="Every command and group, depth first.")
+
+
+class SchemaWritten(_Frozen):
+    """What ``schema --output FILE`` printed instead of the schema."""
+
+    path: str = Field(description="File the schema was written to.")
+    commands: int = Field(description="Number of commands described.")
 
 
 def output_schema(model: type[BaseModel] | tuple[type[BaseModel], ...]) -> dict[str, Any]:

@@ -142,3 +142,38 @@ def test_cleanup_section(cli: Cli, repo: Path) -> None:
     out = cli("config", str(repo))
     assert out.exit_code == ExitCode.USAGE
     assert "[tool.hephaestus.cleanup] key 'categories'" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[tool.hephaestus]\nlog_level = "info"\n', "[tool.hephaestus]: unknown key 'log_level'"),
+        (
+            "[tool.hephaestus.cleanup]\nmax_depth = 1\n",
+            "[tool.hephaestus.cleanup]: unknown key 'max_depth'",
+        ),
+    ],
+)
+def test_snake_case_keys_are_refused(cli: Cli, repo: Path, table: str, message: str) -> None:
+    """Keys have one spelling, kebab-case: a snake_case key is unknown, with the right hint."""
+    (repo / "pyproject.toml").write_text(table, encoding="utf-8")
+    out = cli("config", str(repo))
+    assert out.exit_code == ExitCode.USAGE
+    assert message in out.stderr
+    assert str(repo / "pyproject.toml") in out.stderr
+    assert "hint: keys are kebab-case" in out.stderr
+
+
+def test_unparsable_environment_list_is_a_config_error(cli: Cli, repo: Path) -> None:
+    """A list in the environment that is not JSON names the variable; exit 2, not a crash."""
+    out = cli("config", str(repo), env={"HEPHAESTUS_CLEANUP__EXCLUDE": "docs"})
+    assert out.exit_code == ExitCode.USAGE
+    assert "HEPHAESTUS_CLEANUP__EXCLUDE" in out.stderr
+    ok = cli("--format", "json", "config", str(repo), env={"HEPHAESTUS_CLEANUP__EXCLUDE": '["d/"]'})
+    assert json.loads(ok.stdout)["values"]["cleanup"]["exclude"] == ["d/"]
+
+
+def test_global_log_flags_show_in_config(cli: Cli, repo: Path) -> None:
+    """--log-level given as a flag is part of the effective configuration."""
+    out = cli("--format", "json", "--log-level", "error", "config", str(repo))
+    assert json.loads(out.stdout)["values"]["log-level"] == "error"

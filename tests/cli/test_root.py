@@ -239,3 +239,11 @@ def test_python_dash_m(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["python"]
+
+
+def test_no_command_in_json_mode(cli: Cli) -> None:
+    """No command with --format json is a short error document, not the help text."""
+    for out in (cli("--format", "json"), cli(env={"HEPHAESTUS_FORMAT": "json"})):
+        assert out.exit_code == ExitCode.USAGE
+        message = json.loads(out.stdout)["error"]["message"]
+        assert message.lower().rstrip(".") == "missing command"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path  # noqa: TC003  # pydantic resolves the annotation at run time
 from typing import Annotated
@@ -11,17 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_serial
 
 from hephaestus.core.config import CleanupCategory as Category
 from hephaestus.core.config import CleanupSection
-
-
-def display_path(path: str) -> str:
-    r"""Return ``path`` as JSON-safe text: bytes that are not UTF-8 become ``\\xNN`` escapes."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def printable_path(path: str) -> str:
-    r"""Return ``path`` safe for a terminal: control characters escaped, e.g. ``Icon\r``."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in display_path(path))
-
+from hephaestus.core.fs import display_path
 
 FsPath = Annotated[str, PlainSerializer(display_path, when_used="json")]
 """A path as the filesystem spells it (exact in Python, escaped in JSON)."""

@@ -30,7 +30,7 @@ from hephaestus.cleanup.patterns import (
 from hephaestus.cleanup.tracked import TrackedIndex
 from hephaestus.core.config import CleanupCategory as Category
 from hephaestus.core.errors import SafetyError, UsageError
-from hephaestus.core.fs import VENV_MARKERS, check_deletable_root, is_inside
+from hephaestus.core.fs import VENV_MARKERS, check_deletable_root, is_inside, printable_path
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
@@ -243,7 +243,7 @@ def plan_cleanup(
             continue  # already walked as part of the root
         if not options.allow_outside_root:
             raise SafetyError(
-                f"refusing to clean {extra}: it is outside the root {base}",
+                f"refusing to clean {printable_path(extra)}: it is outside the root {base}",
                 hint="pass --allow-outside-root (and confirm) to clean it too",
                 code="outside-root",
             )

@@ -15,7 +15,7 @@ from hephaestus.cleanup import (
     plan_cleanup,
 )
 from hephaestus.cleanup.audit import default_manifest_path
-from hephaestus.cleanup.models import CategoryTotal, Skipped, printable_path
+from hephaestus.cleanup.models import CategoryTotal, Skipped
 from hephaestus.cli.environment import Environment
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.progress import progress_for
@@ -23,6 +23,7 @@ from hephaestus.cli.render import Block, Line, Table, emit, human_bytes
 from hephaestus.core.config import CleanupCategory as Category
 from hephaestus.core.config import find_repository_root
 from hephaestus.core.errors import ExitCode, SafetyError, UsageError
+from hephaestus.core.fs import printable_path
 
 app = command_app()
 SHOWN: Final = 20

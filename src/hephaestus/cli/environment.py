@@ -130,7 +130,11 @@ class Environment:
         """Load ``[tool.hephaestus]`` of ``root`` (flags as ``overrides``); apply its logging."""
         from hephaestus.core.config import load_config  # noqa: PLC0415  # pydantic-settings: lazy
 
-        config = load_config(root, overrides=overrides)
+        flags = {
+            "log_level": self.log_level.value if self.log_level else None,
+            "log_format": self.log_format.value if self.log_format else None,
+        }
+        config = load_config(root, overrides={**flags, **overrides})
         self.configure_logging(config)
         pyproject = root / "pyproject.toml"
         _log.debug(

@@ -111,7 +111,10 @@ def guarded(invoke: Callable[[], Any], *, argv: Sequence[str]) -> int:  # noqa: 
         env = CURRENT.get() or Environment(format=sniff_format(argv))
         code = exc.exit_code
         if env.format is OutputFormat.json:
-            return _report(env, "usage-error", code, exc.format_message(), "see --help")
+            # Typer's "no arguments" error carries the whole help text as its message.
+            message = "missing command" if type(exc).__name__ == "NoArgsIsHelpError" else None
+            hint = "see `hephaestus --help`, or `hephaestus schema` for every command"
+            return _report(env, "usage-error", code, message or exc.format_message(), hint)
         show = getattr(exc, "show", None)
         if callable(show):
             show()

@@ -6,25 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel, ConfigDict, Field
 
 from hephaestus.cli.environment import Environment
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.render import Block, Fields, emit
 from hephaestus.core.errors import UsageError
 from hephaestus.core.metadata import package_version
-from hephaestus.schema import AgentSchema, CommandSpec, build_schema
+from hephaestus.schema import AgentSchema, CommandSpec, SchemaWritten, build_schema
 
 app = command_app()
-
-
-class SchemaWritten(BaseModel):
-    """What ``schema --output FILE`` wrote."""
-
-    model_config = ConfigDict(frozen=True)
-
-    path: str = Field(description="File the schema was written to.")
-    commands: int = Field(description="Number of commands described.")
 
 
 def _select(commands: list[CommandSpec], words: list[str]) -> list[CommandSpec]:
@@ -57,7 +47,7 @@ def _text(written: SchemaWritten) -> list[Block]:
 
 @app.command("schema")
 @describe(
-    output=AgentSchema,
+    output=(AgentSchema, SchemaWritten),
     examples=[
         "hephaestus schema",
         "hephaestus schema version",
@@ -68,7 +58,11 @@ def schema(
     ctx: typer.Context,
     command: Annotated[
         list[str] | None,
-        typer.Argument(help="Describe only this command path, e.g. 'version'.", show_default=False),
+        typer.Argument(
+            metavar="COMMAND",
+            help="Describe only this command path, e.g. 'version'.",
+            show_default=False,
+        ),
     ] = None,
     output: Annotated[
         Path | None,

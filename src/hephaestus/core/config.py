@@ -17,11 +17,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PyprojectTomlConfigSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from hephaestus.core.errors import ConfigError, ToolNotFoundError, ToolTimeoutError, UsageError
@@ -68,10 +69,20 @@ class CleanupSection(Section):
     """gitignore-style patterns, relative to the root, that cleanup never touches."""
 
 
-def _kebab_to_snake(data: Any) -> Any:  # noqa: ANN401  # TOML values are any JSON-like shape
-    if isinstance(data, dict):
-        return {str(k).replace("-", "_"): _kebab_to_snake(v) for k, v in data.items()}
-    return data
+def _kebab_to_snake(data: Any, file: str, table: str = TABLE) -> Any:  # noqa: ANN401  # any TOML
+    """Turn kebab-case keys into field names; snake_case keys are refused (one spelling only)."""
+    if not isinstance(data, dict):
+        return data
+    converted = {}
+    for key, value in data.items():
+        if "_" in str(key):
+            raise ConfigError(
+                f"{file}: {table}: unknown key {key!r}",
+                hint=f"keys are kebab-case: {str(key).replace('_', '-')!r}",
+            )
+        inner = f"[tool.hephaestus.{key}]" if isinstance(value, dict) else table
+        converted[str(key).replace("-", "_")] = _kebab_to_snake(value, file, inner)
+    return converted
 
 
 class _PyprojectSource(PyprojectTomlConfigSettingsSource):
@@ -92,7 +103,7 @@ class _PyprojectSource(PyprojectTomlConfigSettingsSource):
                 f"{file_path}: {TABLE} must be a table",
                 hint="see the configuration reference (docs/reference/configuration.md)",
             )
-        return {"tool": {"hephaestus": _kebab_to_snake(tool)}}
+        return {"tool": {"hephaestus": _kebab_to_snake(tool, str(file_path))}}
 
 
 class HephaestusConfig(BaseSettings):
@@ -174,6 +185,14 @@ def load_config(root: Path, *, overrides: Mapping[str, Any] | None = None) -> He
     token = _PYPROJECT.set(pyproject)
     try:
         return HephaestusConfig(**given)
+    except SettingsError as exc:  # a HEPHAESTUS_* value pydantic-settings could not even parse
+        names = [n for n in os.environ if n.upper().startswith(ENV_PREFIX)]
+        field = str(exc).split('"')[1] if '"' in str(exc) else ""
+        culprit = next((n for n in names if n.upper().startswith(ENV_PREFIX + field.upper())), None)
+        raise ConfigError(
+            f"environment variable {culprit or ENV_PREFIX + '…'}: cannot parse its value",
+            hint='lists and tables in the environment are JSON, e.g. \'["docs/", "*.log"]\'',
+        ) from exc
     except ValidationError as exc:
         errors = exc.errors()
         chosen = pyproject if pyproject.is_file() else None
@@ -184,6 +203,34 @@ def load_config(root: Path, *, overrides: Mapping[str, Any] | None = None) -> He
         ) from exc
     finally:
         _PYPROJECT.reset(token)
+
+
+class ConfigReport(BaseModel):
+    """The configuration hephaestus uses for a repository, after every source is applied."""
+
+    model_config = ConfigDict(frozen=True)
+
+    root: str = Field(description="Repository root the configuration belongs to.")
+    pyproject: str | None = Field(description="pyproject.toml read, or null if there is none.")
+    values: dict[str, Any] = Field(
+        description="Effective [tool.hephaestus] values, keyed as in pyproject.toml."
+    )
+
+
+def _snake_to_kebab(data: Any) -> Any:  # noqa: ANN401  # configuration values of any shape
+    if isinstance(data, dict):
+        return {k.replace("_", "-"): _snake_to_kebab(v) for k, v in data.items()}
+    return data
+
+
+def report_config(root: Path, config: HephaestusConfig) -> ConfigReport:
+    """Describe ``config`` of the repository at ``root`` as it would be written in the file."""
+    pyproject = root / "pyproject.toml"
+    return ConfigReport(
+        root=str(root),
+        pyproject=str(pyproject) if pyproject.is_file() else None,
+        values=_snake_to_kebab(config.model_dump(mode="json")),
+    )
 
 
 def find_repository_root(start: Path) -> Path:

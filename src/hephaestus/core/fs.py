@@ -43,6 +43,16 @@ if not shutil.rmtree.avoids_symlink_attacks:  # pragma: no cover  # every suppor
     raise ImportError(msg)
 
 
+def display_path(path: str | Path) -> str:
+    r"""Return ``path`` as JSON-safe text: bytes that are not UTF-8 become ``\xNN`` escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def printable_path(path: str | Path) -> str:
+    r"""Return ``path`` safe for one terminal line: control characters escaped (``Icon\r``)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in display_path(path))
+
+
 def _system_directories() -> tuple[str, ...]:
     extra = MACOS_SYSTEM_DIRECTORIES if sys.platform == "darwin" else ()
     return SYSTEM_DIRECTORIES + extra
@@ -76,7 +86,7 @@ def check_deletable_root(path: Path, *, home: Path | None = None) -> Path:
     reason = _refusal(resolved, home_dir)
     if reason is not None:
         raise SafetyError(
-            f"refusing to clean {path}: {reason}",
+            f"refusing to clean {printable_path(path)}: {reason}",
             hint="name a project directory inside your home or work area",
             code="dangerous-path",
         )

@@ -51,11 +51,12 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
     install_hint: str | None = None,
     errors: str = "replace",
 ) -> ProcessResult:
-    """Run ``argv`` (no shell) in ``cwd`` and return its captured result.
+    r"""Run ``argv`` (no shell) in ``cwd`` and return its captured result.
 
     ``env`` entries are added to the current environment. Output is decoded as UTF-8 with
     ``errors`` (default: replacement, so a tool's odd bytes never crash the caller; use
-    ``"surrogateescape"`` to round-trip file names exactly).
+    ``"surrogateescape"`` to round-trip file names exactly), with no newline translation:
+    ``\r`` and ``\r\n`` arrive as the tool wrote them.
 
     Raises:
         ToolNotFoundError: ``argv[0]`` is not installed or not executable.
@@ -85,14 +86,11 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
             argv,
             cwd=cwd,
             env=merged_env,
-            input=stdin,
+            input=None if stdin is None else stdin.encode("utf-8"),
             # Never let a tool read hephaestus' own stdin (piped data, or a terminal it would
             # wait on until the timeout).
             stdin=subprocess.DEVNULL if stdin is None else None,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors=errors,
+            capture_output=True,  # bytes: decoded below without newline translation
             timeout=timeout,
             check=False,
         )
@@ -113,7 +111,7 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
     return ProcessResult(
         argv=argv,
         returncode=completed.returncode,
-        stdout=completed.stdout,
-        stderr=completed.stderr,
+        stdout=completed.stdout.decode("utf-8", errors),
+        stderr=completed.stderr.decode("utf-8", errors),
         duration=duration,
     )
