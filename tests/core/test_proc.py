@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,12 +17,13 @@ from hypothesis import strategies as st
 
 from hephaestus.core.errors import (
     ExitCode,
+    ExternalError,
     HephaestusError,
     ToolNotFoundError,
     ToolTimeoutError,
 )
 from hephaestus.core.logging import LogSettings, configure
-from hephaestus.core.proc import ProcessResult, run
+from hephaestus.core.proc import ProcessResult, run, stream_records
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -316,3 +318,29 @@ def test_surrogateescape_round_trips_output_bytes_exactly(data: bytes) -> None:
         errors="surrogateescape",
     )
     assert result.stdout.encode("utf-8", errors="surrogateescape") == data
+
+
+def test_stream_records_yields_split_records(tmp_path: Path) -> None:
+    """stream_records splits on NUL, keeps CR and non-UTF-8 bytes exact, drops empty records."""
+    script = "import sys; sys.stdout.buffer.write(b'a\\0b\\r\\0\\xff.pyc\\0\\0')"
+    records = list(stream_records([sys.executable, "-c", script], cwd=tmp_path, timeout=30))
+    assert records == ["a", "b\r", os.fsdecode(b"\xff.pyc")]
+
+
+def test_stream_records_kills_a_silent_hang(tmp_path: Path) -> None:
+    """A process that writes nothing and never ends is killed at the timeout."""
+    started = time.monotonic()
+    with pytest.raises(ToolTimeoutError):
+        list(
+            stream_records(
+                [sys.executable, "-c", "import time; time.sleep(60)"], cwd=tmp_path, timeout=0.5
+            )
+        )
+    assert time.monotonic() - started < 10
+
+
+def test_stream_records_failure_names_the_last_error_line(tmp_path: Path) -> None:
+    """A non-zero exit raises ExternalError carrying the last line of stderr."""
+    script = "import sys; sys.stderr.write('first\\nlast words\\n'); sys.exit(3)"
+    with pytest.raises(ExternalError, match="exit code 3: last words"):
+        list(stream_records([sys.executable, "-c", script], cwd=tmp_path, timeout=30))

@@ -33,6 +33,8 @@ class SkipReason(StrEnum):
     """It is a virtual or conda environment (holds pyvenv.cfg or conda-meta/)."""
     contains_virtual_environment = "contains-virtual-environment"
     contains_repository = "contains-git-repository"
+    contains_state = "contains-hephaestus-state"
+    """It holds a .hephaestus directory (audit manifests, caches), which is never removed."""
     excluded = "excluded"
     """It matches an --exclude pattern."""
     no_project_marker = "no-project-marker"

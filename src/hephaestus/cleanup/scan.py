@@ -40,6 +40,7 @@ NEVER_ENTERED = frozenset({".git", ".hephaestus"})
 
 
 def _existing_directory(path: Path) -> Path:
+    path = path.expanduser()
     if not path.is_dir():
         raise UsageError(f"{path} is not a directory", hint="name an existing directory")
     return check_deletable_root(path)
@@ -60,6 +61,8 @@ def _measure(path: str, *, container: bool) -> tuple[int, int, SkipReason | None
             name = child.name
             if name == ".git":
                 return size, entries, SkipReason.contains_repository
+            if name == ".hephaestus":
+                return size, entries, SkipReason.contains_state
             if name in VENV_MARKERS and (top or not container):
                 return (
                     size,
@@ -146,7 +149,13 @@ class _Walk:
                 return False
         if is_link:
             category = self.matcher.match_link(entry.name)
-            if category is not None:
+            if category is not None and entry.name in OUTPUT_DIRECTORIES and not has_marker:
+                self.skipped.append(
+                    Skipped.model_construct(
+                        path=full, reason=SkipReason.no_project_marker, category=category
+                    )
+                )
+            elif category is not None:
                 self._consider(full, category, EntryKind.symlink, entry)
             return False  # a symlink is never entered
         if category is None:
@@ -236,7 +245,7 @@ def plan_cleanup(
     """
     started = time.perf_counter()
     base = _existing_directory(root)
-    bases, outside = [base], []
+    chosen, outside = [base], []
     for extra in options.extra_paths:
         resolved = _existing_directory(extra)
         if is_inside(resolved, base):
@@ -247,9 +256,11 @@ def plan_cleanup(
                 hint="pass --allow-outside-root (and confirm) to clean it too",
                 code="outside-root",
             )
-        if resolved not in bases:
-            bases.append(resolved)
-            outside.append(str(resolved))
+        chosen.append(resolved)
+        outside.append(str(resolved))
+    # Walk each directory once: drop duplicates and any base inside another one.
+    unique = list(dict.fromkeys(chosen))
+    bases = [b for b in unique if not any(o != b and is_inside(b, o) for o in unique)]
     walk = _Walk(options)
     progress.start(None)
     for directory in bases:
@@ -257,7 +268,7 @@ def plan_cleanup(
     return CleanupPlan(
         root=str(base),
         bases=[str(b) for b in bases],
-        outside_root=outside,
+        outside_root=sorted(set(outside)),
         options=options,
         candidates=walk.candidates,
         skipped=walk.skipped,

@@ -5,14 +5,23 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from hephaestus.core.fs import tracked_paths
+from hephaestus.cleanup.patterns import Matcher
+from hephaestus.core.config import CleanupCategory
+from hephaestus.core.fs import iter_tracked_paths
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+_ANY_CATEGORY = Matcher.for_categories(frozenset(CleanupCategory))
+
 
 class TrackedIndex:
-    """Tracked files and every directory above one, as absolute paths, across repositories."""
+    """Tracked paths that can matter to cleanup, as absolute paths, across repositories.
+
+    Memory stays small however many files are tracked: every directory above a tracked file
+    is kept (a candidate directory must not contain one), but a tracked file only if its name
+    could ever be a candidate (``x.pyc``, ``.coverage``, a link named ``build``…).
+    """
 
     def __init__(self) -> None:
         self.files: set[str] = set()
@@ -25,10 +34,12 @@ class TrackedIndex:
         if top in self.repositories:
             return
         self.repositories.add(top)
-        for relative in tracked_paths(repository):
-            path = f"{top}/{relative}"
-            self.files.add(path)
-            parent = path.rpartition("/")[0]
+        match_link = _ANY_CATEGORY.match_link
+        for relative in iter_tracked_paths(repository):
+            parent_relative, _, name = relative.rpartition("/")
+            if match_link(name) is not None:
+                self.files.add(f"{top}/{relative}")
+            parent = f"{top}/{parent_relative}" if parent_relative else top
             while len(parent) > len(top) and parent not in self.directories:
                 self.directories.add(parent)
                 parent = parent.rpartition("/")[0]

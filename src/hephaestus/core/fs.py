@@ -15,10 +15,13 @@ import shutil
 import stat
 import sys
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from hephaestus.core.errors import ExternalError, SafetyError
-from hephaestus.core.proc import run
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+from hephaestus.core.errors import SafetyError
+from hephaestus.core.proc import stream_records
 
 SYSTEM_DIRECTORIES: Final = (
     "/bin",
@@ -104,32 +107,30 @@ def is_virtualenv(names: set[str] | frozenset[str]) -> bool:
     return not VENV_MARKERS.isdisjoint(names)
 
 
-def tracked_paths(repository: Path, *, timeout: float = 120) -> list[str]:
-    """Return the paths git tracks in ``repository`` and its submodules, relative, ``/``-separated.
+def iter_tracked_paths(repository: Path, *, timeout: float = 120) -> Iterator[str]:
+    """Yield the paths git tracks in ``repository`` and its submodules, relative, ``/``-separated.
 
-    Names are decoded like :func:`os.fsdecode` (surrogate escapes), so names that are not UTF-8
-    compare exactly with what :func:`os.scandir` returns. Fails closed: if the directory is a
-    repository and git cannot answer, this raises rather than pretend nothing is tracked.
+    Streamed: a repository with a million files is never held in memory at once. Names are
+    decoded like :func:`os.fsdecode` (surrogate escapes), so names that are not UTF-8 compare
+    exactly with what :func:`os.scandir` returns. Fails closed: if git cannot answer, this
+    raises rather than pretend nothing is tracked.
 
     Raises:
-        ToolNotFoundError: ``repository`` has a ``.git`` but git is not installed (exit 5).
+        ToolNotFoundError: git is not installed (exit 5).
         ExternalError: git failed or timed out (exit 5).
 
     """
-    result = run(
+    return stream_records(
         ["git", "-c", "core.quotepath=off", "ls-files", "-z", "--recurse-submodules"],
         cwd=repository,
         timeout=timeout,
-        errors="surrogateescape",
         install_hint="install git: hephaestus needs it to know which files are tracked",
     )
-    if not result.ok:
-        lines = result.stderr.strip().splitlines()
-        raise ExternalError(
-            f"git ls-files failed in {repository}: {lines[-1] if lines else result.returncode}",
-            hint="check that the repository is healthy (`git status`)",
-        )
-    return [p for p in result.stdout.split("\0") if p]
+
+
+def tracked_paths(repository: Path, *, timeout: float = 120) -> list[str]:
+    """Return :func:`iter_tracked_paths` as a list (it raises before returning, not later)."""
+    return list(iter_tracked_paths(repository, timeout=timeout))
 
 
 def remove_path(path: Path) -> None:

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hephaestus.core.errors import ToolNotFoundError, ToolTimeoutError
+from hephaestus.core.errors import ExternalError, ToolNotFoundError, ToolTimeoutError
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
 
 _log = get_logger(__name__)
@@ -115,3 +118,69 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
         stderr=completed.stderr.decode("utf-8", errors),
         duration=duration,
     )
+
+
+def stream_records(
+    argv: Sequence[str],
+    *,
+    cwd: Path | str,
+    timeout: float,
+    separator: bytes = b"\0",
+    install_hint: str | None = None,
+) -> Iterator[str]:
+    """Run ``argv`` and yield its output records as they arrive, never holding all of it.
+
+    Records are split on ``separator`` and decoded like :func:`os.fsdecode` (surrogate
+    escapes), so file names round-trip exactly. stderr goes to a temporary file (no pipe to
+    fill up and deadlock). A watchdog kills the process at ``timeout`` even if it hangs
+    without writing anything.
+
+    Raises:
+        ToolNotFoundError: ``argv[0]`` is not installed.
+        ToolTimeoutError: the whole run took longer than ``timeout`` seconds (it is killed).
+        ExternalError: the process exited non-zero (its last stderr line is in the message).
+
+    """
+    program = str(argv[0])
+    if shutil.which(program) is None:
+        raise ToolNotFoundError(
+            f"{program!r} is not installed or not on PATH",
+            hint=install_hint or f"install {program} and make sure it is on PATH",
+        )
+    with (
+        tempfile.TemporaryFile() as errors,
+        subprocess.Popen(
+            [str(a) for a in argv],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        ) as process,
+    ):
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        pending = b""
+        try:
+            assert process.stdout is not None  # noqa: S101  # stdout=PIPE guarantees it
+            while chunk := os.read(process.stdout.fileno(), 1 << 16):
+                *records, pending = (pending + chunk).split(separator)
+                yield from (os.fsdecode(record) for record in records if record)
+            code = process.wait()
+        finally:
+            watchdog.cancel()
+            if process.poll() is None:  # the consumer stopped early
+                process.kill()
+        if code == -signal.SIGKILL:
+            raise ToolTimeoutError(
+                f"{program!r} did not finish within {timeout:g} s and was stopped",
+                hint="raise the timeout, or find out why it hangs",
+            )
+        if pending:
+            yield os.fsdecode(pending)
+        if code != 0:
+            errors.seek(0)
+            lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+            raise ExternalError(
+                f"{program!r} failed with exit code {code}: {lines[-1] if lines else ''}".rstrip(),
+                hint="run it by hand to see the whole error",
+            )
