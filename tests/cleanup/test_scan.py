@@ -191,3 +191,16 @@ def test_extra_path_outside_root(repo: Path, tmp_path: Path) -> None:
     assert str(other / "__pycache__") in {c.path for c in plan.candidates}
     inside = plan_cleanup(repo, options=CleanupOptions(extra_paths=(repo / "src",)))
     assert inside.bases == [str(repo)]
+
+
+def test_exclude_inside_a_candidate_protects_it(repo: Path) -> None:
+    """An excluded path inside a matched directory keeps that directory whole; the walk goes on."""
+    (repo / "build" / "keep").mkdir()
+    (repo / "build" / "keep" / "notes.txt").write_text("mine")
+    (repo / "build" / "keep" / "__pycache__").mkdir()
+    plan = plan_cleanup(repo, options=CleanupOptions(categories=DEEP, exclude=("build/keep/",)))
+    skips = _skips(plan)
+    assert skips["build"] is SkipReason.excluded
+    assert "build" not in _relative(plan)
+    assert "build/keep/__pycache__" not in _relative(plan)
+    assert skips["build/keep"] is SkipReason.excluded

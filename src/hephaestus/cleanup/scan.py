@@ -34,6 +34,8 @@ from hephaestus.core.fs import VENV_MARKERS, check_deletable_root, is_inside, pr
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pathspec
 
 NEVER_ENTERED = frozenset({".git", ".hephaestus"})
@@ -46,7 +48,9 @@ def _existing_directory(path: Path) -> Path:
     return check_deletable_root(path)
 
 
-def _measure(path: str, *, container: bool) -> tuple[int, int, SkipReason | None]:
+def _measure(
+    path: str, *, container: bool, excluded: Callable[[str, bool], bool] | None
+) -> tuple[int, int, SkipReason | None]:
     """Size and entry count of the tree at ``path``, or why it must not be removed."""
     size, entries, stack, top = 0, 1, [path], True
     while stack:
@@ -74,7 +78,10 @@ def _measure(path: str, *, container: bool) -> tuple[int, int, SkipReason | None
                     ),
                 )
             try:
-                if child.is_dir(follow_symlinks=False):
+                is_dir = child.is_dir(follow_symlinks=False)
+                if excluded is not None and excluded(child.path, is_dir):
+                    return size, entries, SkipReason.excluded
+                if is_dir:
                     stack.append(child.path)
                 else:
                     size += child.stat(follow_symlinks=False).st_size
@@ -100,6 +107,13 @@ class _Walk:
         self.candidates: list[Candidate] = []
         self.skipped: list[Skipped] = []
         self.scanned = 0
+        self.base = ""
+
+    def _excluded(self, full: str, is_dir: bool) -> bool:  # noqa: FBT001  # a callback
+        """Whether ``full`` (below the base being walked) matches an --exclude pattern."""
+        assert self.exclude is not None  # noqa: S101  # only called when there are patterns
+        relative = full[len(self.base) + 1 :] + ("/" if is_dir else "")
+        return self.exclude.match_file(relative)
 
     def _consider(
         self, full: str, category: Category, kind: EntryKind, entry: os.DirEntry[str]
@@ -111,7 +125,11 @@ class _Walk:
             )
             return False
         if kind is EntryKind.directory:
-            size, entries, reason = _measure(full, container=entry.name in VENV_CONTAINERS)
+            size, entries, reason = _measure(
+                full,
+                container=entry.name in VENV_CONTAINERS,
+                excluded=self._excluded if self.exclude is not None else None,
+            )
             if reason is not None:
                 self.skipped.append(
                     Skipped.model_construct(path=full, reason=reason, category=category)
@@ -132,7 +150,6 @@ class _Walk:
 
     def _entry(  # the rare path of the walk: everything about one entry
         self,
-        base: str,
         full: str,
         entry: os.DirEntry[str],
         category: Category | None,
@@ -142,11 +159,9 @@ class _Walk:
         """Handle an entry that matched, is a symlink, or meets excludes; return 'descend'."""
         is_link = entry.is_symlink()
         is_dir = not is_link and entry.is_dir(follow_symlinks=False)
-        if self.exclude is not None:
-            relative = full[len(base) + 1 :] + ("/" if is_dir else "")
-            if self.exclude.match_file(relative):
-                self.skipped.append(Skipped.model_construct(path=full, reason=SkipReason.excluded))
-                return False
+        if self.exclude is not None and self._excluded(full, is_dir):
+            self.skipped.append(Skipped.model_construct(path=full, reason=SkipReason.excluded))
+            return False
         if is_link:
             category = self.matcher.match_link(entry.name)
             if category is not None and entry.name in OUTPUT_DIRECTORIES and not has_marker:
@@ -177,6 +192,7 @@ class _Walk:
         The common entry (a directory or file that matches nothing) costs one ``d_type`` check
         and one dictionary or pattern look-up; everything else goes to :meth:`_entry`.
         """
+        self.base = base
         self.tracked.load_enclosing(Path(base))
         match_directory, match_file = self.matcher.match_directory, self.matcher.match_file
         plain = self.exclude is None
@@ -225,7 +241,7 @@ class _Walk:
                         if category is None and plain and not entry.is_symlink():
                             continue
                     full = f"{directory}/{name}"
-                    if self._entry(base, full, entry, category, has_marker=has_marker) and deeper:
+                    if self._entry(full, entry, category, has_marker=has_marker) and deeper:
                         push((full, depth + 1))
                 except OSError:
                     continue  # vanished while we looked
