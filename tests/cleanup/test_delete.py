@@ -84,7 +84,7 @@ def test_permission_error_is_recorded_and_run_goes_on(
     plan = plan_cleanup(repo, options=CleanupOptions())
     report = execute_cleanup(plan, run_id="r", manifest=None)
     assert [os.path.basename(e.path) for e in report.errors] == [".DS_Store"]  # noqa: PTH119
-    assert report.errors[0].message == "Permission denied"
+    assert report.errors[0].message.endswith(".DS_Store: Permission denied")
     assert not (repo / ".mypy_cache").exists()
 
 
@@ -109,3 +109,27 @@ def test_manifest_write_is_atomic(repo: Path, tmp_path: Path) -> None:
     with pytest.raises(OSError, match="Is a directory"):
         write_manifest(report, blocked)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["dir.json", "m.json"]
+
+
+def test_failure_inside_a_tree_is_reported_not_counted_as_removed(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A directory that cannot be fully removed is an error, not a removal; the rest goes."""
+    real_unlink = os.unlink
+
+    def guarded(path: str, *args: object, **kwargs: object) -> None:
+        # root ignores file permissions, so the one error root can meet is simulated here
+        if str(path) == "lastfailed":
+            raise PermissionError(13, "Permission denied", path)
+        real_unlink(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "unlink", guarded)
+    report = execute_cleanup(
+        plan_cleanup(repo, options=CleanupOptions()), run_id="r", manifest=None
+    )
+    (error,) = report.errors
+    assert error.path == str(repo / ".pytest_cache")
+    assert "lastfailed: Permission denied" in error.message
+    assert str(repo / ".pytest_cache") not in {r.path for r in report.removed}
+    assert (repo / ".pytest_cache" / "v" / "cache" / "lastfailed").exists()
+    assert not (repo / ".mypy_cache").exists()

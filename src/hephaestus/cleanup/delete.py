@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 import stat
-import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hephaestus.cleanup.audit import write_manifest
 from hephaestus.cleanup.models import (
@@ -21,12 +19,11 @@ from hephaestus.cleanup.models import (
     SkipReason,
     totals_of,
 )
+from hephaestus.core.fs import remove_path
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-assert shutil.rmtree.avoids_symlink_attacks, "rmtree must be safe against symlink attacks"  # noqa: S101
 
 
 def _kind(mode: int) -> EntryKind:
@@ -35,23 +32,7 @@ def _kind(mode: int) -> EntryKind:
     return EntryKind.directory if stat.S_ISDIR(mode) else EntryKind.file
 
 
-def _rmtree(path: str) -> list[str]:
-    """Remove a directory tree without following symlinks; return the errors met."""
-    failures: list[str] = []
-
-    def record(_func: Any, failed: str, error: BaseException | tuple[Any, ...]) -> None:  # noqa: ANN401
-        exc = error[1] if isinstance(error, tuple) else error
-        if not isinstance(exc, FileNotFoundError):
-            failures.append(f"{os.fsencode(failed).decode('utf-8', 'backslashreplace')}: {exc}")
-
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=record)
-    else:  # pragma: no cover  # Python 3.11 only has onerror
-        shutil.rmtree(path, onerror=record)
-    return failures
-
-
-def _remove(candidate: Candidate) -> Removal | Skipped | RemovalError:  # noqa: PLR0911  # one per outcome
+def _remove(candidate: Candidate) -> Removal | Skipped | RemovalError:  # one per outcome
     path = candidate.path
     parent = os.path.dirname(path)  # noqa: PTH120  # str paths keep non-UTF-8 names exact
     if os.path.realpath(parent) != parent:
@@ -72,17 +53,10 @@ def _remove(candidate: Candidate) -> Removal | Skipped | RemovalError:  # noqa: 
             category=candidate.category,
             detail=f"was a {candidate.kind.value}, now a {kind.value}",
         )
-    try:
-        if kind is EntryKind.directory:
-            failures = _rmtree(path)
-            if failures:
-                return RemovalError(path=path, message="; ".join(failures[:5]))
-        else:
-            os.unlink(path)  # noqa: PTH108  # str paths keep non-UTF-8 names exact
-    except FileNotFoundError:
-        return Skipped(path=path, reason=SkipReason.vanished, category=candidate.category)
-    except OSError as exc:
-        return RemovalError(path=path, message=exc.strerror or str(exc))
+    failures = remove_path(path)
+    if failures:
+        more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""  # noqa: PLR2004
+        return RemovalError(path=path, message="; ".join(failures[:5]) + more)
     return Removal(path=path, category=candidate.category, kind=kind, size=candidate.size)
 
 

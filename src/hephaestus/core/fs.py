@@ -15,7 +15,7 @@ import shutil
 import stat
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -133,24 +133,38 @@ def tracked_paths(repository: Path, *, timeout: float = 120) -> list[str]:
     return list(iter_tracked_paths(repository, timeout=timeout))
 
 
-def remove_path(path: Path) -> None:
+def remove_path(path: str | Path) -> list[str]:
     """Remove ``path`` (a file, a symlink or a directory tree) without following symlinks.
 
-    The type is re-checked with ``lstat`` just before removal: a directory swapped for a
-    symlink is unlinked as a link, never followed. A path that has vanished is not an error.
+    The type is re-checked with ``lstat`` just before removal: a symlink is unlinked as a link,
+    never followed, and a tree is removed with the symlink-attack-safe :func:`shutil.rmtree`.
+    A path (or part of a tree) that vanished meanwhile is not an error.
 
-    Raises:
-        OSError: the path could not be removed (e.g. permission denied).
+    Returns:
+        What could not be removed, one message per failure; empty when ``path`` is gone.
 
     """
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
-        return
+        return []
+    failures: list[str] = []
+
+    def record(_func: object, failed: str, error: BaseException | tuple[Any, ...]) -> None:
+        exc = error[1] if isinstance(error, tuple) else error
+        if not isinstance(exc, FileNotFoundError):
+            failures.append(f"{printable_path(failed)}: {getattr(exc, 'strerror', None) or exc}")
+
     if stat.S_ISDIR(mode):
-        shutil.rmtree(path)  # avoids_symlink_attacks is asserted at import
-    else:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            return
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=record)
+        else:  # pragma: no cover  # Python 3.11 has only onerror
+            shutil.rmtree(path, onerror=record)
+        return failures
+    try:
+        os.unlink(path)  # noqa: PTH108  # str or Path; str keeps non-UTF-8 names exact
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        return [f"{printable_path(path)}: {exc.strerror or exc}"]
+    return []
