@@ -30,30 +30,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from hephaestus.cleanup.patterns import DIRECTORIES, FILES
+from hephaestus.core.config import CleanupCategory as Category
+
 HEPHAESTUS = str(Path(sys.executable).parent / "hephaestus")
 PLAN_TARGET = 1.5  # hephaestus / find
 MEMORY_TARGET_MIB = 200  # at MEMORY_TARGET_ENTRIES
 MEMORY_TARGET_ENTRIES = 1_000_000
-DIR_NAMES = [
-    "__pycache__",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    ".tox",
-    ".nox",
-    ".ipynb_checkpoints",
-    "build",
-    "dist",
-    ".eggs",
-    "pip-wheel-metadata",
-    "htmlcov",
-    "__MACOSX",
-    ".Spotlight-V100",
-    ".Trashes",
-    ".fseventsd",
-]
-FILE_NAMES = [".coverage", "coverage.xml", ".DS_Store", "Thumbs.db", "desktop.ini"]
+# Exact names come from hephaestus' own tables, so find looks for exactly the same things.
+DEEP = [c for c in Category if c is not Category.node_modules]
+DIR_NAMES = sorted(name for c in DEEP for name in DIRECTORIES.get(c, ()))
+FILE_NAMES = sorted(name for c in DEEP for name in FILES.get(c, ()))
+# find's globs for the patterns hephaestus compiles (patterns.DIRECTORY_/FILE_PATTERNS).
+DIR_GLOBS = ["*.egg-info"]
 FILE_GLOBS = ["*.pyc", "*.pyo", ".coverage.*", "._*"]
 VENVS = [".venv", "env-3.12"]
 
@@ -120,7 +109,7 @@ def find_argv(root: Path, *, delete: bool) -> list[str]:
         prune += ["-o", "-name", venv]
     prune += [")", "-prune"]
     match = ["(", "-type", "d", "("]
-    for i, name in enumerate([*DIR_NAMES, "*.egg-info"]):
+    for i, name in enumerate([*DIR_NAMES, *DIR_GLOBS]):
         match += (["-o"] if i else []) + ["-name", name]
     match += [")", "-o", "-type", "f", "("]
     for i, name in enumerate([*FILE_NAMES, *FILE_GLOBS]):

@@ -74,13 +74,17 @@ TREE = {
 TRACKED = ["pyproject.toml", "src/demo/__init__.py", "src/demo/build/__init__.py"]
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A committed repository with every kind of debris and every trap."""
-    root = tmp_path / "repo"
+def build_repository(root: Path) -> Path:
+    """Create ``root`` as a committed repository with every kind of debris and every trap."""
     root.mkdir()
     git(root, "init", "-q")
     make(root, TREE)
     git(root, "add", *TRACKED)
     git(root, "commit", "-q", "-m", "initial")
     return root
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A committed repository with every kind of debris and every trap."""
+    return build_repository(tmp_path / "repo")

@@ -23,6 +23,7 @@ import pathspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.strategies import file_names
 
 from hephaestus.cleanup import CleanupOptions, execute_cleanup, plan_cleanup
 from hephaestus.cleanup.models import (
@@ -187,16 +188,7 @@ def _acceptable(name: str) -> bool:
     return name not in {".", ".."} and not name.startswith(_RESERVED_PREFIXES)
 
 
-_RANDOM_NAMES = (
-    st.text(
-        alphabet=st.characters(exclude_characters="/\0", exclude_categories=["Cs"]),
-        min_size=1,
-        max_size=10,
-    )
-    | st.binary(min_size=1, max_size=10).map(
-        lambda raw: os.fsdecode(raw.replace(b"/", b"_").replace(b"\0", b"_"))
-    )
-).filter(_acceptable)
+_RANDOM_NAMES = file_names(10).filter(_acceptable)
 _DEBRIS_NAMES = st.sampled_from(CATEGORY_NAMES)
 NAMES = st.one_of(_DEBRIS_NAMES, st.sampled_from(DECOY_NAMES), _RANDOM_NAMES)
 PARENTS = st.lists(NAMES, max_size=3).map(tuple)

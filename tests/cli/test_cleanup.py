@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.cleanup.conftest import TRACKED, TREE, git, make
+from tests.cleanup.conftest import build_repository
 
 from hephaestus.cleanup.models import CleanupPlan, CleanupReport
 from hephaestus.core.errors import ExitCode
@@ -27,13 +27,7 @@ HEPHAESTUS = str(Path(sys.executable).parent / "hephaestus")
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """The realistic repository of tests/cleanup, committed."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q")
-    make(root, TREE)
-    git(root, "add", *TRACKED)
-    git(root, "commit", "-q", "-m", "initial")
-    return root
+    return build_repository(tmp_path / "repo")
 
 
 def test_dry_run_json_is_the_plan(cli: Cli, repo: Path) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.strategies import file_names
 
 from hephaestus.core.errors import ExitCode, ExternalError, SafetyError, ToolNotFoundError
 from hephaestus.core.fs import (
@@ -225,16 +226,7 @@ def test_refusal_message_is_one_line_even_for_hostile_names() -> None:
     assert "system directory /usr" in error.message
 
 
-_SEGMENT = (
-    st.text(
-        alphabet=st.characters(exclude_characters="/\0", exclude_categories=["Cs"]),
-        min_size=1,
-        max_size=12,
-    )
-    | st.binary(min_size=1, max_size=12).map(
-        lambda raw: os.fsdecode(raw.replace(b"/", b"_").replace(b"\0", b"_"))
-    )
-).filter(lambda name: name not in {".", ".."})
+_SEGMENT = file_names(12).filter(lambda name: name not in {".", ".."})
 
 _SYSTEM_TOPS = st.sampled_from(SYSTEM_DIRECTORIES) | st.text(
     alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", max_size=6
