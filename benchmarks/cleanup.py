@@ -169,6 +169,7 @@ def main() -> int:
             for name in ("hephaestus", "find"):
                 copy = work / f"copy-{name}-{run}"
                 subprocess.run(["cp", "-a", str(template), str(copy)], check=True)
+                os.sync()  # flush the copy first, so neither side pays for the other's writes
                 argv = (
                     [HEPHAESTUS, "cleanup", "--deep-clean", "--yes", str(copy)]
                     if name == "hephaestus"
