@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.gitrepo import git
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
-
-
-def git(repo: Path, *args: str) -> None:
-    """Run git in ``repo`` (argv only), failing loudly."""
-    subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        env={**os.environ, **GIT_ENV},
-    )
 
 
 def make(root: Path, files: dict[str, str]) -> None:

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import stat
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import pathspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.gitrepo import git
 from tests.strategies import file_names
 
 from hephaestus.cleanup import CleanupOptions, execute_cleanup, plan_cleanup
@@ -40,14 +40,6 @@ from hephaestus.core.fs import display_path
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-GIT_ENV: Final = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_LITERAL_PATHSPECS": "1",  # names like `*` or `[x]` are names, not globs
-}
 ALL: Final = frozenset(Category)
 RUN_ID: Final = "t"
 
@@ -99,27 +91,6 @@ def parent_of(path: str) -> str:
 
 
 # --- git --------------------------------------------------------------------------------------
-
-
-def git(cwd: str | Path, *args: str) -> bytes:
-    """Run git in ``cwd`` (fixed identity, no signing, no system config); return its stdout."""
-    completed = subprocess.run(
-        [
-            "git",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "core.quotepath=off",
-            *args,
-        ],
-        cwd=cwd,
-        env={**os.environ, **GIT_ENV},
-        check=True,
-        capture_output=True,
-    )
-    return completed.stdout
 
 
 def ls_files(repository: str) -> set[str]:

@@ -120,7 +120,7 @@ def test_symlinks_are_links_never_followed(repo: Path, tmp_path: Path) -> None:
 
 def test_nested_repository_tracked_files_survive(repo: Path) -> None:
     """A nested repository's tracked files are protected even when they match a category."""
-    from tests.cleanup.conftest import git  # noqa: PLC0415
+    from tests.gitrepo import git  # noqa: PLC0415
 
     nested = repo / "vendor" / "lib"
     nested.mkdir(parents=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from tests.gitrepo import git
 
 from hephaestus.core.config import HephaestusConfig, find_repository_root, load_config
 from hephaestus.core.errors import ConfigError, ExitCode
@@ -28,11 +28,6 @@ def _pyproject(root: Path, table: str) -> Path:
     path = root / "pyproject.toml"
     path.write_text(f'[project]\nname = "demo"\nversion = "0"\n\n{table}\n', encoding="utf-8")
     return path
-
-
-def _git(*args: str, cwd: Path) -> None:
-    """Run git with an argv list, failing the test if it fails."""
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
 # --- precedence ---------------------------------------------------------------------------------
@@ -238,7 +233,7 @@ def test_root_from_a_subdirectory_of_a_git_repository(tmp_path: Path) -> None:
     """Inside a real git work tree, the top level is returned from any subdirectory."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    _git("init", "-q", str(repo), cwd=tmp_path)
+    git(tmp_path, "init", "-q", str(repo))
     deep = repo / "src" / "pkg"
     deep.mkdir(parents=True)
     assert find_repository_root(deep) == repo.resolve()
@@ -262,7 +257,7 @@ def test_root_without_git_on_path_is_the_start_directory(
     """When git is not installed, even inside a repository, the start directory is returned."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    _git("init", "-q", str(repo), cwd=tmp_path)
+    git(tmp_path, "init", "-q", str(repo))
     start = repo / "sub"
     start.mkdir()
     empty = tmp_path / "empty-bin"

@@ -6,7 +6,6 @@ import hashlib
 import os
 import shutil
 import stat
-import subprocess
 import venv
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.gitrepo import git
 from tests.strategies import file_names
 
 from hephaestus.core.errors import ExitCode, ExternalError, SafetyError, ToolNotFoundError
@@ -29,39 +29,20 @@ from hephaestus.core.fs import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_LITERAL_PATHSPECS": "1",
-}
 NON_UTF8 = os.fsdecode(b"caf\xe9 \xff.txt")
 """A file name that is not UTF-8, as os.scandir spells it (surrogate escapes)."""
-
-
-def _git(cwd: Path, *args: str) -> None:
-    """Run git in ``cwd`` with a fixed identity and no signing; fail the test if it fails."""
-    subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
-        cwd=cwd,
-        env={**os.environ, **GIT_ENV},
-        check=True,
-        capture_output=True,
-    )
 
 
 def _repository(path: Path, files: dict[str, bytes]) -> Path:
     """Create a git repository at ``path`` with ``files`` committed."""
     path.mkdir(parents=True, exist_ok=True)
-    _git(path, "init", "-q")
+    git(path, "init", "-q")
     for name, content in files.items():
         target = path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-    _git(path, "add", "-f", "--", *files)
-    _git(path, "commit", "-q", "--allow-empty", "-m", "files")
+    git(path, "add", "-f", "--", *files)
+    git(path, "commit", "-q", "--allow-empty", "-m", "files")
     return path
 
 
@@ -351,7 +332,7 @@ def test_tracked_paths_include_submodules(tmp_path: Path) -> None:
     """Files of a submodule are listed with the submodule's path as prefix."""
     library = _repository(tmp_path / "library", {"lib.py": b"x", "cache/tracked.pyc": b"y"})
     repo = _repository(tmp_path / "repo", {"main.py": b"z"})
-    _git(
+    git(
         repo,
         "-c",
         "protocol.file.allow=always",
@@ -361,7 +342,7 @@ def test_tracked_paths_include_submodules(tmp_path: Path) -> None:
         str(library),
         "vendor/library",
     )
-    _git(repo, "commit", "-q", "-m", "submodule")
+    git(repo, "commit", "-q", "-m", "submodule")
     tracked = set(tracked_paths(repo))
     assert tracked == {
         ".gitmodules",
@@ -375,7 +356,7 @@ def test_tracked_paths_of_an_empty_repository_is_empty(tmp_path: Path) -> None:
     """A fresh repository tracks nothing, and that is an answer, not an error."""
     repo = tmp_path / "empty"
     repo.mkdir()
-    _git(repo, "init", "-q")
+    git(repo, "init", "-q")
     assert list(tracked_paths(repo)) == []
 
 
