@@ -30,7 +30,13 @@ from hephaestus.cleanup.patterns import (
 from hephaestus.cleanup.tracked import TrackedIndex
 from hephaestus.core.config import CleanupCategory as Category
 from hephaestus.core.errors import SafetyError, UsageError
-from hephaestus.core.fs import VENV_MARKERS, check_deletable_root, is_inside, printable_path
+from hephaestus.core.fs import (
+    VENV_MARKERS,
+    check_deletable_root,
+    is_inside,
+    is_virtualenv,
+    printable_path,
+)
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
@@ -216,7 +222,7 @@ class _Walk:
             self.scanned += len(entries)
             progress.advance(len(entries))
             names = {entry.name for entry in entries}
-            if not names.isdisjoint(VENV_MARKERS):
+            if is_virtualenv(names):
                 self.skipped.append(
                     Skipped.model_construct(path=directory, reason=SkipReason.virtual_environment)
                 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from hephaestus.cleanup.patterns import Matcher
 from hephaestus.core.config import CleanupCategory
-from hephaestus.core.fs import iter_tracked_paths
+from hephaestus.core.fs import tracked_paths
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,7 +35,7 @@ class TrackedIndex:
             return
         self.repositories.add(top)
         match_link = _ANY_CATEGORY.match_link
-        for relative in iter_tracked_paths(repository):
+        for relative in tracked_paths(repository):
             parent_relative, _, name = relative.rpartition("/")
             if match_link(name) is not None:
                 self.files.add(f"{top}/{relative}")

@@ -107,7 +107,7 @@ def is_virtualenv(names: set[str] | frozenset[str]) -> bool:
     return not VENV_MARKERS.isdisjoint(names)
 
 
-def iter_tracked_paths(repository: Path, *, timeout: float = 120) -> Iterator[str]:
+def tracked_paths(repository: Path, *, timeout: float = 120) -> Iterator[str]:
     """Yield the paths git tracks in ``repository`` and its submodules, relative, ``/``-separated.
 
     Streamed: a repository with a million files is never held in memory at once. Names are
@@ -126,11 +126,6 @@ def iter_tracked_paths(repository: Path, *, timeout: float = 120) -> Iterator[st
         timeout=timeout,
         install_hint="install git: hephaestus needs it to know which files are tracked",
     )
-
-
-def tracked_paths(repository: Path, *, timeout: float = 120) -> list[str]:
-    """Return :func:`iter_tracked_paths` as a list (it raises before returning, not later)."""
-    return list(iter_tracked_paths(repository, timeout=timeout))
 
 
 def remove_path(path: str | Path) -> list[str]:
