@@ -69,8 +69,32 @@ class CleanupSection(Section):
     """gitignore-style patterns, relative to the root, that cleanup never touches."""
 
 
+class GuardRailsSection(Section):
+    """``[tool.hephaestus.guard-rails]``; a gate's own table is ``[…guard-rails.gate.<name>]``."""
+
+    gates: tuple[str, ...] | None = None
+    """Gates that run when no --gate is given (default: every installed gate)."""
+    skip: tuple[str, ...] = ()
+    """Gates that never run unless named with --gate."""
+    jobs: int | None = Field(default=None, ge=1)
+    """Gates run at once (default: the number of CPU cores)."""
+    timeout: float = Field(default=900.0, gt=0)
+    """Seconds each gate may run before it is stopped and fails (a gate's table may override)."""
+    cache: bool = True
+    """Reuse a gate's cached pass when nothing it reads has changed."""
+    cache_max_mb: int = Field(default=64, ge=1)
+    """Upper bound of the result cache in .hephaestus/cache/, oldest entries dropped first."""
+    environment: str | None = None
+    """Virtual environment whose tools run, relative to the root (default: .venv if it exists,
+    else the environment running hephaestus)."""
+    gate: dict[str, dict[str, Any]] = {}
+    """Per-gate tables, validated by each gate's own configuration model."""
+
+
 def _kebab_to_snake(data: Any, file: str, table: str = TABLE) -> Any:  # noqa: ANN401  # any TOML
     """Turn kebab-case keys into field names; snake_case keys are refused (one spelling only)."""
+    if isinstance(data, list):
+        return [_kebab_to_snake(item, file, table) for item in data]
     if not isinstance(data, dict):
         return data
     converted = {}
@@ -80,7 +104,7 @@ def _kebab_to_snake(data: Any, file: str, table: str = TABLE) -> Any:  # noqa: A
                 f"{file}: {table}: unknown key {key!r}",
                 hint=f"keys are kebab-case: {str(key).replace('_', '-')!r}",
             )
-        inner = f"[tool.hephaestus.{key}]" if isinstance(value, dict) else table
+        inner = f"{table[:-1]}.{key}]" if isinstance(value, dict) else table
         converted[str(key).replace("-", "_")] = _kebab_to_snake(value, file, inner)
     return converted
 
@@ -123,6 +147,8 @@ class HephaestusConfig(BaseSettings):
     """How log events are written: human-readable text or one JSON object per line."""
     cleanup: CleanupSection = CleanupSection()
     """``[tool.hephaestus.cleanup]``: defaults of ``hephaestus cleanup``."""
+    guard_rails: GuardRailsSection = GuardRailsSection()
+    """``[tool.hephaestus.guard-rails]``: gates, timeouts, cache and per-gate settings."""
 
     @classmethod
     def settings_customise_sources(

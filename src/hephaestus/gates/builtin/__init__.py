@@ -1,0 +1,1 @@
+"""The built-in gates, registered through the ``hephaestus.gates`` entry points like any plugin."""

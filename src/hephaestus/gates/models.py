@@ -1,0 +1,180 @@
+"""Typed results of guard-rails: findings, test cases, one result per gate, drift, the report.
+
+The one :class:`GuardRailsReport` is rendered as text, JSON, SARIF, JUnit XML and GitHub
+annotations; nothing else carries results.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from hephaestus.core.errors import ExitCode
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Severity(StrEnum):
+    """How serious a finding is. Only errors fail a gate."""
+
+    error = "error"
+    warning = "warning"
+    note = "note"
+
+
+class GateStatus(StrEnum):
+    """What happened to a gate in one run."""
+
+    passed = "passed"
+    failed = "failed"
+    """The tool ran and found problems."""
+    could_not_run = "could-not-run"
+    """The tool is missing, crashed, timed out or could not reach a service: never a pass."""
+    cached = "cached"
+    """A pass reused from the cache: nothing the gate reads has changed."""
+    skipped = "skipped"
+    """Not run: deselected, not applicable to this repository, or stopped by --fail-fast."""
+
+
+class Finding(_Frozen):
+    """One problem a gate's tool reported, in one shape for every tool."""
+
+    gate: str = Field(description="Name of the gate that reported it.")
+    rule: str | None = Field(description="The tool's rule or error code (F401, return-value…).")
+    severity: Severity
+    message: str
+    path: str | None = Field(
+        description="File, relative to the repository root with '/' separators; null if none."
+    )
+    line: int | None = Field(default=None, ge=1, description="1-based line.")
+    column: int | None = Field(default=None, ge=1, description="1-based column.")
+    help_url: str | None = Field(default=None, description="Documentation of the rule.")
+
+
+class TestOutcome(StrEnum):
+    """The outcome of one test in a test-running gate."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    passed = "passed"
+    failed = "failed"
+    error = "error"
+    skipped = "skipped"
+
+
+class TestCase(_Frozen):
+    """One test run by a test-running gate (pytest), for JUnit XML."""
+
+    __test__ = False
+
+    name: str
+    classname: str
+    outcome: TestOutcome
+    duration: float = Field(ge=0, description="Seconds.")
+    message: str | None = None
+
+
+class GateResult(_Frozen):
+    """The outcome of one gate."""
+
+    name: str
+    status: GateStatus
+    required: bool = Field(description="Whether this gate decides the exit code.")
+    duration: float = Field(ge=0, description="Seconds spent running it (0 when cached/skipped).")
+    tool: str | None = Field(default=None, description="Distribution that provides the tool.")
+    tool_version: str | None = None
+    findings: tuple[Finding, ...] = ()
+    tests: tuple[TestCase, ...] = ()
+    reason: str | None = Field(
+        default=None, description="One line: why it could not run, was skipped, or failed."
+    )
+    hint: str | None = Field(default=None, description="What to do about `reason`.")
+    command: tuple[str, ...] = Field(default=(), description="The argv that ran (or would run).")
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented pattern
+    @property
+    def finding_count(self) -> int:
+        """Number of findings."""
+        return len(self.findings)
+
+
+class DriftVerdict(StrEnum):
+    """How an installed tool compares with what the project declares."""
+
+    ok = "ok"
+    drift = "drift"
+    """Installed, but not satisfying the declared specifier or the lock."""
+    missing = "missing"
+    """Declared, but not installed in the environment."""
+    pin_mismatch = "pin-mismatch"
+    """The pre-commit `rev:` pin disagrees with the locked (or installed) version."""
+    undeclared = "undeclared"
+    """Installed and used by a gate, but declared nowhere: informational, not drift."""
+
+
+class DriftEntry(_Frozen):
+    """One tool's declared, locked, pinned and installed versions, and the verdict."""
+
+    tool: str = Field(description="Distribution name, normalised (PEP 503).")
+    declared: str | None = Field(description="Specifier from pyproject.toml, e.g. '>=0.8'.")
+    locked: str | None = Field(default=None, description="Version in the lock file.")
+    pinned: str | None = Field(default=None, description="Version in .pre-commit-config.yaml.")
+    installed: str | None
+    source: str = Field(description="Where the declaration was found.")
+    verdict: DriftVerdict
+    message: str = Field(description="One line explaining the verdict.")
+    remediation: tuple[tuple[str, ...], ...] = Field(
+        default=(), description="Commands (argument lists, never shell strings) that fix it."
+    )
+
+
+class RemediationResult(_Frozen):
+    """One remediation command that --auto-remediate ran."""
+
+    argv: tuple[str, ...]
+    returncode: int | None = Field(description="Exit status; null if it could not start.")
+    output: str = Field(description="The last lines of its output, or why it could not run.")
+
+
+class DriftReport(_Frozen):
+    """Drift of every gate tool, and what --auto-remediate did about it."""
+
+    entries: tuple[DriftEntry, ...]
+    remediations: tuple[RemediationResult, ...] = ()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def drifted(self) -> bool:
+        """Whether any tool drifted (undeclared tools are not drift)."""
+        return any(
+            e.verdict not in {DriftVerdict.ok, DriftVerdict.undeclared} for e in self.entries
+        )
+
+
+class GuardRailsReport(_Frozen):
+    """Everything one guard-rails run found."""
+
+    root: str
+    results: tuple[GateResult, ...] = Field(description="One per gate, in registration order.")
+    duration: float = Field(ge=0, description="Wall time of the run in seconds.")
+    jobs: int = Field(ge=1, description="Gates allowed to run at once.")
+    drift: DriftReport | None = Field(default=None, description="Present with --drift.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def exit_code(self) -> int:
+        """0 if every required gate passed; 1 on findings or drift; 5 if one could not run.
+
+        Findings win over "could not run": they are actionable, and re-running will not help.
+        """
+        required = [r for r in self.results if r.required]
+        if any(r.status is GateStatus.failed for r in required) or (
+            self.drift is not None and self.drift.drifted
+        ):
+            return int(ExitCode.FINDINGS)
+        if any(r.status is GateStatus.could_not_run for r in required):
+            return int(ExitCode.EXTERNAL)
+        return int(ExitCode.OK)

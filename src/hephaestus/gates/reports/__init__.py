@@ -1,0 +1,1 @@
+"""Reports rendered from one :class:`~hephaestus.gates.models.GuardRailsReport`."""

@@ -1,0 +1,171 @@
+"""The gate plugin contract, version 1: what a gate declares and the two hooks it implements.
+
+A gate is a subclass of :class:`Gate` published in the ``hephaestus.gates`` entry-point group
+under its own name; the built-in gates are registered the same way, in hephaestus' own metadata::
+
+    [project.entry-points."hephaestus.gates"]
+    forbid-todo = "my_package.gates:ForbidTodo"
+
+A gate declares its ``name``, the distribution providing its ``tool`` (for the tool version in
+the cache key, drift and install hints), the ``inputs`` it reads (gitignore-style patterns, for
+the cache key) and its configuration model ``config_model``. The runner validates the gate's
+``[tool.hephaestus.guard-rails.gate.<name>]`` table with that model and passes the result in
+:attr:`GateContext.config`. Then it calls :meth:`Gate.command`, runs the argv as a subprocess
+(no shell, with a timeout) and hands the finished process to :meth:`Gate.parse`, which returns
+the findings. Any hook may raise :class:`GateError` (or another ``HephaestusError``) to say the
+gate could not run; that is never reported as a pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Final, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hephaestus.core.errors import ExternalError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from hephaestus.core.proc import ProcessResult
+    from hephaestus.gates.environment import ToolEnvironment
+    from hephaestus.gates.models import Finding, TestCase
+
+SPEC_VERSION: Final = 1
+"""Version of this contract. A gate built for another version is refused when it loads."""
+ENTRY_POINT_GROUP: Final = "hephaestus.gates"
+NAME_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+"""Gate names are kebab-case: they are also TOML keys and CLI values."""
+
+
+class GateError(ExternalError):
+    """The gate could not run: its tool is unusable or its output cannot be understood."""
+
+    code = "gate-could-not-run"
+
+
+class GateConfig(BaseModel):
+    """Settings every gate has. A gate's own model subclasses this and adds fields.
+
+    Keys are kebab-case in ``pyproject.toml`` (``coverage-threshold``) and snake_case here.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    required: bool = True
+    """A required gate decides the exit code; an optional one is reported only."""
+    args: tuple[str, ...] = ()
+    """Extra arguments appended to the tool's command line."""
+    timeout: float | None = Field(default=None, gt=0)
+    """Seconds this gate may run (default: guard-rails' timeout)."""
+
+
+C = TypeVar("C", bound=GateConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class GateContext(Generic[C]):
+    """What a gate's hooks may look at. Read-only; a hook writes only into ``scratch``."""
+
+    root: Path
+    """Repository root: the tool's working directory."""
+    config: C
+    """The gate's validated configuration."""
+    environment: ToolEnvironment
+    """The environment whose tools run (the checked repository's, not hephaestus')."""
+    files: tuple[str, ...]
+    """Tracked and untracked-not-ignored files, relative to root, '/'-separated."""
+    fix: bool
+    """--fix: the gate may apply fixes. Without it a gate never writes to the repository."""
+    scratch: Path
+    """An empty private directory for report files, removed after :meth:`Gate.parse`."""
+    pyproject: Mapping[str, object]
+    """The parsed pyproject.toml ({} if there is none), to find layout and tool settings."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What :meth:`Gate.parse` found. Error-severity findings fail the gate."""
+
+    findings: tuple[Finding, ...] = ()
+    tests: tuple[TestCase, ...] = ()
+
+
+class Gate(Generic[C]):
+    """Base of every gate. Subclasses set the class attributes and implement the two hooks."""
+
+    spec_version: ClassVar[int] = SPEC_VERSION
+    name: ClassVar[str]
+    """Kebab-case name, equal to the entry-point name."""
+    description: ClassVar[str]
+    """One line for ``--help``-like listings and SARIF."""
+    tool: ClassVar[str | None]
+    """Distribution that provides the tool (``None`` if the tool is not a Python package)."""
+    config_model: ClassVar[type[GateConfig]] = GateConfig
+    inputs: ClassVar[tuple[str, ...]] = ("*",)
+    """gitignore-style patterns of the files the gate reads. Any change to one re-runs it."""
+    writes_with_fix: ClassVar[bool] = False
+    """Whether --fix makes this gate write files (its results are then never cached)."""
+    cacheable: ClassVar[bool] = True
+    """Whether a pass may be reused; ``False`` when the result depends on more than the inputs
+    (pip-audit's vulnerability database changes daily)."""
+    precommit_repos: ClassVar[tuple[str, ...]] = ()
+    """pre-commit hook repositories that pin this tool (for drift)."""
+
+    def applies(self, context: GateContext[C]) -> str | None:  # noqa: ARG002  # a default hook
+        """Return why the gate does not apply to this repository, or ``None`` if it does."""
+        return None
+
+    def version(self, context: GateContext[C]) -> str:
+        """Return the tool's version (part of the cache key).
+
+        The default reads the ``tool`` distribution's metadata in the environment.
+
+        Raises:
+            GateError: the tool is not installed there.
+
+        """
+        if self.tool is None:
+            return "n/a"
+        found = context.environment.version_of(self.tool)
+        if found is None:
+            raise GateError(
+                f"{self.tool} is not installed in {context.environment.describe()}",
+                hint=f"add it to the project's development dependencies: uv add --dev {self.tool}",
+                code="tool-not-found",
+            )
+        return found
+
+    def command(self, context: GateContext[C]) -> Sequence[str]:
+        """Return the argv to run (the tool from ``context.environment``, never a shell).
+
+        Raises:
+            GateError: the gate cannot build a command (e.g. its executable is missing).
+
+        """
+        raise NotImplementedError
+
+    def parse(self, context: GateContext[C], process: ProcessResult) -> Outcome:
+        """Turn the finished process (and files it wrote to ``scratch``) into findings.
+
+        Raises:
+            GateError: the tool failed in a way that is not a finding (crash, bad usage,
+                unreadable output, an unreachable service).
+
+        """
+        raise NotImplementedError
+
+
+def relative(root: Path, path: str) -> str:
+    """Return ``path`` (absolute or root-relative) relative to ``root`` with '/' separators."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        try:
+            candidate = candidate.relative_to(root)
+        except ValueError:
+            return candidate.as_posix()
+    text = candidate.as_posix()
+    return text.removeprefix("./")
