@@ -56,6 +56,11 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "Remove caches and build debris; never anything git tracks.",
     ),
     CommandEntry("config", "hephaestus.cli.config", "Show the effective configuration."),
+    CommandEntry(
+        "guard-rails",
+        "hephaestus.cli.guard_rails",
+        "Run every quality gate in parallel: lint, format, types, tests, audit, YAML.",
+    ),
     CommandEntry("schema", "hephaestus.cli.schema", "Describe every command for agents, as JSON."),
     CommandEntry("version", "hephaestus.cli.version", "Show the version of hephaestus."),
 )

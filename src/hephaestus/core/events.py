@@ -19,3 +19,6 @@ class Event(StrEnum):
     PROCESS_STARTED = "process.started"
     PROCESS_FINISHED = "process.finished"
     PROCESS_TIMED_OUT = "process.timed_out"
+    GATE_STARTED = "gate.started"
+    GATE_CRASHED = "gate.crashed"
+    CACHE_PRUNED = "cache.pruned"

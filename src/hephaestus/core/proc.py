@@ -49,14 +49,15 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
     *,
     cwd: Path | str | None = None,
     timeout: float,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     stdin: str | None = None,
     install_hint: str | None = None,
     errors: str = "replace",
 ) -> ProcessResult:
     r"""Run ``argv`` (no shell) in ``cwd`` and return its captured result.
 
-    ``env`` entries are added to the current environment. Output is decoded as UTF-8 with
+    ``env`` entries are added to the current environment; an entry whose value is ``None``
+    removes that variable. Output is decoded as UTF-8 with
     ``errors`` (default: replacement, so a tool's odd bytes never crash the caller; use
     ``"surrogateescape"`` to round-trip file names exactly), with no newline translation:
     ``\r`` and ``\r\n`` arrive as the tool wrote them.
@@ -72,7 +73,9 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
         raise ValueError("argv must name a program")
     argv = tuple(str(a) for a in argv)
     program = argv[0]
-    merged_env = {**os.environ, **env} if env is not None else None
+    merged_env = None
+    if env is not None:
+        merged_env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     if cwd is not None and not os.path.isdir(cwd):  # noqa: PTH112  # str or Path alike
         raise NotADirectoryError(f"working directory {cwd} does not exist")
     # A relative program path ("./tool") is resolved against cwd, as the child will resolve it.

@@ -1,0 +1,223 @@
+"""``hephaestus guard-rails``: run every quality gate at once, cached, and report for CI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+
+from hephaestus.cli.environment import Environment, OutputFormat
+from hephaestus.cli.live import STYLES, live_results
+from hephaestus.cli.meta import command_app, describe
+from hephaestus.cli.render import Block, Line, Table, emit
+from hephaestus.core.config import find_repository_root
+from hephaestus.core.errors import ExitCode, UsageError
+from hephaestus.gates.models import DriftReport, GateStatus, GuardRailsReport
+from hephaestus.gates.runner import GuardRailsOptions, run_guard_rails
+
+app = command_app()
+SHOWN: Final = 30
+"""Findings listed per gate in text; all of them are in --format json, SARIF and JUnit."""
+
+
+def _location(path: str | None, line: int | None, column: int | None) -> str:
+    parts = [p for p in (path, line, column) if p is not None]
+    return ":".join(map(str, parts)) if parts else "-"
+
+
+def _drift_blocks(drift: DriftReport) -> list[Block]:
+    rows = [
+        [e.tool, e.declared or "-", e.installed or "-", e.source, e.verdict.value]
+        for e in drift.entries
+    ]
+    blocks: list[Block] = [Table(["tool", "declared", "installed", "source", "verdict"], rows)]
+    for entry in drift.entries:
+        if entry.verdict.value not in {"ok", "undeclared"}:
+            blocks.append(Line(f"{entry.tool}: {entry.message}", "yellow"))
+            blocks += [Line(f"  fix: {' '.join(argv)}", "dim") for argv in entry.remediation]
+    for done in drift.remediations:
+        status = "could not start" if done.returncode is None else f"exit {done.returncode}"
+        blocks.append(Line(f"ran {' '.join(done.argv)}: {status}", "dim"))
+    return blocks
+
+
+def _text(report: GuardRailsReport) -> list[Block]:
+    rows = [
+        [r.name, r.status.value, f"{r.duration:.1f} s", str(r.finding_count)]
+        for r in report.results
+    ]
+    styles = [STYLES[r.status.value] for r in report.results]
+    blocks: list[Block] = [Table(["gate", "status", "time", "findings"], rows, styles=styles)]
+    for result in report.results:
+        if result.status is GateStatus.could_not_run:
+            blocks.append(Line(f"{result.name} could not run: {result.reason}", "bold magenta"))
+            if result.hint:
+                blocks.append(Line(f"  hint: {result.hint}", "dim"))
+        if result.status is not GateStatus.failed:
+            continue
+        blocks.append(Line(f"{result.name}:", "bold"))
+        for finding in result.findings[:SHOWN]:
+            where = _location(finding.path, finding.line, finding.column)
+            rule = f" [{finding.rule}]" if finding.rule else ""
+            blocks.append(Line(f"  {where}: {finding.severity.value}{rule} {finding.message}"))
+        if result.finding_count > SHOWN:
+            more = result.finding_count - SHOWN
+            blocks.append(Line(f"  … and {more} more (all of them with --format json)", "dim"))
+    if report.drift is not None:
+        blocks += _drift_blocks(report.drift)
+    counts: dict[str, int] = {}
+    for result in report.results:
+        counts[result.status.value] = counts.get(result.status.value, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+    verdict = "passed" if report.exit_code == 0 else "failed"
+    style = "bold green" if report.exit_code == 0 else "bold red"
+    blocks.append(Line(f"guard-rails {verdict}: {summary} in {report.duration:.1f} s", style))
+    return blocks
+
+
+def _writable(path: Path | None, option: str) -> None:
+    if path is not None and not path.parent.is_dir():
+        raise UsageError(
+            f"{option} {path}: directory {path.parent} does not exist",
+            hint="create the directory or choose another path",
+        )
+
+
+def _write_reports(
+    env: Environment,
+    report: GuardRailsReport,
+    sarif: Path | None,
+    junit: Path | None,
+    annotate: bool,
+) -> None:
+    from hephaestus.core.metadata import package_version  # noqa: PLC0415
+
+    if sarif is not None:
+        from hephaestus.gates.reports.sarif import write_sarif  # noqa: PLC0415  # only when asked
+
+        write_sarif(report, sarif, version=package_version())
+    if junit is not None:
+        from hephaestus.gates.reports.junit import write_junit  # noqa: PLC0415
+
+        write_junit(report, junit)
+    if annotate:
+        from hephaestus.gates.reports.annotations import annotations  # noqa: PLC0415
+
+        # GitHub reads workflow commands from either stream; stdout stays one JSON document.
+        stream = env.stderr if env.format is OutputFormat.json else env.stdout
+        stream.write("".join(line + "\n" for line in annotations(report)))
+        stream.flush()
+
+
+@app.command("guard-rails")
+@describe(
+    output=GuardRailsReport,
+    examples=[
+        "hephaestus guard-rails",
+        "hephaestus guard-rails --gate ruff-check --gate mypy --fix",
+        "hephaestus guard-rails --sarif guard-rails.sarif --junit guard-rails.xml",
+        "hephaestus --format json guard-rails --drift",
+    ],
+)
+def guard_rails(
+    ctx: typer.Context,
+    gate: Annotated[
+        list[str] | None,
+        typer.Option("--gate", metavar="NAME", help="Run only this gate (repeatable)."),
+    ] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option("--skip", metavar="NAME", help="Do not run this gate (repeatable)."),
+    ] = None,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix", help="Apply ruff's fixes and formatting (nothing is written without it)."
+        ),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, metavar="N", help="Gates run at once.  [default: CPU cores]"
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every gate, ignoring cached passes.")
+    ] = False,
+    fail_fast: Annotated[
+        bool,
+        typer.Option("--fail-fast", help="Start no more gates once a required gate fails."),
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.001,
+            metavar="SECONDS",
+            help="Seconds each gate may run.  [default: 900]",
+        ),
+    ] = None,
+    sarif: Annotated[
+        Path | None,
+        typer.Option("--sarif", metavar="FILE", dir_okay=False, help="Write a SARIF 2.1.0 report."),
+    ] = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option("--junit", metavar="FILE", dir_okay=False, help="Write a JUnit XML report."),
+    ] = None,
+    github_annotations: Annotated[
+        bool | None,
+        typer.Option(
+            "--github-annotations/--no-github-annotations",
+            help="Print GitHub workflow annotations.  [default: on when GITHUB_ACTIONS=true]",
+            show_default=False,
+        ),
+    ] = None,
+    drift: Annotated[
+        bool,
+        typer.Option(
+            "--drift", help="Also compare installed tool versions with the declared ones."
+        ),
+    ] = False,
+    auto_remediate: Annotated[
+        bool,
+        typer.Option(
+            "--auto-remediate",
+            help="Run the drift remediation commands (implies --drift), then check again.",
+        ),
+    ] = False,
+) -> None:
+    """Run every quality gate in parallel: lint, format, types, tests, audit, YAML.
+
+    Gates come from the hephaestus.gates entry points (built-ins and plugins) and are configured
+    in [tool.hephaestus.guard-rails]. A gate whose inputs are unchanged since its last pass is
+    reported as cached. Exits 0 when every required gate passed, 1 on findings or drift, 5 when a
+    required gate could not run (missing tool, crash, timeout, unreachable service).
+    """
+    env: Environment = ctx.obj
+    root = find_repository_root(Path.cwd())
+    section = env.load_config(root).guard_rails
+    _writable(sarif, "--sarif")
+    _writable(junit, "--junit")
+    options = GuardRailsOptions(
+        gates=tuple(gate or ()),
+        skip=tuple(skip or ()),
+        fix=fix,
+        jobs=jobs,
+        cache=not no_cache,
+        fail_fast=fail_fast,
+        timeout=timeout,
+        drift=drift or auto_remediate,
+        auto_remediate=auto_remediate,
+    )
+    with live_results(env) as show:
+        report = run_guard_rails(root, options=options, section=section, on_result=show)
+    annotate = github_annotations
+    if annotate is None:
+        annotate = os.environ.get("GITHUB_ACTIONS") == "true"
+    _write_reports(env, report, sarif, junit, annotate)
+    emit(env, report, _text)
+    if report.exit_code != ExitCode.OK:
+        raise typer.Exit(report.exit_code)
