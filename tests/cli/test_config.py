@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from typing import TYPE_CHECKING
 
@@ -109,7 +110,8 @@ def test_text_output(cli: Cli, repo: Path) -> None:
     out = cli("config", str(repo))
     assert out.exit_code == 0
     assert f"root:      {repo}" in out.stdout
-    assert 'log-level:  "warning"' in out.stdout
+    assert re.search(r'^log-level: +"warning"$', out.stdout, re.MULTILINE)
+    assert re.search(r'^guard-rails: +\{.*"timeout": 900\.0', out.stdout, re.MULTILINE)
 
 
 def test_missing_root_is_usage_error(cli: Cli, tmp_path: Path) -> None:

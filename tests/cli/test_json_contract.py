@@ -36,7 +36,12 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    (root / "pyproject.toml").write_text('[project]\nname = "demo"\n', encoding="utf-8")
+    # pip-audit needs a vulnerability service this machine cannot reach (it would exit 5, as
+    # tests/gates/builtin/test_pip_audit.py checks); every other gate finds nothing to check.
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n[tool.hephaestus.guard-rails]\nskip = ["pip-audit"]\n',
+        encoding="utf-8",
+    )
     (root / "__pycache__").mkdir()
     monkeypatch.chdir(root)
     return root

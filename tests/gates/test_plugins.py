@@ -77,7 +77,7 @@ def test_example_plugin_runs_with_its_configuration(
     report = json.loads(outcome.stdout)
     (result,) = [r for r in report["results"] if r["name"] == "forbid-todo"]
     assert result["status"] == "failed"
-    assert [(f["path"], f["line"], f["column"]) for f in result["findings"]] == [("m.py", 2, 9)]
+    assert [(f["path"], f["line"], f["column"]) for f in result["findings"]] == [("m.py", 2, 10)]
     assert result["tool_version"] == "1.0.0"
 
 

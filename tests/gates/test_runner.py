@@ -268,3 +268,13 @@ def test_outside_git_every_visible_file_counts(tmp_path: Path) -> None:
     report = _run(tmp_path, [WordGate])
     (result,) = report.results
     assert [f.path for f in result.findings] == ["a.txt"]
+
+
+def test_deleted_tracked_files_are_not_listed(repo: Path) -> None:
+    """A tracked file deleted from the work tree is not passed to gates, and re-runs them."""
+    (repo / "a.txt").write_text("fine\n")
+    git(repo, "add", "-A")
+    _run(repo, [WordGate])
+    (repo / "b.txt").unlink()
+    report = _run(repo, [WordGate])
+    assert _status(report) == {"word": GateStatus.passed}

@@ -59,7 +59,7 @@ COMMANDS: tuple[CommandEntry, ...] = (
     CommandEntry(
         "guard-rails",
         "hephaestus.cli.guard_rails",
-        "Run every quality gate in parallel: lint, format, types, tests, audit, YAML.",
+        "Run all quality gates in parallel, cached, with CI reports.",
     ),
     CommandEntry("schema", "hephaestus.cli.schema", "Describe every command for agents, as JSON."),
     CommandEntry("version", "hephaestus.cli.version", "Show the version of hephaestus."),

@@ -103,11 +103,11 @@ def _write_reports(
 
         write_junit(report, junit)
     if annotate:
-        from hephaestus.gates.reports.annotations import annotations  # noqa: PLC0415
+        from hephaestus.gates.reports.annotations import to_annotations  # noqa: PLC0415
 
         # GitHub reads workflow commands from either stream; stdout stays one JSON document.
         stream = env.stderr if env.format is OutputFormat.json else env.stdout
-        stream.write("".join(line + "\n" for line in annotations(report)))
+        stream.write("".join(line + "\n" for line in to_annotations(report)))
         stream.flush()
 
 
@@ -189,10 +189,11 @@ def guard_rails(
         ),
     ] = False,
 ) -> None:
-    """Run every quality gate in parallel: lint, format, types, tests, audit, YAML.
+    """Run all quality gates in parallel, cached, with CI reports.
 
-    Gates come from the hephaestus.gates entry points (built-ins and plugins) and are configured
-    in [tool.hephaestus.guard-rails]. A gate whose inputs are unchanged since its last pass is
+    Gates (ruff-check, ruff-format, mypy, pytest with coverage, pip-audit, yamllint and plugins)
+    come from the hephaestus.gates entry points and are configured in
+    [tool.hephaestus.guard-rails]. A gate whose inputs are unchanged since its last pass is
     reported as cached. Exits 0 when every required gate passed, 1 on findings or drift, 5 when a
     required gate could not run (missing tool, crash, timeout, unreachable service).
     """

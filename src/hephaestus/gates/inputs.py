@@ -59,14 +59,16 @@ def repository_files(root: Path, *, timeout: float = 60.0) -> tuple[str, ...]:
     """Return the repository's files (relative, '/'-separated, sorted), tool state excluded.
 
     Outside a git work tree (or without git), every file below ``root`` that is not in a hidden
-    directory counts.
+    directory counts. Tracked files deleted from the work tree are left out: gates pass these
+    paths to tools, and their absence changes the input digest anyway.
     """
     argv = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
     try:
         listed: Iterable[str] = list(stream_records(argv, cwd=root, timeout=timeout))
     except (ToolNotFoundError, ExternalError):
         listed = _walk(root)
-    return tuple(sorted({p for p in listed if not _NEVER.match_file(p)}))
+    kept = {p for p in listed if not _NEVER.match_file(p)}
+    return tuple(sorted(p for p in kept if os.path.lexists(root / p)))
 
 
 def select(files: Sequence[str], patterns: Sequence[str]) -> list[str]:

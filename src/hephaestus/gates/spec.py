@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 SPEC_VERSION: Final = 1
 """Version of this contract. A gate built for another version is refused when it loads."""
 ENTRY_POINT_GROUP: Final = "hephaestus.gates"
+MAX_LINE: Final = 300
+"""Longest tool output line quoted in a one-line error."""
 NAME_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 """Gate names are kebab-case: they are also TOML keys and CLI values."""
 
@@ -132,11 +134,7 @@ class Gate(Generic[C]):
             return "n/a"
         found = context.environment.version_of(self.tool)
         if found is None:
-            raise GateError(
-                f"{self.tool} is not installed in {context.environment.describe()}",
-                hint=f"add it to the project's development dependencies: uv add --dev {self.tool}",
-                code="tool-not-found",
-            )
+            raise tool_not_found(context.environment, self.tool, self.tool)
         return found
 
     def command(self, context: GateContext[C]) -> Sequence[str]:
@@ -169,3 +167,42 @@ def relative(root: Path, path: str) -> str:
             return candidate.as_posix()
     text = candidate.as_posix()
     return text.removeprefix("./")
+
+
+def executable(environment: ToolEnvironment, program: str, distribution: str) -> str:
+    """Return the path of ``program`` in ``environment`` (the checked repository's).
+
+    Raises:
+        GateError: ``tool-not-found``, with the command that installs ``distribution``.
+
+    """
+    found = environment.executable(program)
+    if found is None:
+        raise tool_not_found(environment, program, distribution)
+    return str(found)
+
+
+def tool_not_found(environment: ToolEnvironment, program: str, distribution: str) -> GateError:
+    """Build the error for a tool missing from ``environment``, with the command that adds it."""
+    return GateError(
+        f"{program} is not installed in {environment.describe()}",
+        hint=f"add it to the project's development dependencies: uv add --dev {distribution}",
+        code="tool-not-found",
+    )
+
+
+def last_line(process: ProcessResult) -> str:
+    """Return the last non-empty line of stderr (else stdout), for a one-line message."""
+    for stream in (process.stderr, process.stdout):
+        lines = [line.strip() for line in stream.splitlines() if line.strip()]
+        if lines:
+            return lines[-1][:MAX_LINE]
+    return "no output"
+
+
+def could_not_run(tool: str, process: ProcessResult, hint: str) -> GateError:
+    """Build the error for a tool that exited in a way that is not a finding."""
+    return GateError(
+        f"{tool} exited with code {process.returncode}: {last_line(process)}",
+        hint=hint,
+    )

@@ -1,0 +1,165 @@
+"""The ``mypy`` gate: type-check with mypy's JSON output (``-O json``, mypy 1.11 or later).
+
+Targets: none when mypy's configuration names them (``files``, ``modules``, ``packages``);
+otherwise the discovered packages (``src/`` layout or top-level ones) plus the tests directory.
+Exit codes: 0 clean, 1 errors found, 2 mypy stopped early. Exit 2 is a finding when the
+blocking error is a syntax error in the code, and "could not run" for anything else (bad
+options, duplicate modules, unreadable files).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hephaestus.gates.builtin.layout import (
+    find_tests_directory,
+    mypy_configured_targets,
+    python_packages,
+)
+from hephaestus.gates.models import Finding, Severity
+from hephaestus.gates.spec import (
+    Gate,
+    GateConfig,
+    GateContext,
+    GateError,
+    Outcome,
+    could_not_run,
+    executable,
+    relative,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from hephaestus.core.proc import ProcessResult
+
+HELP_URL = "https://mypy.readthedocs.io/en/stable/_refs.html#code-{code}"
+HINT = "run the command by hand to see mypy's whole message; check mypy's configuration"
+FOUND_ERRORS = 1
+STOPPED = 2
+
+
+class _Error(BaseModel):
+    """One line of ``mypy -O json`` (only the fields used)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    file: str
+    line: int
+    column: int
+    message: str
+    hint: str | None = None
+    code: str | None = None
+    severity: str
+
+
+class Mypy(Gate[GateConfig]):
+    """Type-check the project with mypy."""
+
+    name: ClassVar[str] = "mypy"
+    description: ClassVar[str] = "type-check Python code with mypy"
+    tool: ClassVar[str | None] = "mypy"
+    inputs: ClassVar[tuple[str, ...]] = (
+        "*.py",
+        "*.pyi",
+        "py.typed",
+        "pyproject.toml",
+        "mypy.ini",
+        ".mypy.ini",
+        "setup.cfg",
+    )
+    precommit_repos: ClassVar[tuple[str, ...]] = ("https://github.com/pre-commit/mirrors-mypy",)
+
+    def applies(self, context: GateContext[GateConfig]) -> str | None:
+        """Apply when the repository has Python files."""
+        return (
+            None if any(f.endswith((".py", ".pyi")) for f in context.files) else "no Python files"
+        )
+
+    def targets(self, context: GateContext[GateConfig]) -> list[str]:
+        """Return what to check: nothing if mypy's configuration says, else the discovered layout.
+
+        Raises:
+            GateError: no configured targets and no Python package or module found.
+
+        """
+        if mypy_configured_targets(context.root, context.pyproject):
+            return []
+        found = [p.path for p in python_packages(context.root, context.files, context.pyproject)]
+        tests = find_tests_directory(context.files)
+        if tests is not None and tests not in found:
+            found.append(tests)
+        if not found:
+            raise GateError(
+                "cannot tell what mypy should check: no package, module or tests directory",
+                hint="set `files` in [tool.mypy] of pyproject.toml",
+                code="no-targets",
+            )
+        return found
+
+    def command(self, context: GateContext[GateConfig]) -> Sequence[str]:
+        """``mypy -O json <targets> <args>``."""
+        mypy = executable(context.environment, "mypy", "mypy")
+        return [mypy, "-O", "json", *self.targets(context), *context.config.args]
+
+    def parse(self, context: GateContext[GateConfig], process: ProcessResult) -> Outcome:
+        """One finding per error or note mypy printed."""
+        if process.returncode not in {0, FOUND_ERRORS, STOPPED}:
+            raise could_not_run("mypy", process, HINT)
+        findings = self._findings(context, process)
+        errors = [f for f in findings if f.severity is Severity.error]
+        if process.returncode == STOPPED:
+            if any(f.rule == "syntax" for f in errors):
+                return Outcome(findings=findings)
+            if errors:
+                where = f"{errors[0].path}: " if errors[0].path else ""
+                raise GateError(f"mypy stopped: {where}{errors[0].message}", hint=HINT)
+            raise could_not_run("mypy", process, HINT)
+        if process.returncode == FOUND_ERRORS and not errors:
+            if not findings:
+                raise could_not_run("mypy", process, HINT)
+            # Only notes, yet mypy failed: reveal_type()/reveal_locals() left in the code.
+            findings = tuple(f.model_copy(update={"severity": Severity.error}) for f in findings)
+        return Outcome(findings=findings)
+
+    def _findings(
+        self, context: GateContext[GateConfig], process: ProcessResult
+    ) -> tuple[Finding, ...]:
+        """Parse each JSON line; other lines (a summary, a usage message) are not findings.
+
+        Raises:
+            GateError: a line that looks like JSON is not mypy's JSON (an old mypy, say).
+
+        """
+        findings: list[Finding] = []
+        for text in process.stdout.splitlines():
+            if not text.startswith("{"):
+                continue
+            try:
+                error = _Error.model_validate_json(text)
+            except ValidationError as exc:
+                raise GateError(
+                    f"mypy printed a line that is not its JSON report: {text[:80]}",
+                    hint="mypy 1.11 or later is needed for -O json: uv add --dev 'mypy>=1.11'",
+                ) from exc
+            findings.append(self._finding(context, error))
+        return tuple(findings)
+
+    def _finding(self, context: GateContext[GateConfig], error: _Error) -> Finding:
+        # A hint may span lines (a list of resolutions): one line keeps findings readable.
+        message = (
+            f"{error.message} ({' '.join(error.hint.split())})" if error.hint else error.message
+        )
+        return Finding(
+            gate=self.name,
+            rule=error.code,
+            severity=Severity.note if error.severity == "note" else Severity.error,
+            message=message,
+            path=relative(context.root, error.file) if error.file else None,
+            line=error.line if error.line >= 1 else None,
+            # mypy's JSON columns are 0-based (its text output adds 1); -1 means unknown.
+            column=error.column + 1 if error.column >= 0 else None,
+            help_url=HELP_URL.format(code=error.code) if error.code else None,
+        )

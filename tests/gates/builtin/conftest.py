@@ -1,0 +1,186 @@
+"""Real repositories and a runner that drives a built-in gate the way guard-rails does.
+
+The runner builds a :class:`GateContext` (the running environment's tools, git's file list, a
+private scratch directory, the parsed pyproject.toml), then runs ``gate.command`` through
+:func:`hephaestus.core.proc.run` and hands the result to ``gate.parse``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from tests.gitrepo import git
+
+from hephaestus.core.proc import run
+from hephaestus.gates.environment import ToolEnvironment
+from hephaestus.gates.spec import Gate, GateContext, Outcome
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from hephaestus.core.proc import ProcessResult
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0.1.0"
+
+[tool.ruff.lint]
+select = ["F", "E", "I"]
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+pythonpath = ["src"]
+"""
+CLEAN = {
+    ".gitignore": "__pycache__/\n.coverage\n",
+    "pyproject.toml": PYPROJECT,
+    "src/demo/__init__.py": '"""Demo package."""\n',
+    "src/demo/core.py": (
+        '"""Greetings."""\n\n\ndef greet(name: str) -> str:\n'
+        '    """Return a greeting."""\n    return f"hello {name}"\n'
+    ),
+    "tests/test_core.py": (
+        '"""Tests of demo.core."""\n\nfrom demo.core import greet\n\n\n'
+        'def test_greets() -> None:\n    """It says hello."""\n    assert greet("x") == "hello x"\n'
+    ),
+    "config.yaml": "---\nkey: value\n",
+}
+MESSY = {
+    **CLEAN,
+    # Line 3: unused import (F401, safely fixable here); line 8: return-value (mypy).
+    "src/demo/core.py": (
+        '"""Greetings."""\n\nimport os\n\n\ndef greet(name: str) -> str:\n'
+        '    """Return a greeting."""\n    return len(name)\n'
+    ),
+    # Formatting differs (spaces inside the braces, none after the colon).
+    "src/demo/fmt.py": '"""Formatting."""\n\nVALUE = {  "a":1 }\n',
+    # Never imported: all of its statements are uncovered (lines 4, 6-8).
+    "src/demo/extra.py": (
+        '"""Untested code."""\n\n\ndef double(value: int) -> int:\n    """Double it."""\n'
+        "    if value > 0:\n        return value * 2\n    return -value\n"
+    ),
+    # Line 11 fails.
+    "tests/test_core.py": (
+        '"""Tests of demo.core."""\n\nfrom demo.core import greet\n\n\n'
+        "def test_passes() -> None:\n    assert 1 + 1 == 2\n\n\ndef test_greets() -> None:\n"
+        '    assert greet("x") == "hello x"\n'
+    ),
+    # Line 3: duplicated key (error); line 4: no space after a comma (error).
+    "config.yaml": "---\nkey: value\nkey: other\nlist: [1,2]\n",
+}
+
+
+def build(root: Path, files: Mapping[str, str]) -> Path:
+    """Create ``root`` as a committed git repository holding ``files``."""
+    root.mkdir(parents=True)
+    git(root, "init", "-q")
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+def repository_files(root: Path) -> tuple[str, ...]:
+    """Tracked and untracked-not-ignored files, as guard-rails lists them."""
+    listed = git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    return tuple(sorted(name for name in listed.decode().split("\0") if name))
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """The bytes of every file git lists: what a check must never change."""
+    return {name: (root / name).read_bytes() for name in repository_files(root)}
+
+
+class GateRunner:
+    """Runs one gate on one repository: context, command, subprocess, parse."""
+
+    def __init__(self, scratch_parent: Path) -> None:
+        self._scratch_parent = scratch_parent
+        self._count = 0
+
+    def context(
+        self,
+        gate: Gate[Any],
+        root: Path,
+        *,
+        config: Mapping[str, object] | None = None,
+        fix: bool = False,
+        environment: ToolEnvironment | None = None,
+    ) -> GateContext[Any]:
+        """Build the context guard-rails would give ``gate`` for ``root``."""
+        self._count += 1
+        scratch = self._scratch_parent / f"scratch-{self._count}"
+        scratch.mkdir()
+        pyproject = root / "pyproject.toml"
+        return GateContext(
+            root=root,
+            config=gate.config_model.model_validate(dict(config or {})),
+            environment=environment or ToolEnvironment.running(),
+            files=repository_files(root),
+            fix=fix,
+            scratch=scratch,
+            pyproject=tomllib.loads(pyproject.read_text()) if pyproject.is_file() else {},
+        )
+
+    def process(self, gate: Gate[Any], context: GateContext[Any]) -> ProcessResult:
+        """Run the gate's command in the repository."""
+        return run(gate.command(context), cwd=context.root, timeout=120)
+
+    def __call__(
+        self,
+        gate: Gate[Any],
+        root: Path,
+        *,
+        config: Mapping[str, object] | None = None,
+        fix: bool = False,
+    ) -> Outcome:
+        """Run ``gate`` on ``root`` and return what it parsed."""
+        context = self.context(gate, root, config=config, fix=fix)
+        return gate.parse(context, self.process(gate, context))
+
+
+@pytest.fixture
+def run_gate(tmp_path: Path) -> GateRunner:
+    """A gate runner whose scratch directories live in this test's tmp_path."""
+    return GateRunner(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def messy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository with every kind of problem the gates find. Shared: tests only read it.
+
+    A lint error, a format difference, a type error, a failing test, uncovered code and YAML
+    errors (see ``MESSY``); tests that let a gate write use ``messy_copy``.
+    """
+    return build(tmp_path_factory.mktemp("messy") / "repo", MESSY)
+
+
+@pytest.fixture
+def messy_copy(tmp_path: Path) -> Path:
+    """A private copy of the messy repository, for tests that let a gate write."""
+    return build(tmp_path / "messy", MESSY)
+
+
+@pytest.fixture(scope="session")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository every gate passes. Shared: tests must only read it."""
+    return build(tmp_path_factory.mktemp("clean") / "repo", CLEAN)
+
+
+@pytest.fixture(scope="session")
+def bare_venv(tmp_path_factory: pytest.TempPathFactory) -> ToolEnvironment:
+    """A real virtual environment with no tools in it (made without pip)."""
+    prefix = tmp_path_factory.mktemp("bare") / "venv"
+    python = shutil.which("python3") or sys.executable
+    subprocess.run([python, "-m", "venv", "--without-pip", str(prefix)], check=True, timeout=120)
+    return ToolEnvironment.at(prefix)

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from tests.gates.builtin.conftest import CLEAN, build, snapshot
+
+from hephaestus.core.proc import ProcessResult
+from hephaestus.gates.builtin.ruff import RuffCheck, RuffFormat
+from hephaestus.gates.models import Severity
+from hephaestus.gates.spec import GateError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.gates.builtin.conftest import GateRunner
+
+
+def test_check_reports_lint_errors_where_they_are(messy: Path, run_gate: GateRunner) -> None:
+    """ruff-check reports the unused import with a relative path, 1-based place and rule URL."""
+    before = snapshot(messy)
+    outcome = run_gate(RuffCheck(), messy)
+    unused = [f for f in outcome.findings if f.rule == "F401"]
+    assert len(unused) == 1
+    assert (unused[0].path, unused[0].line, unused[0].column) == ("src/demo/core.py", 3, 8)
+    assert unused[0].severity is Severity.error
+    assert unused[0].gate == "ruff-check"
+    assert unused[0].help_url == "https://docs.astral.sh/ruff/rules/unused-import"
+    assert snapshot(messy) == before
+
+
+def test_format_reports_unformatted_files(messy: Path, run_gate: GateRunner) -> None:
+    """ruff-format --check names each file it would change, and changes nothing."""
+    before = snapshot(messy)
+    outcome = run_gate(RuffFormat(), messy)
+    assert {(f.path, f.rule) for f in outcome.findings} == {("src/demo/fmt.py", "unformatted")}
+    assert all(f.line == 3 for f in outcome.findings)
+    assert snapshot(messy) == before
+
+
+@pytest.mark.parametrize("gate", [RuffCheck(), RuffFormat()], ids=lambda g: g.name)
+def test_clean_repository_passes(
+    clean: Path, run_gate: GateRunner, gate: RuffCheck | RuffFormat
+) -> None:
+    """Both ruff gates pass a clean repository."""
+    assert run_gate(gate, clean).findings == ()
+
+
+def test_check_fix_applies_fixes(messy_copy: Path, run_gate: GateRunner) -> None:
+    """ruff-check --fix removes the unused import and reports nothing left."""
+    outcome = run_gate(RuffCheck(), messy_copy, fix=True)
+    assert outcome.findings == ()
+    assert "import os" not in (messy_copy / "src/demo/core.py").read_text()
+
+
+def test_format_fix_reformats(messy_copy: Path, run_gate: GateRunner) -> None:
+    """ruff-format --fix rewrites the file; a check afterwards passes."""
+    assert run_gate(RuffFormat(), messy_copy, fix=True).findings == ()
+    assert (messy_copy / "src/demo/fmt.py").read_text().endswith('VALUE = {"a": 1}\n')
+    assert run_gate(RuffFormat(), messy_copy).findings == ()
+
+
+def test_commands_pass_no_paths_and_append_args(clean: Path, run_gate: GateRunner) -> None:
+    """Ruff finds files itself; --fix and the configured args shape the command."""
+    check = RuffCheck()
+    argv = check.command(run_gate.context(check, clean, config={"args": ["--preview"]}))
+    assert list(argv[1:]) == ["check", "--output-format", "json", "--preview"]
+    argv = check.command(run_gate.context(check, clean, fix=True))
+    assert list(argv[1:]) == ["check", "--output-format", "json", "--fix"]
+    form = RuffFormat()
+    assert list(form.command(run_gate.context(form, clean))[1:]) == [
+        "format", "--check", "--output-format", "json"
+    ]  # fmt: skip
+    assert list(form.command(run_gate.context(form, clean, fix=True))[1:]) == ["format"]
+
+
+def test_syntax_error_is_a_finding(tmp_path: Path, run_gate: GateRunner) -> None:
+    """A file that does not parse is a finding of both gates, not "could not run"."""
+    root = build(tmp_path / "repo", {**CLEAN, "src/demo/broken.py": "x = (\n"})
+    for gate in (RuffCheck(), RuffFormat()):
+        findings = run_gate(gate, root).findings
+        assert [(f.rule, f.path) for f in findings] == [("invalid-syntax", "src/demo/broken.py")]
+
+
+@pytest.mark.parametrize("gate", [RuffCheck(), RuffFormat()], ids=lambda g: g.name)
+def test_bad_usage_could_not_run(
+    clean: Path, run_gate: GateRunner, gate: RuffCheck | RuffFormat
+) -> None:
+    """Exit 2 (an unknown option) raises GateError quoting ruff's message."""
+    with pytest.raises(GateError, match="exited with code 2") as raised:
+        run_gate(gate, clean, config={"args": ["--no-such-option"]})
+    assert raised.value.hint
+
+
+def test_bad_configuration_could_not_run(tmp_path: Path, run_gate: GateRunner) -> None:
+    """A broken ruff.toml makes ruff exit 2: could not run, for check and fix alike."""
+    root = build(tmp_path / "repo", {**CLEAN, "ruff.toml": "line-length = 'x'\n"})
+    with pytest.raises(GateError, match="exited with code 2"):
+        run_gate(RuffCheck(), root)
+    with pytest.raises(GateError, match="exited with code 2"):
+        run_gate(RuffFormat(), root, fix=True)
+
+
+@pytest.mark.parametrize(
+    ("returncode", "stdout", "match"),
+    [(1, "[]", "reported no problems"), (1, "oops", "not its JSON"), (0, "{}", "not its JSON"),
+     (101, "", "exited with code 101")],
+)  # fmt: skip
+def test_unexplained_results_could_not_run(
+    clean: Path, run_gate: GateRunner, returncode: int, stdout: str, match: str
+) -> None:
+    """A problem exit without problems, unparsable output or a panic is never a pass."""
+    gate = RuffCheck()
+    process = ProcessResult(("ruff",), returncode, stdout, "", 0.1)
+    with pytest.raises(GateError, match=match):
+        gate.parse(run_gate.context(gate, clean), process)
+
+
+def test_applies_only_to_python(tmp_path: Path, run_gate: GateRunner) -> None:
+    """Without Python files the ruff gates do not apply; with them they do."""
+    root = build(tmp_path / "repo", {"README.md": "# hi\n"})
+    assert RuffCheck().applies(run_gate.context(RuffCheck(), root)) == "no Python files"
+    (root / "x.py").write_text("")
+    assert RuffFormat().applies(run_gate.context(RuffFormat(), root)) is None
+
+
+def test_format_exit_2_without_a_syntax_error_could_not_run(
+    clean: Path, run_gate: GateRunner
+) -> None:
+    """Exit 2 of ruff format is a finding only when its report shows a syntax error."""
+    gate = RuffFormat()
+    process = ProcessResult(("ruff",), 2, "[]", "error: something else", 0.1)
+    with pytest.raises(GateError, match="something else"):
+        gate.parse(run_gate.context(gate, clean), process)
