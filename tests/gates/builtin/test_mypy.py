@@ -4,7 +4,8 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.gates.builtin.conftest import CLEAN, build, snapshot
+from tests.gates.builtin.conftest import snapshot
+from tests.gates.seeded import CLEAN, build
 
 from hephaestus.core.proc import ProcessResult
 from hephaestus.gates.builtin.mypy import Mypy

@@ -5,7 +5,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests.gates.builtin.conftest import CLEAN, build
+from tests.gates.seeded import CLEAN, build
 
 from hephaestus.core.proc import ProcessResult
 from hephaestus.gates.builtin.pip_audit import PipAudit, Waiver

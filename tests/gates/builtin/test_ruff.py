@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.gates.builtin.conftest import CLEAN, build, snapshot
+from tests.gates.builtin.conftest import snapshot
+from tests.gates.seeded import CLEAN, build
 
 from hephaestus.core.proc import ProcessResult
 from hephaestus.gates.builtin.ruff import RuffCheck, RuffFormat

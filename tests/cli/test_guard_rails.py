@@ -1,0 +1,181 @@
+"""guard-rails end to end: real tools on seeded repositories, reports, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from tests.gates.reports.sarif_schema import schema_errors
+from tests.gates.seeded import CLEAN, MESSY, build
+
+from hephaestus.core.errors import ExitCode
+
+if TYPE_CHECKING:
+    from tests.conftest import Cli
+
+CONFIG = """
+[tool.hephaestus.guard-rails]
+skip = ["pip-audit"]  # its vulnerability service is unreachable here (tested on its own)
+
+[tool.hephaestus.guard-rails.gate.pytest]
+coverage-threshold = 90
+"""
+CHECKED = ["mypy", "pytest", "ruff-check", "ruff-format", "yamllint"]
+HEPHAESTUS = str(Path(sys.executable).parent / "hephaestus")
+
+
+def _seed(root: Path, files: dict[str, str]) -> Path:
+    return build(root, {**files, "pyproject.toml": files["pyproject.toml"] + CONFIG})
+
+
+def _guard_rails(cli: Cli, *args: str) -> tuple[int, dict[str, Any], str]:
+    outcome = cli("--format", "json", "guard-rails", *args)
+    return outcome.exit_code, json.loads(outcome.stdout), outcome.stderr
+
+
+@pytest.fixture
+def messy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The seeded repository with a problem for every gate, as the current directory."""
+    root = _seed(tmp_path / "messy", MESSY)
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.mark.usefixtures("messy")
+def test_every_gate_reports_its_problem_with_file_and_line(cli: Cli) -> None:
+    """Lint, format, type, test, coverage and YAML problems each fail their gate, exit 1."""
+    code, report, _ = _guard_rails(cli)
+    assert code == ExitCode.FINDINGS
+    results = {r["name"]: r for r in report["results"]}
+    assert {name: results[name]["status"] for name in CHECKED} == dict.fromkeys(CHECKED, "failed")
+    located = {
+        name: {
+            (f["path"], f["line"]) for f in results[name]["findings"] if f["severity"] == "error"
+        }
+        for name in CHECKED
+    }
+    assert ("src/demo/core.py", 3) in located["ruff-check"]
+    assert any(path == "src/demo/fmt.py" for path, _ in located["ruff-format"])
+    assert ("src/demo/core.py", 8) in located["mypy"]
+    assert ("tests/test_core.py", 11) in located["pytest"]
+    assert ("config.yaml", 3) in located["yamllint"]
+    coverage = [f for f in results["pytest"]["findings"] if f["path"] == "src/demo/extra.py"]
+    assert coverage
+    assert coverage[0]["line"] == 4
+    assert any("below the threshold 90" in f["message"] for f in results["pytest"]["findings"])
+    assert results["pip-audit"]["status"] == "skipped"
+
+
+def test_reports_validate_parse_and_escape(cli: Cli, messy: Path) -> None:
+    """SARIF validates against the 2.1.0 schema, JUnit parses, annotations are escaped."""
+    code, report, stderr = _guard_rails(
+        cli, "--sarif", "out.sarif", "--junit", "out.xml", "--github-annotations"
+    )
+    assert code == ExitCode.FINDINGS
+    sarif = json.loads((messy / "out.sarif").read_text())
+    assert schema_errors(sarif) == []
+    assert {run["tool"]["driver"]["name"] for run in sarif["runs"]} >= set(CHECKED)
+    suites = ET.parse(messy / "out.xml").getroot().findall("testsuite")  # noqa: S314  # our own file
+    assert {s.get("name") for s in suites} >= set(CHECKED)
+    failing = {s.get("name") for s in suites if int(s.get("failures", "0")) > 0}
+    assert failing == set(CHECKED)
+    # In JSON mode stdout holds the one document, so the annotations went to stderr.
+    lines = [line for line in stderr.splitlines() if line.startswith("::")]
+    mypy = next(line for line in lines if "title=mypy%3A return-value" in line)
+    assert mypy.startswith("::error file=src/demo/core.py,line=8,col=")
+    assert all(re.fullmatch(r"::(error|warning|notice)( [^:]*)?::.*", line) for line in lines)
+    total = sum(r["finding_count"] for r in report["results"])
+    assert len(lines) == total
+
+
+def test_fixed_repository_passes_then_is_cached(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same repository with its problems fixed exits 0; the next run runs nothing."""
+    root = _seed(tmp_path / "clean", CLEAN)
+    monkeypatch.chdir(root)
+    code, report, stderr = _guard_rails(cli)
+    assert code == ExitCode.OK, stderr
+    assert {r["name"]: r["status"] for r in report["results"] if r["name"] in CHECKED} == (
+        dict.fromkeys(CHECKED, "passed")
+    )
+    code, report, _ = _guard_rails(cli)
+    assert code == ExitCode.OK
+    assert {r["status"] for r in report["results"] if r["name"] in CHECKED} == {"cached"}
+    (root / "config.yaml").write_text("---\nkey: changed\n")
+    _, report, _ = _guard_rails(cli)
+    ran = {r["name"] for r in report["results"] if r["status"] == "passed"}
+    assert ran == {"yamllint", "pytest"}  # pytest reads every file; the Python gates do not
+
+
+def test_fix_applies_ruff_fixes_and_check_writes_nothing(cli: Cli, messy: Path) -> None:
+    """Without --fix no file changes; with --fix ruff's fixes and formatting are applied."""
+    before = {p: p.read_bytes() for p in messy.rglob("*.py")}
+    _guard_rails(cli, "--gate", "ruff-check", "--gate", "ruff-format")
+    assert {p: p.read_bytes() for p in before} == before
+    code, report, _ = _guard_rails(cli, "--gate", "ruff-check", "--gate", "ruff-format", "--fix")
+    assert code == ExitCode.OK, report
+    assert "import os" not in (messy / "src/demo/core.py").read_text()
+    assert (messy / "src/demo/fmt.py").read_text().endswith('VALUE = {"a": 1}\n')
+
+
+def test_missing_tools_fail_every_gate_with_a_hint(cli: Cli, messy: Path, tmp_path: Path) -> None:
+    """In an environment without the tools, every gate could not run (exit 5), with a hint."""
+    venv = tmp_path / "bare"
+    python = shutil.which("python3") or sys.executable
+    subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    pyproject = messy / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.hephaestus.guard-rails]\n",
+            f'[tool.hephaestus.guard-rails]\nenvironment = "{venv}"\n',
+        )
+    )
+    code, report, _ = _guard_rails(cli)
+    assert code == ExitCode.EXTERNAL
+    for result in report["results"]:
+        if result["name"] in CHECKED:
+            assert result["status"] == "could-not-run", result
+            assert "not installed" in result["reason"]
+            assert "uv add --dev" in result["hint"]
+
+
+def test_text_output_of_the_installed_command(messy: Path) -> None:
+    """The installed console script prints a summary table and each finding, exits 1."""
+    done = subprocess.run(
+        [HEPHAESTUS, "guard-rails", "--gate", "mypy", "--gate", "yamllint"],
+        cwd=messy,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == ExitCode.FINDINGS, done.stderr
+    assert re.search(r"^mypy +failed", done.stdout, re.MULTILINE)
+    assert "src/demo/core.py:8:" in done.stdout
+    assert "guard-rails failed:" in done.stdout
+    assert re.search(r"^mypy: failed \(", done.stderr, re.MULTILINE)  # as each gate finished
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--gate", "nope"], "unknown gate 'nope'"),
+        (["--sarif", "missing-dir/out.sarif"], "does not exist"),
+        (["--jobs", "0"], "--jobs"),
+    ],
+)
+@pytest.mark.usefixtures("messy")
+def test_bad_input_exits_2_with_one_line(cli: Cli, args: list[str], message: str) -> None:
+    """Unknown gates, unwritable report paths and bad numbers are usage errors."""
+    outcome = cli("guard-rails", *args)
+    assert outcome.exit_code == ExitCode.USAGE
+    assert message in outcome.stderr
+    assert "Traceback" not in outcome.stderr
