@@ -479,3 +479,23 @@ def test_remove_path_keeps_names_that_are_not_utf8(tmp_path: Path) -> None:
     remove_path(odd)
     assert not os.path.lexists(odd)
     assert neighbour.read_bytes() == b"n"
+
+
+def test_write_atomic_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
+    """write_atomic replaces the file; a failed write leaves the old file and no temp file."""
+    from hephaestus.core.fs import write_atomic  # noqa: PLC0415  # the function under test
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "report.json"
+    write_atomic(target, "old")
+    write_atomic(target, b"new")
+    assert target.read_text() == "new"
+
+    occupied = folder / "occupied"  # a non-empty directory: the final rename must fail
+    occupied.mkdir()
+    (occupied / "keep").write_text("kept")
+    with pytest.raises(OSError):  # noqa: PT011  # IsADirectoryError or ENOTEMPTY by platform
+        write_atomic(occupied, "x")
+    assert (occupied / "keep").read_text() == "kept"
+    assert sorted(p.name for p in folder.iterdir()) == ["occupied", "report.json"]

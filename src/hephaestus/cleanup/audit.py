@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hephaestus.core.fs import write_atomic
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from hephaestus.cleanup.models import CleanupReport
 
 
@@ -26,12 +27,4 @@ def write_manifest(report: CleanupReport, path: Path) -> None:
     here: 8 s of a 14 s run), which is too high a price for a command run many times a day.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(report.model_dump_json(indent=2))
-            handle.write("\n")
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, report.model_dump_json(indent=2) + "\n")

@@ -14,6 +14,7 @@ import os
 import shutil
 import stat
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -163,3 +164,23 @@ def remove_path(path: str | Path) -> list[str]:
     except OSError as exc:
         return [f"{printable_path(path)}: {exc.strerror or exc}"]
     return []
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, then a rename.
+
+    Readers never see a half-written file and a failure leaves any previous file intact. There
+    is no fsync: this protects against crashes of the process, not of the machine (ADR 0004).
+    The parent directory must exist.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}-", suffix=".tmp", dir=path.parent
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(payload)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

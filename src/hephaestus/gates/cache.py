@@ -13,11 +13,11 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from hephaestus.core.fs import write_atomic
 from hephaestus.gates.models import GateResult  # noqa: TC001  # pydantic resolves it at run time
 
 if TYPE_CHECKING:
@@ -90,14 +90,7 @@ class ResultCache:
     def put(self, result: GateResult, key: str) -> None:
         """Store ``result`` under ``key`` atomically (temp file, then rename)."""
         data = _Entry(format=FORMAT, key=key, result=result).model_dump_json().encode()
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".entry-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.replace(temporary, self._path(result.name, key))  # noqa: PTH105  # str from mkstemp
-        except BaseException:
-            os.unlink(temporary)  # noqa: PTH108  # the temp file is a str from mkstemp
-            raise
+        write_atomic(self._path(result.name, key), data)
 
     def prune(self) -> int:
         """Remove the least recently used entries until the cache fits; return how many went."""

@@ -16,17 +16,16 @@ Mapping, per gate:
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hephaestus.core.fs import write_atomic
 from hephaestus.gates.models import GateStatus, Severity, TestOutcome
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from pathlib import Path
 
     from hephaestus.gates.models import Finding, GateResult, GuardRailsReport, TestCase
 
@@ -61,16 +60,7 @@ def write_junit(report: GuardRailsReport, path: Path) -> None:
     """
     text = to_junit(report)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}-", suffix=".tmp", dir=path.parent
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
 
 
 def _suite(gate: GateResult) -> ET.Element:

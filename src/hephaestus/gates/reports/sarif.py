@@ -16,14 +16,13 @@ list would tell code scanning "analysed, nothing found" and close its open alert
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import tempfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from hephaestus.core.fs import write_atomic
 from hephaestus.gates.models import GateStatus
 
 if TYPE_CHECKING:
@@ -59,16 +58,7 @@ def write_sarif(report: GuardRailsReport, path: Path, *, version: str) -> None:
     """
     text = json.dumps(to_sarif(report, version=version), indent=2, ensure_ascii=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}-", suffix=".tmp", dir=path.parent
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text + "\n")
 
 
 def _run(gate: GateResult, *, root: str, version: str) -> dict[str, Any]:
