@@ -179,3 +179,31 @@ def test_bad_input_exits_2_with_one_line(cli: Cli, args: list[str], message: str
     assert outcome.exit_code == ExitCode.USAGE
     assert message in outcome.stderr
     assert "Traceback" not in outcome.stderr
+
+
+def test_drift_and_auto_remediation_run_argument_lists(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--auto-remediate runs the exact argv (no shell) and checks again; drift stays exit 1."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "calls.txt"
+    fake = bin_dir / "uv"
+    fake.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        f"with open({str(record)!r}, 'a') as f:\n    f.write(repr(sys.argv[1:]) + '\\n')\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
+    root = build(
+        tmp_path / "repo", {"pyproject.toml": '[dependency-groups]\ndev = ["ruff>=999"]\n'}
+    )
+    monkeypatch.chdir(root)
+    code, report, _ = _guard_rails(cli, "--gate", "ruff-check", "--auto-remediate")
+    assert code == ExitCode.FINDINGS
+    (entry,) = report["drift"]["entries"]
+    assert (entry["tool"], entry["declared"], entry["verdict"]) == ("ruff", ">=999", "drift")
+    expected = [["uv", "lock", "--upgrade-package", "ruff"], ["uv", "sync"]]
+    assert [r["argv"] for r in report["drift"]["remediations"]] == expected
+    assert record.read_text().splitlines() == [repr(argv[1:]) for argv in expected]
+    assert sorted(p.name for p in root.iterdir()) == [".git", ".hephaestus", "pyproject.toml"]
