@@ -43,7 +43,7 @@ def _environment(
 
 def test_result_line_counts_findings_and_hides_cache_reason() -> None:
     """A line names the gate, its status, its time and its findings."""
-    assert result_line(FAILED) == "mypy: failed (1.2 s, 1 findings)"
+    assert result_line(FAILED) == "mypy: failed (1.2 s, 1 finding)"
     assert result_line(CACHED) == "ruff-check: cached (0.0 s)"
 
 
@@ -52,7 +52,7 @@ def test_lines_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = io.StringIO()
     with live_results(_environment(monkeypatch, stream, OutputFormat.text)) as show:
         show(FAILED)
-        assert stream.getvalue() == "mypy: failed (1.2 s, 1 findings)\n"
+        assert stream.getvalue() == "mypy: failed (1.2 s, 1 finding)\n"
 
 
 def test_nothing_in_json_mode(monkeypatch: pytest.MonkeyPatch) -> None:

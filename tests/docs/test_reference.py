@@ -1,4 +1,4 @@
-"""The docs: generated reference pages match the code, and the nav and the pages agree."""
+"""The docs: reference pages match the code, nav and pages agree, the plugin guide is tested."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from mkdocs.config import load_config
 
+from hephaestus.gates.registry import discover_gates
+
 if TYPE_CHECKING:
     from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "gen_cli_reference.py"
+EXAMPLE = ROOT / "examples" / "gate-plugin"
+BUILTIN_GATES = ["mypy", "pip-audit", "pytest", "ruff-check", "ruff-format", "yamllint"]
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +110,56 @@ def test_every_page_is_in_the_nav(nav: tuple[Path, list[str]]) -> None:
     on_disk = {path.relative_to(docs).as_posix() for path in docs.rglob("*.md")}
     assert on_disk - set(pages) == set()
     assert len(pages) == len(set(pages))
+
+
+def test_configuration_documents_every_builtin_gate_table(generator: ModuleType) -> None:
+    """The configuration page has a section per built-in gate, listing its own keys."""
+    page: str = generator.pages()[generator.CONFIGURATION_PAGE]
+    gates = generator.builtin_gates()
+    assert [gate.name for gate in gates] == BUILTIN_GATES
+    for gate in gates:
+        assert f"### `[tool.hephaestus.guard-rails.gate.{gate.name}]`" in page
+        for field in gate.config_model.model_fields:
+            assert f"| `{field.replace('_', '-')}` |" in page, (gate.name, field)
+
+
+def test_configuration_leaves_installed_plugins_out(
+    generator: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gate plugin installed beside hephaestus changes nothing in the generated pages."""
+    before = generator.pages()
+    site = tmp_path / "site"
+    shutil.copytree(EXAMPLE / "src" / "hephaestus_forbid_todo", site / "hephaestus_forbid_todo")
+    info = site / "hephaestus_forbid_todo-1.0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: hephaestus-forbid-todo\nVersion: 1.0.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[hephaestus.gates]\nforbid-todo = hephaestus_forbid_todo:ForbidTodo\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "hephaestus_forbid_todo", raising=False)
+    try:
+        assert "forbid-todo" in discover_gates()
+        assert generator.pages() == before
+    finally:
+        sys.modules.pop("hephaestus_forbid_todo", None)  # imported from tmp_path: forget it
+
+
+def test_plugin_guide_includes_the_tested_example(nav: tuple[Path, list[str]]) -> None:
+    """The plugin how-to includes every source file of examples/gate-plugin via snippets."""
+    docs, _ = nav
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    snippets = config["mdx_configs"]["pymdownx.snippets"]
+    assert snippets["check_paths"] is True
+    assert [ROOT / base for base in snippets["base_path"]] == [EXAMPLE]
+    page = (docs / "how-to" / "write-a-gate-plugin.md").read_text(encoding="utf-8")
+    included = {line.split('"')[1] for line in page.splitlines() if line.startswith("--8<-- ")}
+    sources = {
+        path.relative_to(EXAMPLE).as_posix()
+        for path in EXAMPLE.rglob("*")
+        if path.suffix in {".py", ".toml"} and "__pycache__" not in path.parts
+    }
+    assert sources
+    assert included == sources

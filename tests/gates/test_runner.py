@@ -278,3 +278,10 @@ def test_deleted_tracked_files_are_not_listed(repo: Path) -> None:
     (repo / "b.txt").unlink()
     report = _run(repo, [WordGate])
     assert _status(report) == {"word": GateStatus.passed}
+
+
+def test_tables_of_unselected_gates_are_validated_too(repo: Path) -> None:
+    """A bad table fails the run even when its gate is not selected: all configuration counts."""
+    section = GuardRailsSection(gate={"sleep": {"secs": 1}})
+    with pytest.raises(ConfigError, match=r"gate\.sleep\] key 'secs'"):
+        _run(repo, [WordGate, SleepGate], section, gates=("word",))

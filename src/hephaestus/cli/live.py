@@ -24,7 +24,8 @@ STYLES = {
 
 def result_line(result: GateResult) -> str:
     """One line about one finished gate."""
-    counts = f", {result.finding_count} findings" if result.finding_count else ""
+    count = result.finding_count
+    counts = f", {count} finding{'s' if count != 1 else ''}" if count else ""
     reason = f": {result.reason}" if result.reason and result.status != "cached" else ""
     return f"{result.name}: {result.status.value} ({result.duration:.1f} s{counts}){reason}"
 

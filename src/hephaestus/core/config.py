@@ -79,7 +79,8 @@ class GuardRailsSection(Section):
     jobs: int | None = Field(default=None, ge=1)
     """Gates run at once (default: the number of CPU cores)."""
     timeout: float = Field(default=900.0, gt=0)
-    """Seconds each gate may run before it is stopped and fails (a gate's table may override)."""
+    """Seconds each gate may run before it is stopped; it then could not run (exit 5). A gate's
+    table may override it."""
     cache: bool = True
     """Reuse a gate's cached pass when nothing it reads has changed."""
     cache_max_mb: int = Field(default=64, ge=1)

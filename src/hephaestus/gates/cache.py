@@ -1,6 +1,6 @@
 """The gate result cache in ``<root>/.hephaestus/cache/gates/``: passes only, keyed by content.
 
-A key is the SHA-256 of everything a pass depends on (docs/adr/0005-gate-cache.md): the gate's
+A key is the SHA-256 of everything a pass depends on (docs/adr/0006-gate-cache.md): the gate's
 name and contract version, its tool's version, its effective configuration, the environment's
 installed distributions, and the contents of the files it reads. One JSON file per entry,
 written atomically; an unreadable or foreign entry is removed and treated as a miss; the oldest

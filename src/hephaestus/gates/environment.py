@@ -6,6 +6,7 @@ tool's ``--version`` output.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -99,8 +100,10 @@ class ToolEnvironment:
 
     @cached_property
     def fingerprint(self) -> str:
-        """A digest of every installed distribution and version (a dependency change alters it)."""
-        names: list[str] = []
+        """Digest the interpreter version and every installed distribution and version."""
+        names: list[str] = [sys.version if self.prefix == Path(sys.prefix) else ""]
+        with contextlib.suppress(OSError):  # a venv records its interpreter's version here
+            names.append((self.prefix / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace"))
         for site in self.site_packages:
             try:
                 names += sorted(e.name for e in os.scandir(site) if e.name.endswith(".dist-info"))

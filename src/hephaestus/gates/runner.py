@@ -273,7 +273,8 @@ def run_guard_rails(
     available = discover_gates() if gates is None else gates
     deselected = _select(available, options, section)
     selected = [name for name in available if name not in deselected]
-    planned = _plan(available, selected, options, section, root)
+    planned = _plan(available, list(available), options, section, root)  # validates every table
+    planned = [p for p in planned if p.gate.name in selected]
     state = _Run(root, options, section)
     jobs = options.jobs or section.jobs or os.cpu_count() or 1
     finished: dict[str, GateResult] = {}
@@ -308,7 +309,7 @@ def run_guard_rails(
         tools = {p.gate.tool: p.gate.precommit_repos for p in planned if p.gate.tool is not None}
         drift = check_drift(root, environment=state.environment, tools=tools)
         if options.auto_remediate and drift.drifted:
-            done = remediate_drift(drift, root=root, timeout=section.timeout)
+            done = remediate_drift(drift, root=root, timeout=options.timeout or section.timeout)
             fresh = ToolEnvironment.for_repository(root, section.environment)  # versions changed
             drift = check_drift(root, environment=fresh, tools=tools)
             drift = drift.model_copy(update={"remediations": done})

@@ -26,6 +26,7 @@ class ForbidTodoConfig(GateConfig):
 class ForbidTodo(Gate[ForbidTodoConfig]):
     """Fails on every line that matches the configured pattern."""
 
+    spec_version: ClassVar[int] = 1  # the gate contract this plugin implements
     name: ClassVar[str] = "forbid-todo"
     description: ClassVar[str] = "No TODO, FIXME or XXX markers left in the code."
     tool: ClassVar[str | None] = None  # git is not a Python distribution
