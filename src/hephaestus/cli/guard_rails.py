@@ -52,7 +52,10 @@ def _text(report: GuardRailsReport) -> list[Block]:
     blocks: list[Block] = [Table(["gate", "status", "time", "findings"], rows, styles=styles)]
     for result in report.results:
         if result.status is GateStatus.could_not_run:
-            blocks.append(Line(f"{result.name} could not run: {result.reason}", "bold magenta"))
+            optional = "" if result.required else " (optional: it does not decide the exit code)"
+            blocks.append(
+                Line(f"{result.name} could not run{optional}: {result.reason}", "bold magenta")
+            )
             if result.hint:
                 blocks.append(Line(f"  hint: {result.hint}", "dim"))
         if result.status is not GateStatus.failed:
