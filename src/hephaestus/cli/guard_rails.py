@@ -4,80 +4,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 
 from hephaestus.cli.environment import Environment, OutputFormat
-from hephaestus.cli.live import STYLES, live_results
+from hephaestus.cli.guard_rails_text import report_text
+from hephaestus.cli.live import live_results
 from hephaestus.cli.meta import command_app, describe
-from hephaestus.cli.render import Block, Line, Table, emit
+from hephaestus.cli.render import emit
 from hephaestus.core.config import find_repository_root
 from hephaestus.core.errors import ExitCode, UsageError
-from hephaestus.gates.models import DriftReport, GateStatus, GuardRailsReport
+from hephaestus.gates.models import GuardRailsReport
 from hephaestus.gates.runner import GuardRailsOptions, run_guard_rails
 
 app = command_app()
-SHOWN: Final = 30
-"""Findings listed per gate in text; all of them are in --format json, SARIF and JUnit."""
-
-
-def _location(path: str | None, line: int | None, column: int | None) -> str:
-    parts = [p for p in (path, line, column) if p is not None]
-    return ":".join(map(str, parts)) if parts else "-"
-
-
-def _drift_blocks(drift: DriftReport) -> list[Block]:
-    rows = [
-        [e.tool, e.declared or "-", e.installed or "-", e.source, e.verdict.value]
-        for e in drift.entries
-    ]
-    blocks: list[Block] = [Table(["tool", "declared", "installed", "source", "verdict"], rows)]
-    for entry in drift.entries:
-        if entry.verdict.value not in {"ok", "undeclared"}:
-            blocks.append(Line(f"{entry.tool}: {entry.message}", "yellow"))
-            blocks += [Line(f"  fix: {' '.join(argv)}", "dim") for argv in entry.remediation]
-    for done in drift.remediations:
-        status = "could not start" if done.returncode is None else f"exit {done.returncode}"
-        blocks.append(Line(f"ran {' '.join(done.argv)}: {status}", "dim"))
-    return blocks
-
-
-def _text(report: GuardRailsReport) -> list[Block]:
-    rows = [
-        [r.name, r.status.value, f"{r.duration:.1f} s", str(r.finding_count)]
-        for r in report.results
-    ]
-    styles = [STYLES[r.status.value] for r in report.results]
-    blocks: list[Block] = [Table(["gate", "status", "time", "findings"], rows, styles=styles)]
-    for result in report.results:
-        if result.status is GateStatus.could_not_run:
-            optional = "" if result.required else " (optional: it does not decide the exit code)"
-            blocks.append(
-                Line(f"{result.name} could not run{optional}: {result.reason}", "bold magenta")
-            )
-            if result.hint:
-                blocks.append(Line(f"  hint: {result.hint}", "dim"))
-        if result.status is not GateStatus.failed:
-            continue
-        blocks.append(Line(f"{result.name}:", "bold"))
-        for finding in result.findings[:SHOWN]:
-            where = _location(finding.path, finding.line, finding.column)
-            rule = f" [{finding.rule}]" if finding.rule else ""
-            blocks.append(Line(f"  {where}: {finding.severity.value}{rule} {finding.message}"))
-        if result.finding_count > SHOWN:
-            more = result.finding_count - SHOWN
-            blocks.append(Line(f"  … and {more} more (all of them with --format json)", "dim"))
-    if report.drift is not None:
-        blocks += _drift_blocks(report.drift)
-    counts: dict[str, int] = {}
-    for result in report.results:
-        counts[result.status.value] = counts.get(result.status.value, 0) + 1
-    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
-    verdict = "passed" if report.exit_code == 0 else "failed"
-    style = "bold green" if report.exit_code == 0 else "bold red"
-    blocks.append(Line(f"guard-rails {verdict}: {summary} in {report.duration:.1f} s", style))
-    return blocks
 
 
 def _writable(path: Path | None, option: str) -> None:
@@ -222,6 +163,6 @@ def guard_rails(
     if annotate is None:
         annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     _write_reports(env, report, sarif, junit, annotate)
-    emit(env, report, _text)
+    emit(env, report, report_text)
     if report.exit_code != ExitCode.OK:
         raise typer.Exit(report.exit_code)
