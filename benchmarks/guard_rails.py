@@ -17,8 +17,8 @@ For each, interleaved, median of --runs:
 (c) one file changed: edit one Python file, run, and list which gates ran (the others must
     be reported cached). Expected: the gates whose inputs include *.py.
 
-Tool caches (.mypy_cache, .ruff_cache) stay warm in every run, as they are on a developer's
-machine; only hephaestus' own result cache is what --no-cache turns off.
+Cold means cold: before each cold run and each single-gate run the tools' own caches
+(.mypy_cache, .ruff_cache, .pytest_cache) are removed too, besides --no-cache for hephaestus'.
 
 pip-audit is left out by default (--skip pip-audit): its vulnerability services are out of reach
 on this machine, so it "could not run" after its network timeout, and its result is never cached
@@ -88,6 +88,12 @@ def copy_library(name: str, target: Path) -> Path:
     return target
 
 
+def clear_tool_caches(root: Path) -> None:
+    """Remove the tools' own caches, so that a cold run is cold for them too."""
+    for name in (".mypy_cache", ".ruff_cache", ".pytest_cache"):
+        shutil.rmtree(root / name, ignore_errors=True)
+
+
 def guard_rails(root: Path, *args: str) -> tuple[float, dict[str, str]]:
     """Run guard-rails in ``root``; return the wall time and each gate's status."""
     argv = [sys.executable, "-m", "hephaestus", "--format", "json", "guard-rails", *args]
@@ -113,7 +119,9 @@ def measure(label: str, root: Path, runs: int, skip: list[str]) -> bool:
     warms: list[float] = []
     for _ in range(runs):
         for gate in gates:
+            clear_tool_caches(root)
             singles[gate].append(guard_rails(root, "--no-cache", "--gate", gate)[0])
+        clear_tool_caches(root)
         colds.append(guard_rails(root, "--no-cache", *skips)[0])
         warms.append(guard_rails(root, *skips)[0])
     single = {g: statistics.median(t) for g, t in singles.items()}
