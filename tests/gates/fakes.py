@@ -121,3 +121,43 @@ class CrashingGate(Gate[GateConfig]):
     def parse(self, context: GateContext[GateConfig], process: ProcessResult) -> Outcome:  # noqa: ARG002
         """Fail like a buggy plugin."""
         raise KeyError("oops")
+
+
+# Announces itself, then waits (up to 30 s) until its partner has announced itself too.
+RENDEZVOUS = """
+import pathlib, sys, time
+me, partner = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+me.touch()
+deadline = time.monotonic() + 30
+while not partner.exists():
+    if time.monotonic() > deadline:
+        sys.exit(1)
+    time.sleep(0.01)
+"""
+
+
+class MeetGate(Gate[GateConfig]):
+    """Passes only if its partner gate runs at the same time (fails after 30 s alone)."""
+
+    name: ClassVar[str] = "meet"
+    description: ClassVar[str] = "meet the partner gate"
+    tool: ClassVar[str | None] = None
+    partner: ClassVar[str] = "other-meet"
+
+    def command(self, context: GateContext[GateConfig]) -> Sequence[str]:
+        """Announce, then wait for the partner's announcement."""
+        me, other = context.root / f"{self.name}.here", context.root / f"{self.partner}.here"
+        return [sys.executable, "-c", RENDEZVOUS, str(me), str(other)]
+
+    def parse(self, context: GateContext[GateConfig], process: ProcessResult) -> Outcome:  # noqa: ARG002
+        """Pass when the partner was met."""
+        if process.returncode != 0:
+            raise GateError("the partner never ran at the same time", hint="run in parallel")
+        return Outcome()
+
+
+class OtherMeetGate(MeetGate):
+    """The partner of :class:`MeetGate`."""
+
+    name: ClassVar[str] = "other-meet"
+    partner: ClassVar[str] = "meet"
