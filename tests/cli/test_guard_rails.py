@@ -170,6 +170,10 @@ def test_text_output_of_the_installed_command(messy: Path) -> None:
         (["--gate", "nope"], "unknown gate 'nope'"),
         (["--sarif", "missing-dir/out.sarif"], "does not exist"),
         (["--jobs", "0"], "--jobs"),
+        (
+            ["--sarif", "/proc/guard-rails.sarif"],
+            "--sarif /proc/guard-rails.sarif: cannot write it",
+        ),
     ],
 )
 @pytest.mark.usefixtures("messy")

@@ -23,6 +23,7 @@ def test_key_is_canonical() -> None:
 def test_round_trip(tmp_path: Path) -> None:
     """A stored pass comes back under its key only."""
     cache = ResultCache.for_repository(tmp_path, max_bytes=1 << 20)
+    assert cache is not None
     cache.put(_result(), "k1")
     assert cache.get("g", "k1") == _result()
     assert cache.get("g", "k2") is None
@@ -32,6 +33,7 @@ def test_round_trip(tmp_path: Path) -> None:
 def test_entry_under_wrong_name_is_dropped(tmp_path: Path) -> None:
     """An entry whose content names another key is foreign: removed and a miss."""
     cache = ResultCache.for_repository(tmp_path, max_bytes=1 << 20)
+    assert cache is not None
     cache.put(_result(), "k1")
     (cache.directory / "g-k1.json").rename(cache.directory / "g-k2.json")
     assert cache.get("g", "k2") is None
@@ -41,6 +43,7 @@ def test_entry_under_wrong_name_is_dropped(tmp_path: Path) -> None:
 def test_prune_keeps_the_cache_bounded_dropping_least_recent(tmp_path: Path) -> None:
     """Past its bound the cache drops the least recently used entries first."""
     cache = ResultCache.for_repository(tmp_path, max_bytes=1 << 20)
+    assert cache is not None
     for number in range(5):
         cache.put(_result(), f"k{number}")
         os.utime(cache.directory / f"g-k{number}.json", ns=(number * 10**9, number * 10**9))
@@ -49,3 +52,19 @@ def test_prune_keeps_the_cache_bounded_dropping_least_recent(tmp_path: Path) -> 
     cache.max_bytes = size * 2
     assert cache.prune() == 3
     assert sorted(p.name for p in cache.directory.iterdir()) == ["g-k0.json", "g-k4.json"]
+
+
+def test_unwritable_state_leaves_no_cache_and_no_error(tmp_path: Path) -> None:
+    """A .hephaestus that cannot be a directory means no cache, not a crash."""
+    (tmp_path / ".hephaestus").write_text("a file in the way")
+    assert ResultCache.for_repository(tmp_path, max_bytes=1 << 20) is None
+
+
+def test_failed_store_is_only_a_miss_later(tmp_path: Path) -> None:
+    """An entry that cannot be written is dropped quietly; the result itself is unaffected."""
+    cache = ResultCache.for_repository(tmp_path, max_bytes=1 << 20)
+    assert cache is not None
+    cache.directory.rmdir()
+    cache.directory.write_text("not a directory any more")
+    cache.put(_result(), "k1")
+    assert cache.get("g", "k1") is None

@@ -284,3 +284,11 @@ def test_tables_of_unselected_gates_are_validated_too(repo: Path) -> None:
     section = GuardRailsSection(gate={"sleep": {"secs": 1}})
     with pytest.raises(ConfigError, match=r"gate\.sleep\] key 'secs'"):
         _run(repo, [WordGate, SleepGate], section, gates=("word",))
+
+
+def test_gates_run_without_a_cache_when_state_cannot_be_written(repo: Path) -> None:
+    """With .hephaestus blocked by a file, gates run (and keep running) uncached."""
+    (repo / "a.txt").write_text("fine\n")
+    (repo / ".hephaestus").write_text("in the way")
+    assert _status(_run(repo, [WordGate])) == {"word": GateStatus.passed}
+    assert _status(_run(repo, [WordGate])) == {"word": GateStatus.passed}

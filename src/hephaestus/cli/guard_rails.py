@@ -38,14 +38,21 @@ def _write_reports(
 ) -> None:
     from hephaestus.core.metadata import package_version  # noqa: PLC0415
 
-    if sarif is not None:
-        from hephaestus.gates.reports.sarif import write_sarif  # noqa: PLC0415  # only when asked
+    try:
+        if sarif is not None:
+            from hephaestus.gates.reports.sarif import write_sarif  # noqa: PLC0415  # when asked
 
-        write_sarif(report, sarif, version=package_version())
-    if junit is not None:
-        from hephaestus.gates.reports.junit import write_junit  # noqa: PLC0415
+            option, path = "--sarif", sarif
+            write_sarif(report, sarif, version=package_version())
+        if junit is not None:
+            from hephaestus.gates.reports.junit import write_junit  # noqa: PLC0415
 
-        write_junit(report, junit)
+            option, path = "--junit", junit
+            write_junit(report, junit)
+    except OSError as exc:
+        raise UsageError(
+            f"{option} {path}: cannot write it: {exc.strerror}", hint="choose a writable path"
+        ) from exc
     if annotate:
         from hephaestus.gates.reports.annotations import to_annotations  # noqa: PLC0415
 

@@ -22,3 +22,4 @@ class Event(StrEnum):
     GATE_STARTED = "gate.started"
     GATE_CRASHED = "gate.crashed"
     CACHE_PRUNED = "cache.pruned"
+    CACHE_UNAVAILABLE = "cache.unavailable"

@@ -17,13 +17,16 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from hephaestus.core.events import Event
 from hephaestus.core.fs import write_atomic
+from hephaestus.core.logging import get_logger
 from hephaestus.gates.models import GateResult  # noqa: TC001  # pydantic resolves it at run time
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+_log = get_logger(__name__)
 FORMAT: Final = 1
 """Bumped when the entry layout or the key's parts change; older entries then never match."""
 STATE_IGNORE: Final = "# written by hephaestus: its state is never committed\n*\n"
@@ -61,10 +64,17 @@ class ResultCache:
         self.max_bytes = max_bytes
 
     @classmethod
-    def for_repository(cls, root: Path, *, max_bytes: int) -> ResultCache:
-        """Open (creating it) the cache of the repository at ``root``."""
-        directory = ensure_state_directory(root) / "cache" / "gates"
-        directory.mkdir(parents=True, exist_ok=True)
+    def for_repository(cls, root: Path, *, max_bytes: int) -> ResultCache | None:
+        """Open (creating it) the cache of the repository at ``root``.
+
+        Returns ``None`` when it cannot be created (a read-only checkout): gates then simply run.
+        """
+        try:
+            directory = ensure_state_directory(root) / "cache" / "gates"
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _log.warning(Event.CACHE_UNAVAILABLE, root=str(root), error=exc.strerror)
+            return None
         return cls(directory, max_bytes=max_bytes)
 
     def _path(self, gate: str, key: str) -> Path:
@@ -78,19 +88,27 @@ class ResultCache:
         except FileNotFoundError:
             return None
         except (OSError, ValidationError, ValueError):
-            path.unlink(missing_ok=True)  # corrupt or foreign: rebuilt by this run
+            self._drop(path)  # corrupt or foreign: rebuilt by this run
             return None
         if entry.format != FORMAT or entry.key != key or entry.result.name != gate:
-            path.unlink(missing_ok=True)
+            self._drop(path)
             return None
         with contextlib.suppress(OSError):
             os.utime(path)  # recently used: pruned last
         return entry.result
 
+    @staticmethod
+    def _drop(path: Path) -> None:
+        with contextlib.suppress(OSError):  # gone already, or the cache itself is unusable
+            path.unlink()
+
     def put(self, result: GateResult, key: str) -> None:
         """Store ``result`` under ``key`` atomically (temp file, then rename)."""
         data = _Entry(format=FORMAT, key=key, result=result).model_dump_json().encode()
-        write_atomic(self._path(result.name, key), data)
+        try:
+            write_atomic(self._path(result.name, key), data)
+        except OSError as exc:  # a full or read-only disk costs a re-run later, never the result
+            _log.warning(Event.CACHE_UNAVAILABLE, gate=result.name, error=exc.strerror)
 
     def prune(self) -> int:
         """Remove the least recently used entries until the cache fits; return how many went."""
