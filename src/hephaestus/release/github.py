@@ -1,0 +1,198 @@
+"""The GitHub REST API, as much of it as releases need: look up, download, upload.
+
+The token is validated before any request and travels only in the ``Authorization`` header; it
+never appears in a message, a log event or a report. httpx drops that header when a download
+redirects to another host.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Any, Final, Self
+from urllib.parse import quote
+
+from pydantic import ValidationError
+
+from hephaestus.core.errors import ExternalError, UsageError
+from hephaestus.core.http import Retrier, RetryPolicy, create_client, send
+from hephaestus.release.models import Asset, Release
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from contextlib import AbstractContextManager
+
+    import httpx
+
+API_URL: Final = "https://api.github.com"
+API_VERSION: Final = "2022-11-28"
+TOKEN_PREFIXES: Final = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
+_TOKEN = re.compile(r"[A-Za-z0-9_]{1,255}")
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
+_UPLOAD_TEMPLATE = re.compile(r"\{[^}]*\}$")
+
+
+def resolve_token(explicit: str | None, environ: Mapping[str, str] | None = None) -> str | None:
+    """Return the token from ``explicit``, ``GITHUB_TOKEN`` or ``GH_TOKEN``, validated.
+
+    Raises:
+        UsageError: the token is malformed (the message never repeats it).
+
+    """
+    env = os.environ if environ is None else environ
+    token = explicit or env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
+    if token is None:
+        return None
+    if not (token.startswith(TOKEN_PREFIXES) and _TOKEN.fullmatch(token)):
+        raise UsageError(
+            "the GitHub token is malformed",
+            hint="a token starts with ghp_, gho_, ghu_, ghs_, ghr_ or github_pat_ and holds "
+            "at most 255 letters, digits and underscores",
+            code="bad-token",
+        )
+    return token
+
+
+def check_repository(repository: str | None) -> str:
+    """Return ``repository`` if it reads ``OWNER/REPO``; else raise :class:`UsageError`."""
+    if not repository:
+        raise UsageError(
+            "no repository given",
+            hint="pass --repository OWNER/REPO or set repository in [tool.hephaestus.release]",
+        )
+    if not _REPOSITORY.fullmatch(repository) or ".." in repository:
+        raise UsageError(
+            f"invalid repository {repository!r}", hint="write it as OWNER/REPO, e.g. pypa/pip"
+        )
+    return repository
+
+
+class GitHub:
+    """A GitHub REST client for one API base URL and (optional) token; close it after use."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str = API_URL,
+        token: str | None = None,
+        timeout: float = 30.0,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        headers = {"X-GitHub-Api-Version": API_VERSION}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.api_url = api_url.rstrip("/")
+        self.policy = policy or RetryPolicy()
+        self.client = create_client(base_url=self.api_url, timeout=timeout, headers=headers)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+    def _json(self, path: str, *, what: str) -> Any:  # noqa: ANN401  # JSON of any shape
+        request = self.client.build_request(
+            "GET", path, headers={"Accept": "application/vnd.github+json"}
+        )
+        response = send(self.client, request, what=what, retrier=Retrier(self.policy))
+        raise_for_status(response, what=what)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ExternalError(
+                f"{what}: the API answered something that is not JSON",
+                hint="check --api-url: it must be the REST API root",
+                code="github-error",
+            ) from exc
+
+    def get_release(self, repository: str, tag: str | None = None) -> Release:
+        """Return release ``tag`` of ``repository`` (the latest release when ``tag`` is None).
+
+        Raises:
+            ExternalError: the release does not exist (404), the token is refused (401), or the
+                API failed or answered something unexpected (exit 5).
+
+        """
+        path = f"/repos/{repository}/releases/" + (
+            f"tags/{quote(tag, safe='')}" if tag else "latest"
+        )
+        what = f"release {tag or 'latest'} of {repository}"
+        data = self._json(path, what=what)
+        try:
+            return parse_release(data)
+        except (ValidationError, TypeError, KeyError) as exc:
+            raise ExternalError(
+                f"{what}: the API answered an unexpected release object",
+                hint="check --api-url: it must be the REST API root",
+                code="github-error",
+            ) from exc
+
+    def stream_asset(
+        self, asset: Asset, *, offset: int = 0
+    ) -> AbstractContextManager[httpx.Response]:
+        """Open a streamed download of ``asset`` from byte ``offset`` (a context manager)."""
+        # identity: the bytes hashed must be the bytes stored, and a Range must count them.
+        headers = {"Accept": "application/octet-stream", "Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        return self.client.stream("GET", asset.url, headers=headers)
+
+    def upload_asset(self, release: Release, *, name: str, content: bytes, media: str) -> Asset:
+        """Upload ``content`` as asset ``name`` of ``release``; return the new asset.
+
+        Raises:
+            ExternalError: the release has no upload URL, or the upload failed.
+
+        """
+        if not release.upload_url:
+            raise ExternalError(
+                f"release {release.tag} has no upload URL", hint="check --upload-url"
+            )
+        url = _UPLOAD_TEMPLATE.sub("", release.upload_url)
+        request = self.client.build_request(
+            "POST",
+            url,
+            params={"name": name},
+            content=content,
+            headers={"Content-Type": media, "Accept": "application/vnd.github+json"},
+        )
+        what = f"upload of {name} to release {release.tag}"
+        response = send(self.client, request, what=what, retrier=Retrier(self.policy))
+        raise_for_status(response, what=what)
+        return Asset.model_validate(response.json())
+
+
+def parse_release(data: Any) -> Release:  # noqa: ANN401  # the API's JSON
+    """Build a :class:`Release` from the REST API's release object."""
+    return Release(
+        id=data["id"],
+        tag=data["tag_name"],
+        name=data.get("name"),
+        upload_url=data.get("upload_url"),
+        assets=[Asset.model_validate(a) for a in data.get("assets", [])],
+    )
+
+
+def raise_for_status(response: httpx.Response, *, what: str) -> None:
+    """Map an error status of the GitHub API to a one-line :class:`ExternalError`."""
+    status = response.status_code
+    if status < 400:  # noqa: PLR2004  # HTTP: below 400 is not an error
+        return
+    if status == 401:  # noqa: PLR2004
+        raise ExternalError(
+            f"{what}: GitHub says the token is invalid or expired (HTTP 401)",
+            hint="create a new token, or unset GITHUB_TOKEN/GH_TOKEN for a public repository",
+            code="github-unauthorized",
+        )
+    if status == 404:  # noqa: PLR2004
+        raise ExternalError(
+            f"{what}: release or tag not found (HTTP 404)",
+            hint="check --repository and --tag; a private repository needs a token",
+            code="github-not-found",
+        )
+    raise ExternalError(
+        f"{what}: GitHub answered HTTP {status}",
+        hint="try again later; check --api-url and the token's permissions",
+        code="github-error",
+    )
