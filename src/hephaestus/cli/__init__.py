@@ -61,7 +61,17 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "hephaestus.cli.guard_rails",
         "Run all quality gates in parallel, cached, with CI reports.",
     ),
+    CommandEntry(
+        "plan",
+        "hephaestus.cli.plan",
+        "Show a prioritised rollout plan: gates, drift, coverage, then refactoring.",
+    ),
     CommandEntry("schema", "hephaestus.cli.schema", "Describe every command for agents, as JSON."),
+    CommandEntry(
+        "tools",
+        "hephaestus.cli.tools",
+        "Find where to refactor first, from git history, complexity and coverage.",
+    ),
     CommandEntry("version", "hephaestus.cli.version", "Show the version of hephaestus."),
 )
 """The command table. A test checks each summary against the command's own help."""

@@ -130,6 +130,102 @@ class ReleaseSection(Section):
     """Most MiB an archive may unpack to (archive bombs)."""
 
 
+class Strictness(StrEnum):
+    """How strictly a QA profile asks guard-rails to judge findings."""
+
+    lenient = "lenient"
+    """Only errors of the profile's required gates fail."""
+    standard = "standard"
+    """Errors fail."""
+    strict = "strict"
+    """Findings of every severity fail."""
+
+
+class QAProfileSection(Section):
+    """``[tool.hephaestus.analytics.profiles.<name>]``: one named QA profile."""
+
+    coverage_goal: float = Field(default=0.8, ge=0, le=1)
+    """Line coverage the profile asks for, as a fraction (0.9 = 90 %)."""
+    gates: tuple[str, ...] = ()
+    """Gates that must pass under this profile (empty: guard-rails' own selection)."""
+    strictness: Strictness = Strictness.standard
+    """How findings are judged: lenient, standard or strict."""
+
+
+class AnalyticsSection(Section):
+    """``[tool.hephaestus.analytics]``: refactor analytics, rankings, opportunities and plan."""
+
+    since: str = "12 months"
+    """History window: an ISO date (2025-01-31) or N days|weeks|months|years (a month is 30
+    days, a year 365)."""
+    include: tuple[str, ...] = ("*.py",)
+    """gitignore-style patterns of the files analysed."""
+    exclude: tuple[str, ...] = ()
+    """gitignore-style patterns of files never analysed."""
+    large_commit: int = Field(default=50, ge=1)
+    """Commits changing more files than this (mass reformatting, vendoring) are left out."""
+    coverage_threshold: float = Field(default=0.8, ge=0, le=1)
+    """Coverage a file should reach, as a fraction: the 'threshold' of the ranking formulas."""
+    uncovered_cap: int = Field(default=200, ge=1)
+    """Uncovered lines at which the ranking factor u reaches 1."""
+    churn_cap: int = Field(default=200, ge=1)
+    """Changed lines (added + removed) at which the ranking factor c reaches 1."""
+    limit: int = Field(default=20, ge=1)
+    """Rows shown by the refactor commands when no --limit is given."""
+    complex_function: int = Field(default=10, ge=1)
+    """Cyclomatic complexity above which a function is worth splitting."""
+    often_changed: int = Field(default=5, ge=1)
+    """Revisions in the window from which a file counts as often changed."""
+    large_module: int = Field(default=400, ge=1)
+    """Lines of code above which a module is worth splitting."""
+    coupling_min_revs: int = Field(default=5, ge=1)
+    """Revisions both files of a coupled pair need at least."""
+    coupling_min_degree: float = Field(default=30.0, ge=0, le=100)
+    """Lowest coupling degree (percent) reported."""
+    coupling_max_changeset: int = Field(default=30, ge=2)
+    """Commits changing more files than this are left out of coupling."""
+    profiles: dict[str, QAProfileSection] = {}
+    """Named QA profiles: ``[tool.hephaestus.analytics.profiles.<name>]``."""
+
+
+class ReleaseSection(Section):
+    """``[tool.hephaestus.release]``: defaults of ``hephaestus release`` and ``wheelhouse``."""
+
+    repository: str | None = None
+    """GitHub repository (OWNER/REPO) whose releases ``release install`` installs."""
+    asset_pattern: str | None = None
+    """Shell glob choosing the archive among the assets (default: the one .tar.gz, .tgz, .zip or
+    .whl)."""
+    manifest_pattern: str | None = None
+    """Shell glob choosing the SHA-256 manifest (default: <archive>.sha256, SHA256SUMS or
+    *.sha256)."""
+    bundle_pattern: str | None = None
+    """Shell glob choosing the Sigstore bundle (default: <archive>.sigstore.json or .sigstore)."""
+    identity: str | None = None
+    """Signer identity pinned for Sigstore verification (the certificate's SAN, e.g. a workflow
+    URL with its ref). No default: it must be chosen knowingly."""
+    issuer: str = "https://token.actions.githubusercontent.com"
+    """OIDC issuer pinned for Sigstore verification."""
+    require_sigstore: bool = False
+    """Refuse a release without a Sigstore bundle (exit 4)."""
+    trust_root: str | None = None
+    """Sigstore trusted_root.json for offline verification, relative to the root."""
+    api_url: str = "https://api.github.com"
+    """GitHub REST API root (GitHub Enterprise: https://HOST/api/v3)."""
+    destination: str = ".hephaestus/release"
+    """Directory, relative to the root, receiving archives and extracted wheelhouses."""
+    timeout: float = Field(default=30.0, gt=0)
+    """Seconds to connect and between bytes of a response."""
+    max_retries: int = Field(default=4, ge=0)
+    """Retries of a request after a connection error, 5xx, 429 or rate-limit 403."""
+    max_wait: float = Field(default=120.0, ge=0)
+    """Seconds all retry waits of one request may add up to; a longer wait is an error."""
+    max_members: int = Field(default=20_000, ge=1)
+    """Most members an archive may hold (archive bombs)."""
+    max_extracted_mb: int = Field(default=2048, ge=1)
+    """Most MiB an archive may unpack to (archive bombs)."""
+
+
 def _kebab_to_snake(data: Any, file: str, table: str = TABLE) -> Any:  # noqa: ANN401  # any TOML
     """Turn kebab-case keys into field names; snake_case keys are refused (one spelling only)."""
     if isinstance(data, list):
@@ -188,6 +284,8 @@ class HephaestusConfig(BaseSettings):
     """``[tool.hephaestus.cleanup]``: defaults of ``hephaestus cleanup``."""
     guard_rails: GuardRailsSection = GuardRailsSection()
     """``[tool.hephaestus.guard-rails]``: gates, timeouts, cache and per-gate settings."""
+    analytics: AnalyticsSection = AnalyticsSection()
+    """``[tool.hephaestus.analytics]``: history window, file patterns, ranking caps, profiles."""
     release: ReleaseSection = ReleaseSection()
     """``[tool.hephaestus.release]``: repository, asset patterns, pinned signer, limits."""
 

@@ -1,0 +1,278 @@
+"""The formulas: hotspots, the four ranking strategies, opportunities, coupling, coverage risk.
+
+Pure functions over measured :class:`~hephaestus.analytics.analysis.Inputs`; each is
+documented, with its constants, in docs/reference/analytics.md.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import combinations, groupby
+from typing import TYPE_CHECKING, Final
+
+from hephaestus.analytics.models import (
+    CouplingPair,
+    CoverageGap,
+    Effort,
+    FileCoverage,
+    HotspotRow,
+    Opportunity,
+    OpportunityKind,
+    RankingRow,
+    RankingStrategy,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from hephaestus.analytics.analysis import Inputs
+
+WEIGHTS: Final[dict[RankingStrategy, dict[str, float]]] = {
+    RankingStrategy.risk_weighted: {"gap": 0.5, "uncovered": 0.3, "churn": 0.2},
+    RankingStrategy.coverage_first: {"gap": 0.8, "uncovered": 0.2},
+    RankingStrategy.churn_based: {"churn": 1.0, "uncovered_share": 0.3},
+    RankingStrategy.composite: {"gap": 0.35, "uncovered": 0.25, "churn": 0.25, "complexity": 0.15},
+}
+"""Weight of each factor; ``uncovered_share`` is 1 - coverage (churn_based only)."""
+_NEEDS_COVERAGE: Final = frozenset({"gap", "uncovered", "uncovered_share"})
+DIGITS: Final = 4
+
+
+def _r(value: float) -> float:
+    return round(value, DIGITS)
+
+
+def coverage_by_path(inputs: Inputs) -> dict[str, FileCoverage]:
+    """Coverage of each file of the analysis, by path (empty without coverage data)."""
+    if inputs.coverage is None:
+        return {}
+    return {f.path: f for f in inputs.coverage.files}
+
+
+def hotspots(inputs: Inputs) -> list[HotspotRow]:
+    """Files changed in the window: commits / max commits * complexity / max complexity."""
+    changed = [p for p in inputs.files if p in inputs.churn]
+    if not changed:
+        return []
+    top_commits = max(inputs.churn[p].commits for p in changed)
+    top_complexity = max(inputs.complexity[p].total for p in changed)
+    rows = []
+    for path in changed:
+        churn_norm = inputs.churn[path].commits / top_commits
+        total = inputs.complexity[path].total
+        complexity_norm = total / top_complexity if top_complexity else 0.0
+        rows.append(
+            HotspotRow(
+                path=path,
+                score=_r(churn_norm * complexity_norm),
+                commits=inputs.churn[path].commits,
+                complexity=total,
+                churn_norm=_r(churn_norm),
+                complexity_norm=_r(complexity_norm),
+                ingested=inputs.ingested.get(path, {}),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.score, -r.commits, r.path))
+
+
+def _rationale(factors: dict[str, float], values: dict[str, str], missing: list[str]) -> str:
+    parts = [f"{values[name]} (+{weight:.3f})" for name, weight in factors.items() if weight > 0]
+    text = "; ".join(parts) if parts else "no factor contributed"
+    if missing:
+        text += f"; missing: {', '.join(missing)}"
+    return text
+
+
+def rank(inputs: Inputs, strategy: RankingStrategy, *, threshold: float) -> list[RankingRow]:
+    """Score every file with ``strategy`` (formulas in docs/reference/analytics.md)."""
+    section = inputs.section
+    covered = coverage_by_path(inputs)
+    weights = WEIGHTS[strategy]
+    top_complexity = max((inputs.complexity[p].total for p in inputs.files), default=0)
+    rows = []
+    for path in inputs.files:
+        cov = covered.get(path)
+        history = inputs.window.head is not None
+        churn = inputs.churn.get(path)
+        lines = ((churn.added or 0) + (churn.removed or 0)) if churn else 0
+        total = inputs.complexity[path].total
+        raw: dict[str, float] = {"complexity": total / top_complexity if top_complexity else 0.0}
+        values = {"complexity": f"complexity {total} of max {top_complexity}"}
+        if cov is not None:
+            gap = max(0.0, threshold - cov.covered)
+            uncovered = len(cov.uncovered_lines)
+            raw |= {
+                "gap": gap,
+                "uncovered": min(uncovered / section.uncovered_cap, 1.0),
+                "uncovered_share": 1.0 - cov.covered,
+            }
+            values |= {
+                "gap": f"coverage {cov.covered:.0%} vs threshold {threshold:.0%}",
+                "uncovered": f"{uncovered} uncovered lines",
+                "uncovered_share": f"{1 - cov.covered:.0%} uncovered",
+            }
+        if history:
+            raw["churn"] = min(lines / section.churn_cap, 1.0)
+            values["churn"] = f"{lines} changed lines"
+        missing = sorted(
+            {("coverage" if n in _NEEDS_COVERAGE else n) for n in weights if n not in raw}
+        )
+        factors = {name: _r(w * raw[name]) for name, w in weights.items() if name in raw}
+        rows.append(
+            RankingRow(
+                path=path,
+                score=_r(sum(w * raw[name] for name, w in weights.items() if name in raw)),
+                coverage=_r(cov.covered) if cov else None,
+                uncovered=len(cov.uncovered_lines) if cov else None,
+                churn=lines if history else None,
+                complexity=total,
+                factors=factors,
+                missing=tuple(missing),
+                rationale=_rationale(factors, values, missing),
+                ingested=inputs.ingested.get(path, {}),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.score, r.path))
+
+
+def _effort(value: float, small: float, medium: float) -> Effort:
+    if value <= small:
+        return Effort.small
+    return Effort.medium if value <= medium else Effort.large
+
+
+def opportunities(inputs: Inputs, *, threshold: float) -> list[Opportunity]:
+    """Split complex often-changed functions, test often-changed poorly covered files, split
+    oversized modules; each with its effort rule and evidence (docs/reference/analytics.md)."""
+    section = inputs.section
+    covered = coverage_by_path(inputs)
+    found: list[tuple[tuple[int, float, str, str], Opportunity]] = []
+    limit = section.complex_function
+    for path in inputs.files:
+        measured = inputs.complexity[path]
+        commits = inputs.churn[path].commits if path in inputs.churn else 0
+        often = commits >= section.often_changed
+        for fn in measured.functions if often else ():
+            if fn.complexity > limit:
+                evidence = {"complexity": fn.complexity, "threshold": limit, "commits": commits}
+                found.append(
+                    (
+                        (0, -fn.complexity * commits, path, fn.name),
+                        Opportunity(
+                            kind=OpportunityKind.split_function,
+                            path=path,
+                            target=fn.name,
+                            title=f"split {fn.name} (complexity {fn.complexity}, {commits} commits)",
+                            effort=_effort(fn.complexity, 1.5 * limit, 2.5 * limit),
+                            evidence=evidence,
+                        ),
+                    )
+                )
+        cov = covered.get(path)
+        if often and cov is not None and cov.covered < threshold:
+            uncovered = len(cov.uncovered_lines)
+            evidence = {
+                "coverage": _r(cov.covered),
+                "threshold": threshold,
+                "uncovered": uncovered,
+                "commits": commits,
+            }
+            found.append(
+                (
+                    (1, -uncovered * commits, path, ""),
+                    Opportunity(
+                        kind=OpportunityKind.add_tests,
+                        path=path,
+                        target=None,
+                        title=f"add tests to {path} ({cov.covered:.0%} covered, {commits} commits)",
+                        effort=_effort(uncovered, 25, 100),
+                        evidence=evidence,
+                    ),
+                )
+            )
+        if measured.loc > section.large_module:
+            evidence = {
+                "loc": measured.loc,
+                "threshold": section.large_module,
+                "functions": len(measured.functions),
+                "commits": commits,
+            }
+            found.append(
+                (
+                    (2, -measured.loc, path, ""),
+                    Opportunity(
+                        kind=OpportunityKind.split_module,
+                        path=path,
+                        target=None,
+                        title=f"split {path} ({measured.loc} lines of code)",
+                        effort=_effort(
+                            measured.loc, 1.5 * section.large_module, 3 * section.large_module
+                        ),
+                        evidence=evidence,
+                    ),
+                )
+            )
+    return [opportunity for _, opportunity in sorted(found, key=lambda item: item[0])]
+
+
+def coupling(
+    changesets: Iterable[tuple[str, str]], files: set[str], *, min_revs: int, min_degree: float
+) -> list[CouplingPair]:
+    """code-maat's coupling: shared commits / mean(revisions of each) * 100, per file pair."""
+    revisions: Counter[str] = Counter()
+    shared: Counter[tuple[str, str]] = Counter()
+    for _, rows in groupby(changesets, key=lambda row: row[0]):
+        paths = sorted({path for _, path in rows if path in files})
+        revisions.update(paths)
+        shared.update(combinations(paths, 2))
+    pairs = []
+    for (first, second), count in shared.items():
+        a, b = revisions[first], revisions[second]
+        if min(a, b) < min_revs:
+            continue
+        degree = count / ((a + b) / 2) * 100
+        if degree >= min_degree:
+            pairs.append(
+                CouplingPair(
+                    first=first,
+                    second=second,
+                    shared=count,
+                    degree=_r(degree),
+                    first_commits=a,
+                    second_commits=b,
+                )
+            )
+    return sorted(pairs, key=lambda p: (-p.degree, -p.shared, p.first, p.second))
+
+
+def coverage_gaps(inputs: Inputs, *, target: float) -> list[CoverageGap]:
+    """Files under ``target``, by risk = (target - coverage) * uncovered * (1 + revisions)."""
+    gaps = []
+    for path, cov in coverage_by_path(inputs).items():
+        if path not in inputs.complexity or cov.covered >= target:
+            continue
+        commits = inputs.churn[path].commits if path in inputs.churn else 0
+        uncovered = len(cov.uncovered_lines)
+        risk = (target - cov.covered) * uncovered * (1 + commits)
+        gaps.append(
+            CoverageGap(
+                path=path,
+                coverage=_r(cov.covered),
+                target=target,
+                uncovered=uncovered,
+                commits=commits,
+                risk=_r(risk),
+            )
+        )
+    return sorted(gaps, key=lambda g: (-g.risk, g.path))
+
+
+def total_coverage(inputs: Inputs) -> float | None:
+    """Covered statements over all statements of the analysed files (null without data)."""
+    files = [c for p, c in coverage_by_path(inputs).items() if p in inputs.complexity]
+    statements = sum(f.statements for f in files)
+    if inputs.coverage is None:
+        return None
+    if not statements:
+        return 1.0 if files else None
+    return _r(sum(f.covered * f.statements for f in files) / statements)

@@ -1,0 +1,235 @@
+"""The analytics operations: one function per command, typed inputs, a frozen report out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hephaestus.analytics.analysis import AnalysisOptions, Inputs, analysis_store, collect
+from hephaestus.analytics.models import (
+    CouplingReport,
+    CoverageGapReport,
+    HotspotReport,
+    HotspotRow,
+    MissingData,
+    OpportunityReport,
+    RankingReport,
+    RankingStrategy,
+)
+from hephaestus.analytics.rank import (
+    coupling,
+    coverage_gaps,
+    hotspots,
+    opportunities,
+    rank,
+    total_coverage,
+)
+from hephaestus.core.progress import NO_PROGRESS, Progress
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hephaestus.analytics.store import Store
+    from hephaestus.core.config import AnalyticsSection
+
+
+def _snapshot(store: Store, inputs: Inputs, command: str, rows: dict[str, dict[str, float]]) -> int:
+    return store.save_snapshot(
+        command=command, head=inputs.window.head, since=inputs.window.since, files=rows
+    )
+
+
+def _trend(rows: list[HotspotRow], previous: dict[str, dict[str, float]]) -> list[HotspotRow]:
+    changed = []
+    for row in rows:
+        before = previous.get(row.path, {}).get("score")
+        if before is None:
+            changed.append(row)
+            continue
+        trend = round(row.score - before, 4)
+        changed.append(row.model_copy(update={"trend": trend, "previous_score": before}))
+    return changed
+
+
+def find_hotspots(  # noqa: PLR0913  # keyword-only options, each with a default
+    root: Path,
+    *,
+    section: AnalyticsSection,
+    options: AnalysisOptions,
+    limit: int | None = None,
+    trend: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> HotspotReport:
+    """Rank files by normalised revisions * normalised complexity; save a snapshot.
+
+    With ``trend``, each row carries its score change since the previous hotspots snapshot.
+
+    Raises:
+        UsageError: not a git repository or a bad option (exit 2).
+        ExternalError: git failed (exit 5).
+
+    """
+    with analysis_store(root, persist=options.store) as store:
+        inputs = collect(root, section=section, options=options, store=store, progress=progress)
+        rows = hotspots(inputs)
+        previous = store.latest_snapshot(command="hotspots") if options.store else None
+        snapshot = None
+        if options.store:
+            metrics = {
+                r.path: {"score": r.score, "commits": r.commits, "complexity": r.complexity}
+                for r in rows
+            }
+            snapshot = _snapshot(store, inputs, "hotspots", metrics)
+        missing = list(inputs.missing)
+        if trend and previous is not None:
+            rows = _trend(rows, store.snapshot_files(previous))
+        elif trend:
+            missing.append(
+                MissingData(
+                    factor="trend",
+                    message="no earlier hotspots snapshot to compare with",
+                    hint="run the command again later (without --no-store)",
+                )
+            )
+    return HotspotReport(
+        window=inputs.window,
+        rows=tuple(rows[: limit or section.limit]),
+        snapshot=snapshot,
+        previous_snapshot=previous if trend else None,
+        missing=tuple(missing),
+    )
+
+
+def rank_files(  # noqa: PLR0913
+    root: Path,
+    *,
+    section: AnalyticsSection,
+    options: AnalysisOptions,
+    strategy: RankingStrategy = RankingStrategy.risk_weighted,
+    limit: int | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> RankingReport:
+    """Score files with one ranking strategy; each row says which factors contributed.
+
+    Raises:
+        UsageError: not a git repository, a bad option or coverage file (exit 2).
+        ExternalError: git failed (exit 5).
+
+    """
+    opts = AnalysisOptions(**{**_fields(options), "lines": True, "want_coverage": True})
+    with analysis_store(root, persist=options.store) as store:
+        inputs = collect(root, section=section, options=opts, store=store, progress=progress)
+        rows = rank(inputs, strategy, threshold=section.coverage_threshold)
+        snapshot = None
+        if options.store:
+            metrics = {
+                r.path: {"score": r.score, "churn": r.churn or 0, "complexity": r.complexity}
+                for r in rows
+            }
+            snapshot = _snapshot(store, inputs, f"rankings:{strategy.value}", metrics)
+    return RankingReport(
+        window=inputs.window,
+        strategy=strategy,
+        threshold=section.coverage_threshold,
+        coverage_source=inputs.coverage.source if inputs.coverage else None,
+        rows=tuple(rows[: limit or section.limit]),
+        snapshot=snapshot,
+        missing=tuple(inputs.missing),
+    )
+
+
+def _fields(options: AnalysisOptions) -> dict[str, object]:
+    return {name: getattr(options, name) for name in options.__dataclass_fields__}
+
+
+def find_opportunities(
+    root: Path,
+    *,
+    section: AnalyticsSection,
+    options: AnalysisOptions,
+    progress: Progress = NO_PROGRESS,
+) -> OpportunityReport:
+    """Concrete refactoring suggestions with effort and evidence.
+
+    Raises:
+        UsageError: not a git repository, a bad option or coverage file (exit 2).
+
+    """
+    opts = AnalysisOptions(**{**_fields(options), "want_coverage": True})
+    with analysis_store(root, persist=options.store) as store:
+        inputs = collect(root, section=section, options=opts, store=store, progress=progress)
+    return OpportunityReport(
+        window=inputs.window,
+        opportunities=tuple(opportunities(inputs, threshold=section.coverage_threshold)),
+        coverage_source=inputs.coverage.source if inputs.coverage else None,
+        missing=tuple(inputs.missing),
+    )
+
+
+def find_coupling(  # noqa: PLR0913
+    root: Path,
+    *,
+    section: AnalyticsSection,
+    options: AnalysisOptions,
+    min_revs: int | None = None,
+    min_degree: float | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> CouplingReport:
+    """File pairs that change together, with code-maat's thresholds.
+
+    Raises:
+        UsageError: not a git repository or a bad option (exit 2).
+
+    """
+    revs = min_revs if min_revs is not None else section.coupling_min_revs
+    degree = min_degree if min_degree is not None else section.coupling_min_degree
+    with analysis_store(root, persist=options.store) as store:
+        inputs = collect(root, section=section, options=options, store=store, progress=progress)
+        changesets = store.changesets(since=inputs.since, largest=section.coupling_max_changeset)
+        pairs = coupling(changesets, set(inputs.files), min_revs=revs, min_degree=degree)
+    return CouplingReport(
+        window=inputs.window,
+        min_revs=revs,
+        min_degree=degree,
+        max_changeset=section.coupling_max_changeset,
+        pairs=tuple(pairs),
+    )
+
+
+def analyse(
+    root: Path,
+    *,
+    section: AnalyticsSection,
+    options: AnalysisOptions,
+    progress: Progress = NO_PROGRESS,
+) -> Inputs:
+    """Measure everything (line counts and coverage included) for the plan builder."""
+    opts = AnalysisOptions(**{**_fields(options), "lines": True, "want_coverage": True})
+    with analysis_store(root, persist=options.store) as store:
+        return collect(root, section=section, options=opts, store=store, progress=progress)
+
+
+def find_coverage_gaps(
+    root: Path,
+    *,
+    section: AnalyticsSection,
+    options: AnalysisOptions,
+    target: float | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> CoverageGapReport:
+    """Files under the coverage target, ordered by risk; missing coverage is said.
+
+    Raises:
+        UsageError: not a git repository, a bad option or coverage file (exit 2).
+
+    """
+    goal = target if target is not None else section.coverage_threshold
+    opts = AnalysisOptions(**{**_fields(options), "want_coverage": True})
+    with analysis_store(root, persist=options.store) as store:
+        inputs = collect(root, section=section, options=opts, store=store, progress=progress)
+    return CoverageGapReport(
+        target=goal,
+        source=inputs.coverage.source if inputs.coverage else None,
+        total_coverage=total_coverage(inputs),
+        gaps=tuple(coverage_gaps(inputs, target=goal)),
+        missing=tuple(m for m in inputs.missing if m.factor == "coverage"),
+    )

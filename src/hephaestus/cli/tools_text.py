@@ -1,0 +1,170 @@
+"""Text renderings of the analytics reports (JSON is the model itself)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hephaestus.cli.render import Block, Fields, Line, Table
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from hephaestus.analytics.models import (
+        CouplingReport,
+        CoverageGapReport,
+        HotspotReport,
+        IngestReport,
+        MissingData,
+        OpportunityReport,
+        RankingReport,
+        SnapshotList,
+        Window,
+    )
+    from hephaestus.analytics.profiles import ProfileList, QAProfile
+
+
+def _window(window: Window) -> Line:
+    head = window.head[:12] if window.head else "no commits"
+    return Line(
+        f"history since {window.since} at {head}: {window.commits} commits "
+        f"({window.large_commits} large ones left out, {window.fetched} read from git)",
+        style="dim",
+    )
+
+
+def missing_lines(missing: Sequence[MissingData]) -> list[Block]:
+    """Say what was missing, with hints."""
+    blocks: list[Block] = []
+    for item in missing:
+        blocks.append(Line(f"missing {item.factor}: {item.message}", style="yellow"))
+        if item.hint:
+            blocks.append(Line(f"  hint: {item.hint}", style="yellow"))
+    return blocks
+
+
+def _ingested(metrics: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in sorted(metrics.items())) or ""
+
+
+def hotspots_text(report: HotspotReport) -> list[Block]:
+    """Hotspot table, with the trend column when known."""
+    trend = any(r.trend is not None for r in report.rows)
+    columns = ["score", "commits", "complexity", *(["trend"] if trend else []), "path", "ingested"]
+    rows = [
+        [
+            f"{r.score:.3f}",
+            str(r.commits),
+            str(r.complexity),
+            *([f"{r.trend:+.3f}" if r.trend is not None else "new"] if trend else []),
+            r.path,
+            _ingested(r.ingested),
+        ]
+        for r in report.rows
+    ]
+    body: list[Block] = [Table(columns, rows)] if rows else [Line("no changed files in the window")]
+    return [_window(report.window), *body, *missing_lines(report.missing)]
+
+
+def rankings_text(report: RankingReport) -> list[Block]:
+    """Ranking table with each row's rationale."""
+    rows = [
+        [
+            f"{r.score:.3f}",
+            "-" if r.coverage is None else f"{r.coverage:.0%}",
+            r.path,
+            r.rationale,
+        ]
+        for r in report.rows
+    ]
+    head = Line(f"strategy {report.strategy.value}, threshold {report.threshold:.0%}", "bold")
+    body: list[Block] = [Table(["score", "coverage", "path", "why"], rows)] if rows else []
+    return [_window(report.window), head, *body, *missing_lines(report.missing)]
+
+
+def opportunities_text(report: OpportunityReport) -> list[Block]:
+    """One line per suggestion, with its effort."""
+    rows = [[o.effort.value, o.kind.value, o.title] for o in report.opportunities]
+    body: list[Block] = (
+        [Table(["effort", "kind", "suggestion"], rows)] if rows else [Line("no suggestions")]
+    )
+    return [_window(report.window), *body, *missing_lines(report.missing)]
+
+
+def coupling_text(report: CouplingReport) -> list[Block]:
+    """Coupled pairs."""
+    rows = [[f"{p.degree:.0f}%", str(p.shared), p.first, p.second] for p in report.pairs]
+    head = Line(
+        f"min revisions {report.min_revs}, min degree {report.min_degree:g}%, "
+        f"changesets up to {report.max_changeset} files",
+        style="dim",
+    )
+    body: list[Block] = (
+        [Table(["degree", "shared", "file", "coupled with"], rows)]
+        if rows
+        else [Line("no coupled pairs above the thresholds")]
+    )
+    return [_window(report.window), head, *body]
+
+
+def coverage_text(report: CoverageGapReport) -> list[Block]:
+    """Coverage gaps by risk."""
+    if report.source is None:
+        return missing_lines(report.missing)
+    total = "-" if report.total_coverage is None else f"{report.total_coverage:.1%}"
+    head = Fields([("source", report.source), ("total", total), ("target", f"{report.target:.0%}")])
+    rows = [
+        [f"{g.risk:.1f}", f"{g.coverage:.0%}", str(g.uncovered), str(g.commits), g.path]
+        for g in report.gaps
+    ]
+    body: list[Block] = (
+        [Table(["risk", "coverage", "uncovered", "commits", "path"], rows)]
+        if rows
+        else [Line(f"every file reaches {report.target:.0%}", style="green")]
+    )
+    return [head, *body]
+
+
+def profile_text(profile: QAProfile | ProfileList) -> list[Block]:
+    """One profile's fields, or the list of profiles."""
+    from hephaestus.analytics.profiles import QAProfile  # noqa: PLC0415
+
+    profiles = [profile] if isinstance(profile, QAProfile) else list(profile.profiles)
+    if not profiles:
+        return [Line("no profiles: define [tool.hephaestus.analytics.profiles.<name>]")]
+    return [
+        Fields(
+            [
+                ("coverage goal", f"{p.coverage_goal:.0%}"),
+                ("gates", ", ".join(p.gates) or "(guard-rails' default selection)"),
+                ("strictness", p.strictness.value),
+            ],
+            title=p.name,
+        )
+        for p in profiles
+    ]
+
+
+def ingest_text(report: IngestReport) -> list[Block]:
+    """Counts, and each rejected line."""
+    blocks: list[Block] = [
+        Line(f"{report.accepted} events stored in {report.database} from {report.source}")
+    ]
+    blocks += [Line(f"line {r.line}: {r.error}", style="red") for r in report.rejected]
+    return blocks
+
+
+def snapshots_text(listing: SnapshotList) -> list[Block]:
+    """Snapshots, newest first."""
+    rows = [
+        [str(s.id), s.created, s.command, (s.head or "-")[:12], s.since, str(s.files)]
+        for s in listing.snapshots
+    ]
+    head = Line(
+        f"{listing.database} (schema {listing.schema_version}, {listing.events} events)", "dim"
+    )
+    body: list[Block] = (
+        [Table(["id", "created", "command", "head", "since", "files"], rows)]
+        if rows
+        else [Line("no snapshots yet")]
+    )
+    return [head, *body]

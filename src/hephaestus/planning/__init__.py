@@ -1,0 +1,8 @@
+"""The rollout plan: :func:`build_plan` from the analytics and an optional guard-rails report."""
+
+from __future__ import annotations
+
+from hephaestus.planning.builder import build_plan, parse_simulation
+from hephaestus.planning.models import Plan
+
+__all__ = ["Plan", "build_plan", "parse_simulation"]
