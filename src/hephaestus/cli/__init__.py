@@ -66,6 +66,11 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "hephaestus.cli.plan",
         "Show a prioritised rollout plan: gates, drift, coverage, then refactoring.",
     ),
+    CommandEntry(
+        "release",
+        "hephaestus.cli.release",
+        "Install, verify and backfill signed GitHub release wheelhouses.",
+    ),
     CommandEntry("schema", "hephaestus.cli.schema", "Describe every command for agents, as JSON."),
     CommandEntry(
         "tools",
@@ -73,6 +78,11 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "Find where to refactor first, from git history, complexity and coverage.",
     ),
     CommandEntry("version", "hephaestus.cli.version", "Show the version of hephaestus."),
+    CommandEntry(
+        "wheelhouse",
+        "hephaestus.cli.wheelhouse",
+        "Check a wheelhouse: OS cruft and every wheel's RECORD hashes.",
+    ),
 )
 """The command table. A test checks each summary against the command's own help."""
 

@@ -224,7 +224,7 @@ def _install(staging: Path, target: Path, options: InstallOptions) -> InstallPla
     return plan
 
 
-def install_release(  # noqa: PLR0914, RUF100  # one straight line of steps, each timed
+def install_release(  # one straight line of steps, each timed
     github: GitHub, *, options: InstallOptions, progress: Progress = NO_PROGRESS
 ) -> InstallReport:
     """Install a release's wheelhouse after verifying it; see the module docstring.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from typing import TYPE_CHECKING, Any, Final, Self
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from pydantic import ValidationError
 
@@ -77,11 +77,13 @@ class GitHub:
         token: str | None = None,
         timeout: float = 30.0,
         policy: RetryPolicy | None = None,
+        upload_url: str | None = None,
     ) -> None:
         headers = {"X-GitHub-Api-Version": API_VERSION}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.api_url = api_url.rstrip("/")
+        self.upload_url = upload_url.rstrip("/") if upload_url else None
         self.policy = policy or RetryPolicy()
         self.client = create_client(base_url=self.api_url, timeout=timeout, headers=headers)
 
@@ -128,6 +130,29 @@ class GitHub:
                 code="github-error",
             ) from exc
 
+    def list_releases(self, repository: str, *, pages: int = 10) -> list[Release]:
+        """Return the releases of ``repository``, newest first (at most ``pages`` x 100).
+
+        Raises:
+            ExternalError: as :meth:`get_release`.
+
+        """
+        releases: list[Release] = []
+        for page in range(1, pages + 1):
+            what = f"releases of {repository}"
+            data = self._json(f"/repos/{repository}/releases?per_page=100&page={page}", what=what)
+            if not isinstance(data, list) or not data:
+                break
+            try:
+                releases += [parse_release(item) for item in data]
+            except (ValidationError, TypeError, KeyError) as exc:
+                raise ExternalError(
+                    f"{what}: the API answered an unexpected release object",
+                    hint="check --api-url: it must be the REST API root",
+                    code="github-error",
+                ) from exc
+        return releases
+
     def stream_asset(
         self, asset: Asset, *, offset: int = 0
     ) -> AbstractContextManager[httpx.Response]:
@@ -150,6 +175,8 @@ class GitHub:
                 f"release {release.tag} has no upload URL", hint="check --upload-url"
             )
         url = _UPLOAD_TEMPLATE.sub("", release.upload_url)
+        if self.upload_url:  # GitHub Enterprise or a test server: same path, another host
+            url = self.upload_url + urlsplit(url).path
         request = self.client.build_request(
             "POST",
             url,

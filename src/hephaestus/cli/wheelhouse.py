@@ -1,0 +1,69 @@
+"""``hephaestus wheelhouse``: remove OS cruft from a wheelhouse; verify every wheel's RECORD."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hephaestus.cli.environment import Environment
+from hephaestus.cli.meta import command_app, describe
+from hephaestus.cli.render import Block, Line, Table, emit
+from hephaestus.core.errors import ExitCode
+from hephaestus.core.fs import printable_path
+from hephaestus.release.models import SanitizeReport, WheelhouseReport
+
+app = command_app("Check a wheelhouse: OS cruft and every wheel's RECORD hashes.")
+
+Directory = Annotated[
+    Path, typer.Argument(metavar="DIR", help="The wheelhouse directory.", file_okay=False)
+]
+
+
+def _sanitize_text(report: SanitizeReport) -> list[Block]:
+    verb = "would remove" if report.dry_run else "removed"
+    head = Line(f"{verb} {len(report.cruft)} OS cruft paths in {report.directory}", "bold")
+    return [head, *(Line(f"  {printable_path(path)}") for path in report.cruft)]
+
+
+def _verify_text(report: WheelhouseReport) -> list[Block]:
+    rows = [[w.wheel, "ok" if not w.problems else "; ".join(w.problems)] for w in report.wheels]
+    blocks: list[Block] = [Table(["wheel", "RECORD"], rows)]
+    blocks += [Line(f"cruft: {printable_path(path)}", style="yellow") for path in report.cruft]
+    verdict = "clean" if report.clean else "findings"
+    blocks.append(Line(verdict, style="bold green" if report.clean else "bold red"))
+    return blocks
+
+
+@app.command("sanitize")
+@describe(output=SanitizeReport, examples=["hephaestus wheelhouse sanitize wheels/ --dry-run"])
+def sanitize(
+    ctx: typer.Context,
+    directory: Directory,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List; remove nothing.")] = False,
+) -> None:
+    """Remove OS cruft (.DS_Store, __MACOSX/, ._*, Thumbs.db…) from a wheelhouse.
+
+    The same names as cleanup's os-cruft category; symlinks are removed, never followed.
+    """
+    from hephaestus.release.wheelhouse import sanitize as run  # noqa: PLC0415
+
+    env: Environment = ctx.obj
+    emit(env, run(directory, dry_run=dry_run), _sanitize_text)
+
+
+@app.command("verify")
+@describe(output=WheelhouseReport, examples=["hephaestus --format json wheelhouse verify wheels/"])
+def verify(ctx: typer.Context, directory: Directory) -> None:
+    """Report OS cruft and check every wheel's RECORD hashes and sizes.
+
+    Exits 1 when there is cruft or a wheel whose files disagree with its RECORD.
+    """
+    from hephaestus.release.wheelhouse import verify_wheelhouse  # noqa: PLC0415
+
+    env: Environment = ctx.obj
+    report = verify_wheelhouse(directory)
+    emit(env, report, _verify_text)
+    if not report.clean:
+        raise typer.Exit(ExitCode.FINDINGS)
