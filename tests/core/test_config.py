@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -76,6 +78,53 @@ def test_environment_beats_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     config = load_config(tmp_path)
     assert config.log_level == "error"
     assert config.log_format == "json"
+
+
+def test_nested_environment_merges_with_the_file_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HEPHAESTUS_GUARD_RAILS__TIMEOUT replaces one key; the table's other keys stay."""
+    _pyproject(tmp_path, "[tool.hephaestus.guard-rails]\ntimeout = 60\njobs = 3\n")
+    monkeypatch.setenv("HEPHAESTUS_GUARD_RAILS__TIMEOUT", "5")
+    monkeypatch.setenv("HEPHAESTUS_CLEANUP__EXCLUDE", '["docs/"]')
+    config = load_config(tmp_path)
+    assert config.guard_rails.timeout == 5
+    assert config.guard_rails.jobs == 3
+    assert config.cleanup.exclude == ("docs/",)
+
+
+def test_a_list_in_the_environment_that_is_not_json_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list-valued variable that is not JSON is a ConfigError naming it, with the JSON hint."""
+    monkeypatch.setenv("HEPHAESTUS_CLEANUP__EXCLUDE", "docs/")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert "environment variable HEPHAESTUS_CLEANUP__EXCLUDE" in info.value.message
+    assert "JSON" in info.value.hint
+
+
+@pytest.mark.parametrize(
+    ("variable", "loaded"),
+    [("HEPHAESTUS_FORMAT", False), ("HEPHAESTUS_LOG_LEVEL", True)],
+)
+def test_pydantic_settings_is_imported_only_for_a_configuration_variable(
+    tmp_path: Path, variable: str, loaded: bool
+) -> None:
+    """Without a HEPHAESTUS_* configuration variable, loading never imports pydantic-settings.
+
+    Its import costs every command ~45 ms; HEPHAESTUS_FORMAT is a global option, not configuration.
+    """
+    code = (
+        "import sys; from pathlib import Path; from hephaestus.core.config import load_config; "
+        f"load_config(Path({str(tmp_path)!r})); print('pydantic_settings' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("HEPHAESTUS_")}
+    env[variable] = "json" if variable == "HEPHAESTUS_FORMAT" else "info"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == str(loaded)
 
 
 def test_environment_beats_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

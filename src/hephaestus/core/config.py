@@ -5,25 +5,19 @@ Keys in ``pyproject.toml`` are kebab-case (``log-level``); the same setting in t
 that reads configuration calls :func:`load_config`; an unknown key or a bad value is a
 :class:`ConfigError` (exit 2) that names the key and where it came from.
 
-pydantic-settings is imported here, and this module is imported only by commands that need it.
+pydantic is imported here, and this module is imported only by commands that need it; the
+environment is parsed by pydantic-settings, imported only when a configuration variable is set.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from contextvars import ContextVar
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    PyprojectTomlConfigSettingsSource,
-    SettingsConfigDict,
-    SettingsError,
-)
 
 from hephaestus.core.errors import ConfigError, ToolNotFoundError, ToolTimeoutError, UsageError
 from hephaestus.core.logging import LogFormat, LogLevel  # noqa: TC001  # pydantic reads them
@@ -33,7 +27,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from pydantic_core import ErrorDetails
-    from pydantic_settings import PydanticBaseSettingsSource
 
 ENV_PREFIX = "HEPHAESTUS_"
 TABLE = "[tool.hephaestus]"
@@ -90,44 +83,6 @@ class GuardRailsSection(Section):
     else the environment running hephaestus)."""
     gate: dict[str, dict[str, Any]] = {}
     """Per-gate tables, validated by each gate's own configuration model."""
-
-
-class ReleaseSection(Section):
-    """``[tool.hephaestus.release]``: defaults of ``hephaestus release`` and ``wheelhouse``."""
-
-    repository: str | None = None
-    """GitHub repository (OWNER/REPO) whose releases ``release install`` installs."""
-    asset_pattern: str | None = None
-    """Shell glob choosing the archive among the assets (default: the one .tar.gz, .tgz, .zip or
-    .whl)."""
-    manifest_pattern: str | None = None
-    """Shell glob choosing the SHA-256 manifest (default: <archive>.sha256, SHA256SUMS or
-    *.sha256)."""
-    bundle_pattern: str | None = None
-    """Shell glob choosing the Sigstore bundle (default: <archive>.sigstore.json or .sigstore)."""
-    identity: str | None = None
-    """Signer identity pinned for Sigstore verification (the certificate's SAN, e.g. a workflow
-    URL with its ref). No default: it must be chosen knowingly."""
-    issuer: str = "https://token.actions.githubusercontent.com"
-    """OIDC issuer pinned for Sigstore verification."""
-    require_sigstore: bool = False
-    """Refuse a release without a Sigstore bundle (exit 4)."""
-    trust_root: str | None = None
-    """Sigstore trusted_root.json for offline verification, relative to the root."""
-    api_url: str = "https://api.github.com"
-    """GitHub REST API root (GitHub Enterprise: https://HOST/api/v3)."""
-    destination: str = ".hephaestus/release"
-    """Directory, relative to the root, receiving archives and extracted wheelhouses."""
-    timeout: float = Field(default=30.0, gt=0)
-    """Seconds to connect and between bytes of a response."""
-    max_retries: int = Field(default=4, ge=0)
-    """Retries of a request after a connection error, 5xx, 429 or rate-limit 403."""
-    max_wait: float = Field(default=120.0, ge=0)
-    """Seconds all retry waits of one request may add up to; a longer wait is an error."""
-    max_members: int = Field(default=20_000, ge=1)
-    """Most members an archive may hold (archive bombs)."""
-    max_extracted_mb: int = Field(default=2048, ge=1)
-    """Most MiB an archive may unpack to (archive bombs)."""
 
 
 class Strictness(StrEnum):
@@ -188,6 +143,44 @@ class AnalyticsSection(Section):
     """Named QA profiles: ``[tool.hephaestus.analytics.profiles.<name>]``."""
 
 
+class ReleaseSection(Section):
+    """``[tool.hephaestus.release]``: defaults of ``hephaestus release`` and ``wheelhouse``."""
+
+    repository: str | None = None
+    """GitHub repository (OWNER/REPO) whose releases ``release install`` installs."""
+    asset_pattern: str | None = None
+    """Shell glob choosing the archive among the assets (default: the one .tar.gz, .tgz, .zip or
+    .whl)."""
+    manifest_pattern: str | None = None
+    """Shell glob choosing the SHA-256 manifest (default: <archive>.sha256, SHA256SUMS or
+    *.sha256)."""
+    bundle_pattern: str | None = None
+    """Shell glob choosing the Sigstore bundle (default: <archive>.sigstore.json or .sigstore)."""
+    identity: str | None = None
+    """Signer identity pinned for Sigstore verification (the certificate's SAN, e.g. a workflow
+    URL with its ref). No default: it must be chosen knowingly."""
+    issuer: str = "https://token.actions.githubusercontent.com"
+    """OIDC issuer pinned for Sigstore verification."""
+    require_sigstore: bool = False
+    """Refuse a release without a Sigstore bundle (exit 4)."""
+    trust_root: str | None = None
+    """Sigstore trusted_root.json for offline verification, relative to the root."""
+    api_url: str = "https://api.github.com"
+    """GitHub REST API root (GitHub Enterprise: https://HOST/api/v3)."""
+    destination: str = ".hephaestus/release"
+    """Directory, relative to the root, receiving archives and extracted wheelhouses."""
+    timeout: float = Field(default=30.0, gt=0)
+    """Seconds to connect and between bytes of a response."""
+    max_retries: int = Field(default=4, ge=0)
+    """Retries of a request after a connection error, 5xx, 429 or rate-limit 403."""
+    max_wait: float = Field(default=120.0, ge=0)
+    """Seconds all retry waits of one request may add up to; a longer wait is an error."""
+    max_members: int = Field(default=20_000, ge=1)
+    """Most members an archive may hold (archive bombs)."""
+    max_extracted_mb: int = Field(default=2048, ge=1)
+    """Most MiB an archive may unpack to (archive bombs)."""
+
+
 def _kebab_to_snake(data: Any, file: str, table: str = TABLE) -> Any:  # noqa: ANN401  # any TOML
     """Turn kebab-case keys into field names; snake_case keys are refused (one spelling only)."""
     if isinstance(data, list):
@@ -206,37 +199,35 @@ def _kebab_to_snake(data: Any, file: str, table: str = TABLE) -> Any:  # noqa: A
     return converted
 
 
-class _PyprojectSource(PyprojectTomlConfigSettingsSource):
-    """``[tool.hephaestus]`` of one explicit pyproject.toml, kebab-case keys accepted."""
+def _read_pyproject(path: Path) -> dict[str, Any]:
+    """``[tool.hephaestus]`` of ``path`` with field names for keys; ``{}`` without the file."""
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not valid TOML ({exc})",
+            hint="fix the TOML syntax at the line and column named",
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}", hint="check its permissions") from exc
+    tools = data.get("tool", {})
+    tool = tools.get("hephaestus", {}) if isinstance(tools, dict) else None
+    if not isinstance(tool, dict):
+        raise ConfigError(
+            f"{path}: {TABLE} must be a table",
+            hint="see the configuration reference (docs/reference/configuration.md)",
+        )
+    converted: dict[str, Any] = _kebab_to_snake(tool, str(path))
+    return converted
 
-    def _read_file(self, file_path: Any) -> dict[str, Any]:  # noqa: ANN401  # upstream signature
-        try:
-            data = super()._read_file(file_path)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                f"{file_path}: not valid TOML ({exc})",
-                hint="fix the TOML syntax at the line and column named",
-            ) from exc
-        tools = data.get("tool", {})
-        tool = tools.get("hephaestus", {}) if isinstance(tools, dict) else None
-        if not isinstance(tool, dict):
-            raise ConfigError(
-                f"{file_path}: {TABLE} must be a table",
-                hint="see the configuration reference (docs/reference/configuration.md)",
-            )
-        return {"tool": {"hephaestus": _kebab_to_snake(tool, str(file_path))}}
 
-
-class HephaestusConfig(BaseSettings):
+class HephaestusConfig(BaseModel):
     """The whole ``[tool.hephaestus]`` table. Commands add their sub-table as a field."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        extra="forbid",
-        frozen=True,
-        pyproject_toml_table_header=("tool", "hephaestus"),
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     log_level: LogLevel = "warning"
     """Lowest level of log events written to stderr."""
@@ -246,24 +237,10 @@ class HephaestusConfig(BaseSettings):
     """``[tool.hephaestus.cleanup]``: defaults of ``hephaestus cleanup``."""
     guard_rails: GuardRailsSection = GuardRailsSection()
     """``[tool.hephaestus.guard-rails]``: gates, timeouts, cache and per-gate settings."""
-    analytics: AnalyticsSection = AnalyticsSection()
-    """``[tool.hephaestus.analytics]``: history window, file patterns, ranking caps, profiles."""
     release: ReleaseSection = ReleaseSection()
     """``[tool.hephaestus.release]``: repository, asset patterns, pinned signer, limits."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003  # no .env files: explicit only
-        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Order the sources: flags (init kwargs), then the environment, then pyproject.toml."""
-        # A missing file is simply no source: pydantic-settings skips files that do not exist.
-        pyproject = _PYPROJECT.get()
-        return (init_settings, env_settings, _PyprojectSource(settings_cls, toml_file=pyproject))
+    analytics: AnalyticsSection = AnalyticsSection()
+    """``[tool.hephaestus.analytics]``: history window, file patterns, ranking caps, profiles."""
 
 
 _SECTIONS = frozenset(
@@ -271,10 +248,6 @@ _SECTIONS = frozenset(
     for name, field in HephaestusConfig.model_fields.items()
     if isinstance(field.annotation, type) and issubclass(field.annotation, Section)
 )
-
-# pydantic-settings builds its sources from the class; this hands it the file of one load,
-# safely across threads and tasks.
-_PYPROJECT: ContextVar[Path] = ContextVar("hephaestus_pyproject")
 
 
 def _describe(error: ErrorDetails, pyproject: Path | None, given: Mapping[str, Any]) -> str:
@@ -297,6 +270,53 @@ def _describe(error: ErrorDetails, pyproject: Path | None, given: Mapping[str, A
     return f"{where}: {table} key {key!r}: {error['msg']}"
 
 
+def _read_environment() -> dict[str, Any]:
+    """``HEPHAESTUS_*`` values of configuration fields, nested on ``__``, lists and tables in JSON.
+
+    pydantic-settings parses them; it is imported only when such a variable is set, since its
+    import (asyncio, cloud providers) would otherwise cost every command about 45 ms.
+    """
+    fields = HephaestusConfig.model_fields
+    wanted = [
+        name
+        for name in os.environ
+        if name.upper().startswith(ENV_PREFIX)
+        and name[len(ENV_PREFIX) :].split("__")[0].lower() in fields
+    ]
+    if not wanted:
+        return {}
+    from pydantic_settings import EnvSettingsSource, SettingsError  # noqa: PLC0415  # see above
+
+    source = EnvSettingsSource(
+        HephaestusConfig,  # type: ignore[arg-type]  # reads only its fields, as of a settings class
+        case_sensitive=False,
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+    )
+    try:
+        return source()
+    except SettingsError as exc:  # a value it could not even parse (a list that is not JSON)
+        field = str(exc).split('"')[1] if '"' in str(exc) else ""
+        prefix = ENV_PREFIX + field.upper()
+        culprit = next((n for n in wanted if n.upper().startswith(prefix)), ENV_PREFIX + "…")
+        raise ConfigError(
+            f"environment variable {culprit}: cannot parse its value",
+            hint='lists and tables in the environment are JSON, e.g. \'["docs/", "*.log"]\'',
+        ) from exc
+
+
+def _merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``layers``, later ones winning; tables merge key by key, other values replace."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = _merge(merged[key], value)
+            else:
+                merged[key] = value
+    return merged
+
+
 def load_config(root: Path, *, overrides: Mapping[str, Any] | None = None) -> HephaestusConfig:
     """Load the effective configuration of the repository at ``root``.
 
@@ -309,17 +329,9 @@ def load_config(root: Path, *, overrides: Mapping[str, Any] | None = None) -> He
     """
     pyproject = root / "pyproject.toml"
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    token = _PYPROJECT.set(pyproject)
+    merged = _merge(_read_pyproject(pyproject), _read_environment(), given)
     try:
-        return HephaestusConfig(**given)
-    except SettingsError as exc:  # a HEPHAESTUS_* value pydantic-settings could not even parse
-        names = [n for n in os.environ if n.upper().startswith(ENV_PREFIX)]
-        field = str(exc).split('"')[1] if '"' in str(exc) else ""
-        culprit = next((n for n in names if n.upper().startswith(ENV_PREFIX + field.upper())), None)
-        raise ConfigError(
-            f"environment variable {culprit or ENV_PREFIX + '…'}: cannot parse its value",
-            hint='lists and tables in the environment are JSON, e.g. \'["docs/", "*.log"]\'',
-        ) from exc
+        return HephaestusConfig.model_validate(merged)
     except ValidationError as exc:
         errors = exc.errors()
         chosen = pyproject if pyproject.is_file() else None
@@ -328,8 +340,6 @@ def load_config(root: Path, *, overrides: Mapping[str, Any] | None = None) -> He
             _describe(errors[0], chosen, given) + more,
             hint="see the configuration reference (docs/reference/configuration.md)",
         ) from exc
-    finally:
-        _PYPROJECT.reset(token)
 
 
 class ConfigReport(BaseModel):
