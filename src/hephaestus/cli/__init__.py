@@ -6,7 +6,6 @@ imported only when that command runs, so ``hephaestus --help`` imports no operat
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import sys
 from dataclasses import dataclass
@@ -62,14 +61,14 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "Run all quality gates in parallel, cached, with CI reports.",
     ),
     CommandEntry(
-        "plan",
-        "hephaestus.cli.plan",
-        "Show a prioritised rollout plan: gates, drift, coverage, then refactoring.",
-    ),
-    CommandEntry(
         "release",
         "hephaestus.cli.release",
         "Install, verify and backfill signed GitHub release wheelhouses.",
+    ),
+    CommandEntry(
+        "plan",
+        "hephaestus.cli.plan",
+        "Show a prioritised rollout plan: gates, drift, coverage, then refactoring.",
     ),
     CommandEntry("schema", "hephaestus.cli.schema", "Describe every command for agents, as JSON."),
     CommandEntry(
@@ -121,6 +120,8 @@ class LazyGroup(TyperGroup):
         try:
             return super().resolve_command(ctx, args)
         except typer.TyperException as exc:
+            import difflib  # noqa: PLC0415  # only for a mistyped command
+
             close = difflib.get_close_matches(args[0], list(self._table)) if args else []
             if close and hasattr(exc, "message"):
                 exc.message = f"{exc.message.rstrip('.')}. Did you mean {close[0]!r}?"

@@ -110,6 +110,7 @@ class _Run:
         self.pyproject = _read_pyproject(root)
         self.files = repository_files(root)
         self.hasher = InputHasher(root)
+        self._inputs: dict[tuple[str, ...], str] = {}  # gates often share their input patterns
         self.cache = (
             ResultCache.for_repository(root, max_bytes=section.cache_max_mb << 20)
             if options.cache and section.cache
@@ -212,9 +213,16 @@ class _Run:
                 "config": context.config.model_dump(mode="json"),
                 "fix": self.options.fix,
                 "environment": self.environment.fingerprint,
-                "inputs": self.hasher.combined(select(self.files, gate.inputs)),
+                "inputs": self._inputs_digest(tuple(gate.inputs)),
             }
         )
+
+    def _inputs_digest(self, patterns: tuple[str, ...]) -> str:
+        # Two workers may both compute a missing digest: the same value, so no lock is needed.
+        known = self._inputs.get(patterns)
+        if known is None:
+            known = self._inputs[patterns] = self.hasher.combined(select(self.files, patterns))
+        return known
 
 
 _FAILING = frozenset({GateStatus.failed, GateStatus.could_not_run})
