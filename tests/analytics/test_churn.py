@@ -1,0 +1,108 @@
+"""Churn, complexity and coverage of the known repository, computed by hand (history.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from hephaestus.analytics.analysis import AnalysisOptions, analysis_store, collect
+from hephaestus.analytics.churn import parse_since
+from hephaestus.analytics.coverage import read_coverage
+from hephaestus.analytics.models import CoverageFormat
+from hephaestus.core.errors import UsageError
+from tests.analytics.conftest import SECTION
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _collect(root: Path, **options: object) -> object:
+    with analysis_store(root, persist=False) as store:
+        return collect(root, section=SECTION, options=AnalysisOptions(**options), store=store)  # type: ignore[arg-type]
+
+
+def test_churn_follows_renames_and_leaves_out_large_commits(known_history: Path) -> None:
+    """Revisions, lines, authors and last change per file; old.py counts as pkg/moved.py."""
+    inputs = _collect(known_history, lines=True)
+    churn = {p: (c.commits, c.added, c.removed, c.authors, c.last_change) for p, c in inputs.churn.items()}  # type: ignore[attr-defined]
+    assert churn == {
+        "pkg/core.py": (3, 19, 0, 2, "2024-01-04T12:00:00Z"),
+        "pkg/util.py": (2, 3, 1, 2, "2024-01-04T12:00:00Z"),
+        "pkg/moved.py": (2, 5, 0, 1, "2024-01-03T12:00:00Z"),
+    }
+    window = inputs.window  # type: ignore[attr-defined]
+    assert (window.commits, window.large_commits, window.fetched) == (5, 1, 5)
+
+
+def test_revisions_without_line_counts(known_history: Path) -> None:
+    """Without --numstat the revisions are the same and the line counts are null."""
+    inputs = _collect(known_history)
+    assert {p: (c.commits, c.added) for p, c in inputs.churn.items()} == {  # type: ignore[attr-defined]
+        "pkg/core.py": (3, None),
+        "pkg/util.py": (2, None),
+        "pkg/moved.py": (2, None),
+    }
+
+
+def test_window_and_path_narrow_the_files(known_history: Path) -> None:
+    """--since cuts older commits; --path keeps only matching files."""
+    inputs = _collect(known_history, since="2024-01-03", paths=("pkg/c*.py",))
+    assert inputs.files == ["pkg/core.py"]  # type: ignore[attr-defined]
+    assert inputs.churn["pkg/core.py"].commits == 1  # type: ignore[attr-defined]
+
+
+def test_complexity_of_the_current_tree(known_history: Path) -> None:
+    """Per-function cyclomatic complexity; per-file sum, max and lines of code."""
+    complexity = _collect(known_history).complexity  # type: ignore[attr-defined]
+    core = complexity["pkg/core.py"]
+    assert [(f.name, f.line, f.complexity) for f in core.functions] == [
+        ("parse", 1, 3),
+        ("loop", 9, 4),
+        ("Box.size", 18, 2),
+    ]
+    assert (core.total, core.maximum, core.loc) == (9, 4, 15)
+    util, moved = complexity["pkg/util.py"], complexity["pkg/moved.py"]
+    assert (util.total, util.maximum, util.loc) == (3, 3, 2)
+    assert (moved.total, moved.maximum, moved.loc) == (2, 2, 4)
+
+
+@pytest.mark.parametrize("name", [".coverage", "coverage.xml", "coverage.json"])
+def test_real_coverage_files_are_read(known_history: Path, name: str) -> None:
+    """pytest-cov's data file, Cobertura XML and JSON give the same per-file coverage."""
+    data = read_coverage(known_history, known_history / name)
+    got = {f.path: (f.statements, round(f.covered, 4), f.uncovered_lines) for f in data.files}
+    assert got == {
+        "pkg/core.py": (15, 0.4, (4, 5, 6, 10, 11, 12, 13, 14, 19)),
+        "pkg/moved.py": (4, 0.0, (1, 2, 3, 4)),
+        "pkg/util.py": (2, 1.0, ()),
+    }
+    expected = {".coverage": CoverageFormat.data, "coverage.xml": CoverageFormat.cobertura}
+    assert data.format is expected.get(name, CoverageFormat.json)
+
+
+def test_a_broken_coverage_file_is_a_usage_error(tmp_path: Path) -> None:
+    """A file that is not coverage data gives a one-line error with the hint, exit 2."""
+    bad = tmp_path / "coverage.xml"
+    bad.write_text("<coverage><class", encoding="utf-8")
+    with pytest.raises(UsageError, match="not a readable cobertura-xml file") as caught:
+        read_coverage(tmp_path, bad)
+    assert caught.value.hint == "run pytest --cov first, or pass --coverage FILE"
+    with pytest.raises(UsageError, match="no such file"):
+        read_coverage(tmp_path, tmp_path / ".coverage")
+
+
+def test_since_accepts_dates_and_durations() -> None:
+    """ISO dates are UTC midnight; durations count back from now; anything else is refused."""
+    assert parse_since("2024-01-01") == 1704067200
+    assert parse_since("2 weeks", now=1_000_000) == 1_000_000 - 14 * 86400
+    assert parse_since("1 month", now=1_000_000) == 1_000_000 - 30 * 86400
+    with pytest.raises(UsageError, match="not a date"):
+        parse_since("last tuesday")
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    """Outside a git work tree the analysis refuses with exit 2."""
+    with pytest.raises(UsageError, match="not a git repository") as caught:
+        _collect(tmp_path)
+    assert caught.value.exit_code == 2

@@ -1,0 +1,138 @@
+"""The store: incremental history, trend between snapshots, crash safety, a concurrent reader."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from hephaestus.analytics import AnalysisOptions, find_hotspots, rank_files
+from hephaestus.analytics.ingest import ingest_events
+from hephaestus.analytics.store import SCHEMA_VERSION, StoreError, database_path, open_store
+from tests.analytics.conftest import SECTION
+from tests.analytics.history import commit, write
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+STORED = AnalysisOptions()
+EVENT = {"source": "ci", "kind": "duration", "value": 1.5, "unit": "s",
+         "timestamp": "2024-01-06T00:00:00Z", "path": "pkg/core.py"}  # fmt: skip
+
+
+def test_trend_and_incremental_history(repo: Path) -> None:
+    """A second run reads only the new commit and shows each score's change."""
+    first = find_hotspots(repo, section=SECTION, options=STORED)
+    assert (first.snapshot, first.window.fetched) == (1, 5)
+    write(repo, "pkg/util.py", "def helper(a, b):\n    return a and b or None\n\n\n"
+          "def extra(y):\n    return y if y else 1\n")  # fmt: skip
+    commit(repo, "alice", 6, "extra")
+    second = find_hotspots(repo, section=SECTION, options=STORED, trend=True)
+    assert (second.snapshot, second.previous_snapshot, second.window.fetched) == (2, 1, 1)
+    rows = {r.path: (r.commits, r.complexity, r.score, r.previous_score, r.trend) for r in second.rows}
+    assert rows == {
+        "pkg/core.py": (3, 9, 1.0, 1.0, 0.0),
+        "pkg/util.py": (3, 5, round(5 / 9, 4), round(2 / 9, 4), round(round(5 / 9, 4) - round(2 / 9, 4), 4)),
+        "pkg/moved.py": (2, 2, round(2 / 3 * 2 / 9, 4), round(2 / 3 * 2 / 9, 4), 0.0),
+    }
+    cold = find_hotspots(repo, section=SECTION, options=AnalysisOptions(store=False))
+    assert [r.score for r in cold.rows] == [r.score for r in second.rows]
+
+
+def test_first_trend_says_there_is_nothing_to_compare(repo: Path) -> None:
+    """--trend without an earlier snapshot says so instead of inventing a change."""
+    report = find_hotspots(repo, section=SECTION, options=STORED, trend=True)
+    assert [m.factor for m in report.missing] == ["trend"]
+    assert all(r.trend is None for r in report.rows)
+
+
+def test_a_rename_in_new_commits_relabels_the_cached_history(repo: Path) -> None:
+    """Incremental results equal a cold run after a file is renamed on top of the cache."""
+    find_hotspots(repo, section=SECTION, options=STORED)
+    rank_files(repo, section=SECTION, options=STORED)  # line counts: the cache is re-read once
+    (repo / "pkg" / "moved.py").rename(repo / "pkg" / "relocated.py")
+    commit(repo, "bob", 7, "rename")
+    warm = rank_files(repo, section=SECTION, options=STORED)
+    cold = rank_files(repo, section=SECTION, options=AnalysisOptions(store=False))
+    assert warm.window.fetched == 1
+    assert [(r.path, r.churn, r.score) for r in warm.rows] == [
+        (r.path, r.churn, r.score) for r in cold.rows
+    ]
+    relocated = next(r for r in warm.rows if r.path == "pkg/relocated.py")
+    assert relocated.churn == 5
+
+
+def test_rewritten_history_starts_over(repo: Path) -> None:
+    """When the cached HEAD is no longer an ancestor, the whole window is read again."""
+    find_hotspots(repo, section=SECTION, options=STORED)
+    subprocess.run(["git", "reset", "-q", "--hard", "HEAD~1"], cwd=repo, check=True)
+    report = find_hotspots(repo, section=SECTION, options=STORED)
+    assert (report.window.fetched, report.window.commits, report.window.large_commits) == (4, 4, 0)
+
+
+CRASH = """
+import os, signal, sys
+from pathlib import Path
+from hephaestus.analytics.store import open_store
+with open_store(Path(sys.argv[1])) as store:
+    store.db.execute("BEGIN IMMEDIATE")
+    store.db.executemany(
+        "INSERT INTO events (source, kind, value, unit, path, metrics, metadata, timestamp,"
+        " ingested) VALUES ('x', 'y', 1, 'u', NULL, '{}', '{}', 't', 't')", [()] * 5000)
+    print("writing", flush=True)
+    if sys.argv[2] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    sys.stdin.readline()
+    store.db.execute("COMMIT")
+"""
+
+
+def test_a_crash_mid_write_loses_only_the_unfinished_transaction(repo: Path) -> None:
+    """A writer killed mid-transaction leaves the committed data intact and nothing partial."""
+    with open_store(repo) as store:
+        ingest_events([json.dumps(EVENT)], store=store, source="test")
+    done = subprocess.run([sys.executable, "-c", CRASH, str(repo), "kill"], capture_output=True,
+                          text=True, check=False, timeout=60)  # fmt: skip
+    assert done.returncode == -9, done.stderr
+    with open_store(repo) as store:
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert store.event_count() == 1
+        assert store.path_metrics() == {"pkg/core.py": {"ci/duration": 1.5}}
+
+
+def test_a_reader_works_while_a_writer_writes(repo: Path) -> None:
+    """With a write transaction open in another process, listing and reading still work."""
+    find_hotspots(repo, section=SECTION, options=STORED)
+    writer = subprocess.Popen([sys.executable, "-c", CRASH, str(repo), "hold"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == "writing\n"
+        with open_store(repo) as store:
+            assert [s.id for s in store.snapshots()] == [1]
+            assert store.event_count() == 0
+            assert len(store.snapshot_files(1)) == 3
+    finally:
+        assert writer.stdin is not None
+        writer.stdin.write("\n")
+        writer.stdin.close()
+        writer.wait(timeout=60)
+        writer.stdout.close()
+    with open_store(repo) as store:
+        assert store.event_count() == 5000
+
+
+def test_schema_version_and_a_newer_database(repo: Path) -> None:
+    """The schema is versioned; a database from a newer hephaestus is refused, not damaged."""
+    with open_store(repo) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db = sqlite3.connect(database_path(repo))
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StoreError, match="newer than this hephaestus knows"), open_store(repo):
+        pass
