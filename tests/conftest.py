@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
 
+# Fixtures shared beyond their directory: the GitHub stand-in, tiny wheels, throw-away venvs.
+pytest_plugins = ["tests.release.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

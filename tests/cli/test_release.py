@@ -8,19 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.release.fixtures import (  # noqa: F401  # fixtures are found by name
-    BEACON_ID,
-    GHA_ISSUER,
-    SIGSTORE,
-    TOKEN,
-    TRUST_ROOT,
-    pip_only,
-    fresh_venv,
-    installed,
-    standin,
-    tiny_wheels,
-    wheelhouse_tar,
-)
+from tests.release.fixtures import BEACON_ID, GHA_ISSUER, SIGSTORE, TOKEN, TRUST_ROOT, installed
 
 from hephaestus.core.errors import ExitCode
 from hephaestus.release.models import InstallReport
@@ -89,3 +77,288 @@ def test_full_flow_installs_offline_into_a_fresh_venv(
     assert all("Authorization" not in r.headers for r in standin.requests("objects"))
     assert standin.requests("objects")
     assert any(r.headers.get("Authorization") == f"Bearer {TOKEN}" for r in standin.requests("api"))
+
+
+A_TXT = (SIGSTORE / "a.txt").read_bytes()
+TAMPERED = (SIGSTORE / "a.txt.tampered").read_bytes()
+BUNDLE = (SIGSTORE / "a.txt.sigstore.json").read_bytes()
+BAD_SIGNATURE = (SIGSTORE / "a.txt.bad-signature.sigstore.json").read_bytes()
+SIGNED = "signed.tar.gz"
+"""The bytes of a.txt published under an archive name: the only artifact real bundles sign."""
+
+
+def _signed_release(standin: StandIn, data: bytes, bundle: bytes, manifest_of: bytes) -> None:
+    standin.add_release(
+        "v2.0.0",
+        {
+            SIGNED: data,
+            f"{SIGNED}.sha256": _manifest(SIGNED, manifest_of),
+            f"{SIGNED}.sigstore.json": bundle,
+        },
+    )
+
+
+def _assert_one_line_error(stdout: str, stderr: str, code: str) -> None:
+    document = json.loads(stdout)
+    assert document["error"]["code"] == code, document
+    lines = stderr.strip().splitlines()
+    assert lines[0].startswith("error: ")
+    assert len(lines) <= 2
+    assert "Traceback" not in stderr
+
+
+PINS = ("--identity", BEACON_ID, "--issuer", GHA_ISSUER, "--trust-root", str(TRUST_ROOT))
+
+
+@pytest.mark.parametrize(
+    ("data", "bundle", "manifest_of", "flags", "exit_code", "code"),
+    [
+        pytest.param(TAMPERED, BUNDLE, TAMPERED, PINS, 4, "signature-invalid", id="tampered"),
+        pytest.param(TAMPERED, BUNDLE, A_TXT, PINS, 4, "checksum-mismatch", id="checksum"),
+        pytest.param(
+            A_TXT,
+            BUNDLE,
+            A_TXT,
+            ("--identity", BEACON_ID + "x", "--trust-root", str(TRUST_ROOT)),
+            4,
+            "signature-invalid",
+            id="wrong-identity",
+        ),
+        pytest.param(
+            A_TXT,
+            BUNDLE,
+            A_TXT,
+            (*PINS, "--issuer", "https://accounts.google.com"),
+            4,
+            "signature-invalid",
+            id="wrong-issuer",
+        ),
+        pytest.param(A_TXT, BAD_SIGNATURE, A_TXT, PINS, 4, "signature-invalid", id="bad-sig"),
+        pytest.param(A_TXT, b"{}", A_TXT, PINS, 4, "bad-bundle", id="malformed-bundle"),
+        pytest.param(A_TXT, b"\x00nope", A_TXT, PINS, 4, "bad-bundle", id="not-json"),
+        pytest.param(
+            A_TXT,
+            BUNDLE,
+            A_TXT,
+            ("--trust-root", str(TRUST_ROOT)),
+            2,
+            "identity-not-pinned",
+            id="no-identity",
+        ),
+        # The signature verifies; a.txt is then no archive: refused at extraction.
+        pytest.param(A_TXT, BUNDLE, A_TXT, PINS, 4, "unsafe-archive", id="verified-not-archive"),
+    ],
+)
+def test_refusals_exit_with_one_line_and_leave_nothing(
+    cli: Cli,
+    standin: StandIn,
+    destination: Path,
+    data: bytes,
+    bundle: bytes,
+    manifest_of: bytes,
+    flags: tuple[str, ...],
+    exit_code: int,
+    code: str,
+) -> None:
+    """Each broken piece of evidence exits 4 (2 without an identity), one line, nothing left."""
+    _signed_release(standin, data, bundle, manifest_of)
+    got, stdout, stderr = _install(cli, standin, destination, *flags)
+    assert got == exit_code, stderr
+    _assert_one_line_error(stdout, stderr, code)
+    assert list(destination.iterdir()) == []
+    if code == "identity-not-pinned":
+        assert BEACON_ID in stderr
+        assert not standin.requests("objects") or all(
+            "/blob/" + str(a["id"]) not in r.path
+            for r in standin.requests("objects")
+            for a in standin.releases[0]["assets"]
+            if a["name"] == SIGNED
+        )
+
+
+def test_release_verify_accepts_the_real_bundle(cli: Cli, tmp_path: Path) -> None:
+    """`release verify` offline: the real bundle verifies with identity and issuer pinned."""
+    artifact = tmp_path / "a.txt"
+    artifact.write_bytes(A_TXT)
+    (tmp_path / "a.txt.sigstore.json").write_bytes(BUNDLE)
+    (tmp_path / "SHA256SUMS").write_bytes((SIGSTORE / "SHA256SUMS").read_bytes())
+    out = cli("--format", "json", "release", "verify", str(artifact), *PINS)
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["checksum"]["verdict"] == "verified"
+    assert report["signature"]["verdict"] == "verified"
+    assert report["signature"]["log_index"] == 79571823
+    assert report["signature"]["identity"] == BEACON_ID
+    text = cli("release", "verify", str(artifact), *PINS)
+    assert text.exit_code == 0
+    assert "verified" in text.stdout
+
+
+def test_release_verify_refuses_a_tampered_file(cli: Cli, tmp_path: Path) -> None:
+    """`release verify` on a.txt.tampered with the real bundle exits 4."""
+    artifact = tmp_path / "a.txt"
+    artifact.write_bytes(TAMPERED)
+    bundle = tmp_path / "bundle.json"
+    bundle.write_bytes(BUNDLE)
+    out = cli("release", "verify", str(artifact), "--bundle", str(bundle), *PINS)
+    assert out.exit_code == ExitCode.VERIFICATION
+    assert out.stderr.startswith("error: Sigstore verification of bundle.json failed")
+
+
+def test_release_verify_needs_evidence(cli: Cli, tmp_path: Path) -> None:
+    """With no manifest and no bundle there is nothing to verify: exit 2."""
+    artifact = tmp_path / "lonely.bin"
+    artifact.write_bytes(b"x")
+    out = cli("release", "verify", str(artifact))
+    assert out.exit_code == ExitCode.USAGE
+    assert "nothing to verify" in out.stderr
+
+
+def test_missing_manifest_needs_allow_unsigned(
+    cli: Cli, standin: StandIn, wheelhouse_tar: bytes, destination: Path
+) -> None:
+    """No manifest: exit 4 before downloading; --allow-unsigned proceeds, loudly."""
+    standin.add_release("v1.0.0", {ARCHIVE: wheelhouse_tar})
+    code, stdout, stderr = _install(cli, standin, destination)
+    assert code == ExitCode.VERIFICATION
+    _assert_one_line_error(stdout, stderr, "checksum-missing")
+    assert not standin.requests("objects")
+    code, stdout, stderr = _install(cli, standin, destination, "--allow-unsigned", "--dry-run")
+    assert code == 0, stderr
+    report = InstallReport.model_validate_json(stdout)
+    assert report.checksum.verdict == "skipped"
+    assert any("NO CHECKSUM MANIFEST" in w for w in report.warnings)
+    assert list(destination.iterdir()) == []
+
+
+def test_require_sigstore_without_bundle(
+    cli: Cli, standin: StandIn, wheelhouse_tar: bytes, destination: Path
+) -> None:
+    """--require-sigstore and no bundle: exit 4."""
+    standin.add_release(
+        "v1.0.0",
+        {ARCHIVE: wheelhouse_tar, f"{ARCHIVE}.sha256": _manifest(ARCHIVE, wheelhouse_tar)},
+    )
+    code, stdout, stderr = _install(cli, standin, destination, "--require-sigstore")
+    assert code == ExitCode.VERIFICATION
+    _assert_one_line_error(stdout, stderr, "signature-missing")
+
+
+def test_dry_run_text_shows_the_plan_and_leaves_nothing(
+    cli: Cli, standin: StandIn, wheelhouse_tar: bytes, destination: Path
+) -> None:
+    """--dry-run downloads and verifies, shows the pip plan, installs and keeps nothing."""
+    standin.add_release(
+        "v1.0.0",
+        {ARCHIVE: wheelhouse_tar, f"{ARCHIVE}.sha256": _manifest(ARCHIVE, wheelhouse_tar)},
+    )
+    out = cli(
+        "release", "install", "--repository", standin.repository, "--api-url", standin.api_url,
+        "--destination", str(destination), "--dry-run", "--tag", "v1.0.0",
+    )  # fmt: skip
+    assert out.exit_code == 0, out.stderr
+    assert "dry run: verified, would install from top-level wheels: tinyapp==2.1" in out.stdout
+    assert "warning: no Sigstore bundle" in out.stdout
+    assert list(destination.iterdir()) == []
+
+
+@pytest.mark.parametrize("fault", ["500", "reset", "truncate", "ratelimit", "429"])
+def test_download_faults_end_in_success(
+    cli: Cli, standin: StandIn, wheelhouse_tar: bytes, destination: Path, fault: str
+) -> None:
+    """Each transient fault of the download is retried (resumed) and the flow succeeds."""
+    standin.add_release(
+        "v1.0.0",
+        {ARCHIVE: wheelhouse_tar, f"{ARCHIVE}.sha256": _manifest(ARCHIVE, wheelhouse_tar)},
+    )
+    standin.faults[ARCHIVE] = [fault]
+    code, stdout, stderr = _install(cli, standin, destination, "--dry-run")
+    assert code == 0, stderr
+    assert (
+        InstallReport.model_validate_json(stdout).sha256
+        == hashlib.sha256(wheelhouse_tar).hexdigest()
+    )
+    assert list(destination.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [("401", "token is invalid or expired"), ("404", "release or tag not found")],
+)
+def test_api_errors_are_one_line_exit_5(
+    cli: Cli, standin: StandIn, destination: Path, fault: str, message: str
+) -> None:
+    """401 and 404 from the API: exit 5, one line that says which."""
+    standin.api_faults = [fault]
+    code, stdout, stderr = _install(cli, standin, destination)
+    assert code == ExitCode.EXTERNAL
+    assert message in stderr
+    assert json.loads(stdout)["error"]["exit_code"] == 5
+
+
+def test_persistent_failure_is_a_clear_error_without_partial_file(
+    cli: Cli, standin: StandIn, wheelhouse_tar: bytes, destination: Path
+) -> None:
+    """A download that keeps failing mid-body ends in exit 5 and no file in the destination."""
+    standin.add_release(
+        "v1.0.0",
+        {ARCHIVE: wheelhouse_tar, f"{ARCHIVE}.sha256": _manifest(ARCHIVE, wheelhouse_tar)},
+    )
+    standin.faults[ARCHIVE] = ["500"] * 10
+    code, _, stderr = _install(cli, standin, destination, "--max-retries", "1")
+    assert code == ExitCode.EXTERNAL
+    assert "still failing after 2 attempts" in stderr
+    assert list(destination.iterdir()) == []
+
+
+def test_token_is_never_shown(
+    cli: Cli, standin: StandIn, wheelhouse_tar: bytes, destination: Path, tmp_path: Path
+) -> None:
+    """The token appears in no output, log, report, error or written file."""
+    standin.add_release(
+        "v1.0.0",
+        {ARCHIVE: wheelhouse_tar, f"{ARCHIVE}.sha256": _manifest(ARCHIVE, wheelhouse_tar)},
+    )
+    debug = ("--log-level", "debug", "--log-format", "json")
+    runs = [
+        cli(*debug, "--format", "json", "release", "install", "--repository", standin.repository,
+            "--api-url", standin.api_url, "--destination", str(destination), "--dry-run",
+            "--token", TOKEN),
+        cli(*debug, "release", "install", "--repository", standin.repository,
+            "--api-url", standin.api_url + "/nowhere", "--destination", str(destination),
+            "--token", TOKEN),
+        cli(*debug, "release", "install", "--repository", standin.repository,
+            "--api-url", standin.api_url, "--destination", str(destination),
+            env={"GITHUB_TOKEN": TOKEN}),
+        cli(*debug, "release", "backfill", "--repository", standin.repository,
+            "--api-url", standin.api_url, "--dry-run", env={"GH_TOKEN": TOKEN}),
+    ]  # fmt: skip
+    standin.api_faults = ["401"]
+    runs.append(cli(*debug, "release", "install", "--repository", standin.repository,
+                    "--api-url", standin.api_url, "--token", TOKEN))  # fmt: skip
+    assert [r.exit_code for r in runs] == [0, 5, 0, 0, 5]
+    for run in runs:
+        assert TOKEN not in run.stdout
+        assert TOKEN not in run.stderr
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(TOKEN.encode() not in p.read_bytes() for p in written)
+
+
+def test_malformed_token_is_a_usage_error_that_hides_it(
+    cli: Cli, standin: StandIn, destination: Path
+) -> None:
+    """A malformed token exits 2 before any request, and is not repeated."""
+    bad = "ghp_has-a-dash-and-is-secret"
+    code, stdout, stderr = _install(cli, standin, destination, "--token", bad)
+    assert code == ExitCode.USAGE
+    assert bad not in stdout + stderr
+    assert "malformed" in stderr
+    assert standin.log == []
+
+
+def test_several_archives_are_a_usage_error(cli: Cli, standin: StandIn, destination: Path) -> None:
+    """Two matching archives: exit 2 listing both."""
+    standin.add_release("v1.0.0", {"a.tar.gz": b"1", "b.zip": b"2"})
+    code, _, stderr = _install(cli, standin, destination)
+    assert code == ExitCode.USAGE
+    assert "a.tar.gz, b.zip" in stderr

@@ -51,7 +51,9 @@ def standin() -> Iterator[StandIn]:
 
 
 def _run(*argv: str | Path, cwd: Path | None = None) -> None:
-    done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, check=False, cwd=cwd)
+    done = subprocess.run(
+        [str(a) for a in argv], capture_output=True, text=True, check=False, cwd=cwd
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

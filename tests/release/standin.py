@@ -41,9 +41,9 @@ class StandIn:
 
     repository: str = "example-org/hephaestus"
     releases: list[dict[str, Any]] = field(default_factory=list)
-    blobs: dict[int, bytes] = field(default_factory=dict)
-    faults: list[str] = field(default_factory=list)
-    """Faults for the next asset downloads, consumed in order."""
+    blobs: dict[int, tuple[str, bytes]] = field(default_factory=dict)
+    faults: dict[str, list[str]] = field(default_factory=dict)
+    """Faults for the next downloads of an asset (by name), consumed in order."""
     api_faults: list[str] = field(default_factory=list)
     """Faults for the next API (JSON) requests, consumed in order."""
     redirect: bool = True
@@ -57,12 +57,11 @@ class StandIn:
         self, tag: str, assets: dict[str, bytes], *, digests: bool = True
     ) -> dict[str, Any]:
         """Publish release ``tag`` with ``assets`` (name -> bytes), shaped like the example."""
-        release = copy.deepcopy(json.loads(EXAMPLE.read_text(encoding="utf-8")))
+        release: dict[str, Any] = json.loads(EXAMPLE.read_text(encoding="utf-8"))
         release["id"] = 187654321 + len(self.releases)
         release["tag_name"] = tag
         release["upload_url"] = (
-            f"{self.api_url}/repos/{self.repository}/releases/{release['id']}/assets"
-            "{?name,label}"
+            f"{self.api_url}/repos/{self.repository}/releases/{release['id']}/assets{{?name,label}}"
         )
         template = release["assets"][0]
         release["assets"] = [self._asset(template, n, b, digests) for n, b in assets.items()]
@@ -75,7 +74,7 @@ class StandIn:
         asset = copy.deepcopy(template)
         asset_id = self.next_id
         self.next_id += 1
-        self.blobs[asset_id] = data
+        self.blobs[asset_id] = (name, data)
         asset.update(
             id=asset_id,
             name=name,
@@ -148,11 +147,11 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def _blob(self, asset_id: int) -> None:
-        data = self.state.blobs.get(asset_id)
-        if data is None:
+        if asset_id not in self.state.blobs:
             self._json(404, {"message": "Not Found"})
             return
-        if self._fault(self.state.faults, data):
+        name, data = self.state.blobs[asset_id]
+        if self._fault(self.state.faults.setdefault(name, []), data):
             return
         wanted = self.headers.get("Range", "")
         headers = {"Content-Type": "application/octet-stream"}
@@ -167,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
 class ApiHandler(_Handler):
     """The REST API: releases, asset downloads (redirected), uploads."""
 
-    def do_GET(self) -> None:  # noqa: N802  # http.server's naming
+    def do_GET(self) -> None:  # http.server's naming
         """Answer a release lookup or an asset download."""
         self._record()
         path = urlsplit(self.path).path
@@ -195,7 +194,7 @@ class ApiHandler(_Handler):
         else:
             self._json(404, {"message": "Not Found"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         """Store an uploaded asset on its release."""
         self._record()
         parts = urlsplit(self.path)
@@ -213,7 +212,7 @@ class ObjectsHandler(_Handler):
 
     server_name_ = "objects"
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         """Serve an asset's bytes (with Range), or a queued fault."""
         self._record()
         self._blob(int(urlsplit(self.path).path.rsplit("/", 1)[1]))
@@ -226,7 +225,7 @@ def start(state: StandIn) -> list[ThreadingHTTPServer]:
         bound = type(handler.__name__, (handler,), {"state": state})
         server = ThreadingHTTPServer(("127.0.0.1", 0), bound)
         server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         servers.append(server)
     state.api_url = f"http://127.0.0.1:{servers[0].server_address[1]}"
     # Another host name, as github.com's downloads live on another host.
