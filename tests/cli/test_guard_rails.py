@@ -170,6 +170,7 @@ def test_text_output_of_the_installed_command(messy: Path) -> None:
         (["--gate", "nope"], "unknown gate 'nope'"),
         (["--sarif", "missing-dir/out.sarif"], "does not exist"),
         (["--jobs", "0"], "--jobs"),
+        (["--profile", "nope"], "unknown QA profile 'nope' (known: none configured)"),
         (
             ["--sarif", "/proc/guard-rails.sarif"],
             "--sarif /proc/guard-rails.sarif: cannot write it",
@@ -183,6 +184,26 @@ def test_bad_input_exits_2_with_one_line(cli: Cli, args: list[str], message: str
     assert outcome.exit_code == ExitCode.USAGE
     assert message in outcome.stderr
     assert "Traceback" not in outcome.stderr
+
+
+def test_profile_runs_its_gates_and_names_itself(
+    cli: Cli, messy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--profile applies the named profile: its gate runs and the report names the profile."""
+    pyproject = messy / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text()
+        + '\n[tool.hephaestus.analytics.profiles.lint]\ngates = ["ruff-format"]\n'
+        + 'strictness = "lenient"\n'
+    )
+    monkeypatch.setenv("HEPHAESTUS_GUARD_RAILS__GATES", '["ruff-check"]')
+    code, report, _ = _guard_rails(cli, "--profile", "lint")
+    ran = {r["name"]: (r["status"], r["required"]) for r in report["results"]}
+    assert ran["ruff-format"] == ("failed", True)  # the profile's gate: required
+    assert ran["ruff-check"] == ("failed", False)  # configured, but lenient: optional
+    assert ran["mypy"][0] == "skipped"
+    assert report["profile"] == "lint"
+    assert code == ExitCode.FINDINGS
 
 
 def test_drift_and_auto_remediation_run_argument_lists(

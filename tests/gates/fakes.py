@@ -32,6 +32,8 @@ class WordConfig(GateConfig):
     word: str = "FIXME"
     log: str = "runs.log"
     """Where each run of the gate is recorded, relative to the scratch-independent tmp root."""
+    severity: Severity = Severity.error
+    """Severity of each finding."""
 
 
 class WordGate(Gate[WordConfig]):
@@ -53,8 +55,8 @@ class WordGate(Gate[WordConfig]):
         texts = [f for f in context.files if f.endswith(".txt")]
         return [sys.executable, "-c", SCRIPT, context.config.word, context.config.log, *texts]
 
-    def parse(self, context: GateContext[WordConfig], process: ProcessResult) -> Outcome:  # noqa: ARG002
-        """One error finding per printed line."""
+    def parse(self, context: GateContext[WordConfig], process: ProcessResult) -> Outcome:
+        """One finding (of the configured severity) per printed line."""
         if process.returncode != 0:
             raise GateError("the word script crashed", hint="look at its stderr")
         findings = []
@@ -64,7 +66,7 @@ class WordGate(Gate[WordConfig]):
                 Finding(
                     gate=self.name,
                     rule="word",
-                    severity=Severity.error,
+                    severity=context.config.severity,
                     message=message.strip(),
                     path=path,
                     line=int(number),

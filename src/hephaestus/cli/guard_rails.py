@@ -13,12 +13,28 @@ from hephaestus.cli.guard_rails_text import report_text
 from hephaestus.cli.live import live_results
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.render import emit
-from hephaestus.core.config import find_repository_root
+from hephaestus.core.config import HephaestusConfig, Strictness, find_repository_root
 from hephaestus.core.errors import ExitCode, UsageError
 from hephaestus.gates.models import GuardRailsReport
-from hephaestus.gates.runner import GuardRailsOptions, run_guard_rails
+from hephaestus.gates.runner import GuardRailsOptions, ProfileOptions, run_guard_rails
 
 app = command_app()
+
+
+def _profile(config: HephaestusConfig, name: str | None) -> ProfileOptions | None:
+    """Resolve ``--profile NAME`` from [tool.hephaestus.analytics.profiles] (exit 2 if unknown)."""
+    if name is None:
+        return None
+    from hephaestus.analytics.profiles import resolve_profile  # noqa: PLC0415  # only with --profile
+
+    profile = resolve_profile(config.analytics, name)
+    return ProfileOptions(
+        name=profile.name,
+        gates=profile.gates,
+        coverage_threshold=round(profile.coverage_goal * 100, 6),
+        lenient=profile.strictness is Strictness.lenient,
+        strict=profile.strictness is Strictness.strict,
+    )
 
 
 def _writable(path: Path | None, option: str) -> None:
@@ -70,6 +86,7 @@ def _write_reports(
         "hephaestus guard-rails --gate ruff-check --gate mypy --fix",
         "hephaestus guard-rails --sarif guard-rails.sarif --junit guard-rails.xml",
         "hephaestus --format json guard-rails --drift",
+        "hephaestus guard-rails --profile release",
     ],
 )
 def guard_rails(
@@ -139,6 +156,15 @@ def guard_rails(
             help="Run the drift remediation commands (implies --drift), then check again.",
         ),
     ] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            metavar="NAME",
+            help="Apply a QA profile from [tool.hephaestus.analytics.profiles]: its gates must "
+            "pass, its coverage goal is the pytest threshold, its strictness judges findings.",
+        ),
+    ] = None,
 ) -> None:
     """Run all quality gates in parallel, cached, with CI reports.
 
@@ -150,7 +176,7 @@ def guard_rails(
     """
     env: Environment = ctx.obj
     root = find_repository_root(Path.cwd())
-    section = env.load_config(root).guard_rails
+    config = env.load_config(root)
     _writable(sarif, "--sarif")
     _writable(junit, "--junit")
     options = GuardRailsOptions(
@@ -163,9 +189,10 @@ def guard_rails(
         timeout=timeout,
         drift=drift or auto_remediate,
         auto_remediate=auto_remediate,
+        profile=_profile(config, profile),
     )
     with live_results(env) as show:
-        report = run_guard_rails(root, options=options, section=section, on_result=show)
+        report = run_guard_rails(root, options=options, section=config.guard_rails, on_result=show)
     annotate = github_annotations
     if annotate is None:
         annotate = os.environ.get("GITHUB_ACTIONS") == "true"

@@ -70,5 +70,8 @@ def report_text(report: GuardRailsReport) -> list[Block]:
     summary = ", ".join(f"{n} {status}" for status, n in counts.items())
     verdict = "passed" if report.exit_code == 0 else "failed"
     style = "bold green" if report.exit_code == 0 else "bold red"
-    blocks.append(Line(f"guard-rails {verdict}: {summary} in {report.duration:.1f} s", style))
+    profile = f" (QA profile {report.profile})" if report.profile is not None else ""
+    blocks.append(
+        Line(f"guard-rails {verdict}{profile}: {summary} in {report.duration:.1f} s", style)
+    )
     return blocks

@@ -162,6 +162,7 @@ class GuardRailsReport(_Frozen):
     duration: float = Field(ge=0, description="Wall time of the run in seconds.")
     jobs: int = Field(ge=1, description="Gates allowed to run at once.")
     drift: DriftReport | None = Field(default=None, description="Present with --drift.")
+    profile: str | None = Field(default=None, description="QA profile applied (--profile).")
 
     @computed_field  # type: ignore[prop-decorator]
     @property

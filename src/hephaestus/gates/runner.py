@@ -39,6 +39,21 @@ _SCRUBBED = ("COV_CORE_SOURCE", "COV_CORE_CONFIG", "COV_CORE_DATAFILE", "PYTEST_
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileOptions:
+    """A QA profile applied to one run (``guard-rails --profile NAME``)."""
+
+    name: str
+    gates: tuple[str, ...] = ()
+    """Gates that must pass: they run, required, whatever the configuration selects or skips."""
+    coverage_threshold: float | None = None
+    """The pytest gate's coverage threshold, in percent, replacing the configured one."""
+    lenient: bool = False
+    """Only the profile's gates are required; the others' failures are reported, not fatal."""
+    strict: bool = False
+    """Warnings fail a gate too (notes never do)."""
+
+
+@dataclass(frozen=True, slots=True)
 class GuardRailsOptions:
     """What the command line asks for; configuration fills in the rest."""
 
@@ -52,6 +67,7 @@ class GuardRailsOptions:
     timeout: float | None = None
     drift: bool = False
     auto_remediate: bool = False
+    profile: ProfileOptions | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +97,13 @@ def _select(
     _check_names(section.gates or (), gates, "[tool.hephaestus.guard-rails] gates")
     _check_names(section.skip, gates, "[tool.hephaestus.guard-rails] skip")
     _check_names(tables, gates, "[tool.hephaestus.guard-rails.gate]")
+    profiled = options.profile.gates if options.profile is not None else ()
+    if options.profile is not None:
+        _check_names(profiled, gates, f"QA profile {options.profile.name!r}")
     wanted = (
-        set(options.gates) if options.gates else set(section.gates or gates) - set(section.skip)
+        set(options.gates)
+        if options.gates
+        else (set(section.gates or gates) - set(section.skip)) | set(profiled)
     )
     return {
         name: "skipped with --skip" if name in options.skip else "not selected"
@@ -117,6 +138,7 @@ class _Run:
             else None
         )
         self.stop = threading.Event()
+        self.strict = options.profile is not None and options.profile.strict
         self.process_env = _environment_of_process(self.environment)
 
     def execute(self, planned: _Planned) -> GateResult:
@@ -186,7 +208,8 @@ class _Run:
         _log.info(Event.GATE_STARTED, gate=gate.name, argv=list(argv))
         process = run(argv, cwd=self.root, timeout=timeout, env=self.process_env)
         outcome = gate.parse(context, process)
-        failed = any(f.severity is Severity.error for f in outcome.findings)
+        failing = _FAILING_SEVERITIES[self.strict]
+        failed = any(f.severity in failing for f in outcome.findings)
         result = GateResult(
             **base,
             status=GateStatus.failed if failed else GateStatus.passed,
@@ -212,6 +235,7 @@ class _Run:
                 "tool_version": version,
                 "config": context.config.model_dump(mode="json"),
                 "fix": self.options.fix,
+                "strict": self.strict,
                 "environment": self.environment.fingerprint,
                 "inputs": self._inputs_digest(tuple(gate.inputs)),
             }
@@ -226,6 +250,22 @@ class _Run:
 
 
 _FAILING = frozenset({GateStatus.failed, GateStatus.could_not_run})
+_FAILING_SEVERITIES = {
+    False: frozenset({Severity.error}),
+    True: frozenset({Severity.error, Severity.warning}),  # a strict profile
+}
+
+
+def _profiled_table(name: str, table: Mapping[str, Any], profile: ProfileOptions) -> dict[str, Any]:
+    """Return a gate's table with the profile's demands: required or not, coverage threshold."""
+    changed = dict(table)
+    if name in profile.gates:
+        changed["required"] = True
+    elif profile.lenient and profile.gates:
+        changed["required"] = False
+    if name == "pytest" and profile.coverage_threshold is not None:
+        changed["coverage_threshold"] = profile.coverage_threshold
+    return changed
 
 
 def _read_pyproject(root: Path) -> dict[str, Any]:
@@ -250,9 +290,10 @@ def _plan(
     planned = []
     for name in selected:
         gate = gates[name]
-        config = configure_gate(
-            gate, tables.get(name, {}), pyproject if pyproject.is_file() else None
-        )
+        table = tables.get(name, {})
+        if options.profile is not None:
+            table = _profiled_table(name, table, options.profile)
+        config = configure_gate(gate, table, pyproject if pyproject.is_file() else None)
         timeout = options.timeout or config.timeout or section.timeout
         planned.append(_Planned(gate, config, timeout))
     return planned
@@ -327,4 +368,5 @@ def run_guard_rails(
         duration=time.perf_counter() - started,
         jobs=jobs,
         drift=drift,
+        profile=options.profile.name if options.profile is not None else None,
     )
