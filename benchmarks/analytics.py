@@ -1,0 +1,164 @@
+"""Refactor analytics against git's own time, on a deterministic synthetic history.
+
+``git fast-import`` builds a repository of --commits commits over --files Python files (each
+commit changes 1-4 files chosen by a seeded generator, one commit in 200 renames a file, every
+file keeps small functions of varied complexity), authored a minute apart from 2024-01-01.
+Then, median of --runs, interleaved:
+
+(a) cold ``tools refactor hotspots`` (store removed first: history read, complexity of the
+    whole current tree measured) against ``git log --name-only`` alone; target <= 1.3 x.
+(b) cold ``tools refactor rankings`` (line counts) against ``git log --numstat`` alone;
+    target <= 1.3 x.
+(c) after 10 new commits, ``tools refactor hotspots`` again (only those read from git, cached
+    complexity reused); target <= 0.2 x the cold run.
+(d) peak RSS of a cold hotspots run at half and at full history: memory flat in commits.
+
+    uv run python benchmarks/analytics.py [--commits 20000] [--files 2000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEPHAESTUS = str(Path(sys.executable).parent / "hephaestus")
+START = 1_704_067_200  # 2024-01-01T00:00:00Z
+SINCE = "2000-01-01"
+
+
+def _module(rng: random.Random, index: int, version: int) -> bytes:
+    lines = [f'"""Module {index}, version {version}."""', ""]
+    for f in range(rng.randint(2, 5)):
+        lines += [f"def f{f}_{version}(x, y):", "    total = 0"]
+        for b in range(rng.randint(0, 4)):
+            lines += [f"    if x > {b} and y:", f"        total += {b}"]
+        lines += ["    for i in range(x):", "        total += i", "    return total", ""]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def build(root: Path, *, commits: int, files: int, seed: int = 6) -> None:
+    """Create the synthetic repository with git fast-import."""
+    rng = random.Random(seed)  # noqa: S311  # a deterministic generator, not cryptography
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    names = [f"pkg/mod{i // 100:02d}/file{i:04d}.py" for i in range(files)]
+    versions = dict.fromkeys(range(files), 0)
+    out: list[bytes] = []
+    for n in range(commits):
+        when = START + n * 60
+        author = f"dev{rng.randint(0, 19)}"
+        out.append(f"commit refs/heads/main\nmark :{n + 1}\n".encode())
+        out.append(f"author {author} <{author}@example.invalid> {when} +0000\n".encode())
+        out.append(f"committer {author} <{author}@example.invalid> {when} +0000\n".encode())
+        out.append(b"data 6\nchange\n")
+        if n:
+            out.append(f"from :{n}\n".encode())
+        if n == 0:
+            chosen = range(files)
+        else:
+            chosen = rng.sample(range(files), rng.randint(1, 4))
+        if n and n % 200 == 0:
+            i = rng.randrange(files)
+            old, names[i] = names[i], names[i].replace(".py", f"_r{n}.py")
+            out.append(f"R {old} {names[i]}\n".encode())
+        for i in chosen:
+            versions[i] += 1
+            data = _module(rng, i, versions[i])
+            out.append(f"M 100644 inline {names[i]}\ndata {len(data)}\n".encode() + data + b"\n")
+        out.append(b"\n")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"".join(out), check=True)
+    subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=root, check=True)
+
+
+def _timed(argv: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def _peak_rss_mib(argv: list[str], cwd: Path) -> float:
+    """Peak RSS of one run, in MiB, measured in a fresh child (RUSAGE_CHILDREN of a wrapper)."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *argv], cwd=cwd, check=True, capture_output=True, text=True
+    )
+    return int(done.stdout.strip()) / 1024
+
+
+def _hot(root: Path, command: str) -> list[str]:
+    return [HEPHAESTUS, "tools", "refactor", command, "--since", SINCE]
+
+
+def _cold(root: Path, command: str) -> float:
+    shutil.rmtree(root / ".hephaestus", ignore_errors=True)
+    return _timed(_hot(root, command), root)
+
+
+def _commit_ten(root: Path, round_: int) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid",
+           "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.invalid"}  # fmt: skip
+    for k in range(10):
+        path = root / "pkg" / f"bench_{round_}_{k}.py"
+        path.write_text(f"def g(x):\n    return x if x else {k}\n", encoding="utf-8")
+        subprocess.run(["git", "add", str(path)], cwd=root, check=True, env=env)
+        subprocess.run(["git", "commit", "-q", "-m", "b"], cwd=root, check=True, env=env)
+
+
+def main() -> int:
+    """Build, measure, print the figures; exit 1 if a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commits", type=int, default=20_000)
+    parser.add_argument("--files", type=int, default=2_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "repo"
+        started = time.perf_counter()
+        build(root, commits=args.commits, files=args.files)
+        print(f"built {args.commits} commits over {args.files} files in "
+              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        name_only = ["git", "log", "--name-only", f"--since={SINCE}"]
+        numstat = ["git", "log", "--numstat", f"--since={SINCE}"]
+        rows: dict[str, list[float]] = {k: [] for k in ("name", "hot", "num", "rank", "warm")}
+        for round_ in range(args.runs):
+            rows["name"].append(_timed(name_only, root))
+            rows["hot"].append(_cold(root, "hotspots"))
+            rows["num"].append(_timed(numstat, root))
+            rows["rank"].append(_cold(root, "rankings"))
+            _cold(root, "hotspots")
+            _commit_ten(root, round_)
+            rows["warm"].append(_timed(_hot(root, "hotspots"), root))
+        med = {k: statistics.median(v) for k, v in rows.items()}
+        results = [
+            ("hotspots cold / git log --name-only", med["hot"], med["name"], 1.3),
+            ("rankings cold / git log --numstat", med["rank"], med["num"], 1.3),
+            ("hotspots after 10 commits / cold", med["warm"], med["hot"], 0.2),
+        ]
+        failed = False
+        for label, ours, base, target in results:
+            ratio = ours / base
+            failed |= ratio > target
+            print(f"{label}: {ours:.3f} s / {base:.3f} s = {ratio:.2f}x (target <= {target}x)")
+        half = root.parent / "half"
+        build(half, commits=args.commits // 2, files=args.files)
+        rss_half = _peak_rss_mib(_hot(half, "hotspots"), half)
+        shutil.rmtree(root / ".hephaestus", ignore_errors=True)
+        rss_full = _peak_rss_mib(_hot(root, "hotspots"), root)
+        print(f"peak RSS cold hotspots: {rss_half:.1f} MiB at {args.commits // 2} commits, "
+              f"{rss_full:.1f} MiB at {args.commits} commits")  # fmt: skip
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
