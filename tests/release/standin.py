@@ -134,17 +134,25 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"message": "Not Found"})
         elif fault == "overlong":
             self._send(200, data + b"extra", {"Content-Type": "application/octet-stream"})
-        else:  # reset or truncate: promise everything, send half, hang up
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
+        else:  # reset or truncate: promise the (rest of the) body, send half of it, hang up
+            start = self._range_start()
+            body = data[start:]
+            self.send_response(206 if start else 200)
+            if start:
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(data[: len(data) // 2])
+            self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             if fault == "reset":  # RST instead of FIN
                 linger = struct.pack("ii", 1, 0)
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
             self.close_connection = True
         return True
+
+    def _range_start(self) -> int:
+        wanted = self.headers.get("Range", "")
+        return int(wanted.removeprefix("bytes=").split("-")[0]) if wanted else 0
 
     def _blob(self, asset_id: int) -> None:
         if asset_id not in self.state.blobs:
@@ -153,10 +161,9 @@ class _Handler(BaseHTTPRequestHandler):
         name, data = self.state.blobs[asset_id]
         if self._fault(self.state.faults.setdefault(name, []), data):
             return
-        wanted = self.headers.get("Range", "")
         headers = {"Content-Type": "application/octet-stream"}
-        if wanted.startswith("bytes="):
-            start = int(wanted.removeprefix("bytes=").split("-")[0])
+        start = self._range_start()
+        if start:
             headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
             self._send(206, data[start:], headers)
             return

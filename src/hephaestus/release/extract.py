@@ -102,8 +102,8 @@ def _extract_zip(path: Path, into: Path, budget: _Budget) -> None:
         for info in infos:
             budget.add(members=1, size=info.file_size)
             check_member_name(info.filename, archive=budget.archive)
-            mode = info.external_attr >> 16
-            if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            kind = stat.S_IFMT(info.external_attr >> 16)  # 0: no Unix type recorded
+            if kind not in {0, stat.S_IFREG, stat.S_IFDIR}:
                 raise _unsafe(budget.archive, f"member {info.filename!r} is a link or special file")
         for info in infos:
             target = into / check_member_name(info.filename, archive=budget.archive)

@@ -1,0 +1,139 @@
+"""Downloads: streamed and hashed, resumed with Range after a broken body, size and digest."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+import pytest
+
+from hephaestus.core.errors import ExternalError, VerificationError
+from hephaestus.core.http import Retrier, RetryPolicy
+from hephaestus.release.download import download_asset
+from hephaestus.release.github import GitHub
+from hephaestus.release.models import Asset
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from tests.release.standin import StandIn
+
+DATA = bytes(range(256)) * 4096  # 1 MiB
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """Waits the retrier asked for (recorded instead of slept)."""
+    return []
+
+
+@pytest.fixture
+def directory(tmp_path: Path) -> Path:
+    """An empty download directory."""
+    path = tmp_path / "dest"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def github(standin: StandIn, sleeps: list[float]) -> Iterator[GitHub]:
+    """A client of the stand-in that records its retry waits instead of sleeping."""
+    policy = RetryPolicy(max_retries=3, sleep=sleeps.append)
+    with GitHub(api_url=standin.api_url, policy=policy) as client:
+        yield client
+
+
+def _asset(standin: StandIn, data: bytes = DATA, **change: object) -> Asset:
+    release = standin.add_release("v1", {"w.tar.gz": data})
+    return Asset.model_validate({**release["assets"][0], **change})
+
+
+@pytest.mark.parametrize("fault", ["500", "reset", "truncate", "ratelimit", "429"])
+def test_each_fault_is_retried_to_the_right_bytes(
+    standin: StandIn, github: GitHub, directory: Path, sleeps: list[float], fault: str
+) -> None:
+    """After a fault the download completes with the exact bytes and SHA-256."""
+    asset = _asset(standin)
+    standin.faults["w.tar.gz"] = [fault]
+    done = download_asset(github, asset, directory=directory)
+    assert done.path.read_bytes() == DATA
+    assert done.sha256 == hashlib.sha256(DATA).hexdigest()
+    assert len(sleeps) == 1
+    if fault in {"reset", "truncate"}:
+        ranges = [r.headers.get("Range") for r in standin.requests("objects")]
+        assert ranges[-1] is not None
+        assert ranges[-1].startswith("bytes=")
+        assert ranges[-1] != "bytes=0-"
+    if fault == "429":
+        assert sleeps == [1.0]
+
+
+def test_redirect_drops_the_token(standin: StandIn, directory: Path) -> None:
+    """The API sees the token; the object store it redirects to never does."""
+    asset = _asset(standin)
+    token = "ghs_" + "a" * 36
+    with GitHub(api_url=standin.api_url, token=token) as github:
+        download_asset(github, asset, directory=directory)
+    assert standin.requests("api")[-1].headers["Authorization"] == f"Bearer {token}"
+    assert standin.requests("objects")
+    assert all("Authorization" not in r.headers for r in standin.requests("objects"))
+
+
+def test_persistent_failure_leaves_no_partial_file(
+    standin: StandIn, github: GitHub, directory: Path
+) -> None:
+    """A body that always breaks: ExternalError after the retries, and an empty directory."""
+    asset = _asset(standin)
+    standin.faults["w.tar.gz"] = ["truncate"] * 3 + ["500"] * 10
+    with pytest.raises(ExternalError, match="still failing after 4 attempts"):
+        download_asset(github, asset, directory=directory)
+    assert list(directory.iterdir()) == []
+
+
+def test_a_longer_body_than_stated_is_refused(
+    standin: StandIn, github: GitHub, directory: Path
+) -> None:
+    """More bytes than the API's size: exit-4 error at once, nothing left."""
+    asset = _asset(standin)
+    standin.faults["w.tar.gz"] = ["overlong"]
+    with pytest.raises(VerificationError, match="more bytes than"):
+        download_asset(github, asset, directory=directory)
+    assert list(directory.iterdir()) == []
+
+
+def test_digest_mismatch_is_refused(standin: StandIn, github: GitHub, directory: Path) -> None:
+    """GitHub's digest disagreeing with the bytes: exit-4 error, nothing left."""
+    asset = _asset(standin, digest="sha256:" + "0" * 64)
+    with pytest.raises(VerificationError) as info:
+        download_asset(github, asset, directory=directory)
+    assert info.value.code == "digest-mismatch"
+    assert list(directory.iterdir()) == []
+
+
+def test_no_digest_is_fine(standin: StandIn, github: GitHub, directory: Path) -> None:
+    """Older releases have no digest: the size check still holds."""
+    asset = _asset(standin, digest=None)
+    assert download_asset(github, asset, directory=directory).size == len(DATA)
+
+
+def test_direct_download_without_redirect(
+    standin: StandIn, github: GitHub, directory: Path
+) -> None:
+    """GitHub may answer 200 with the bytes itself (no redirect): resumes work there too."""
+    standin.redirect = False
+    asset = _asset(standin)
+    standin.faults["w.tar.gz"] = ["reset"]
+    assert download_asset(github, asset, directory=directory).path.read_bytes() == DATA
+    assert not standin.requests("objects")
+
+
+def test_retrier_budget_counts_failures_in_a_row(
+    standin: StandIn, github: GitHub, directory: Path
+) -> None:
+    """Broken bodies that each make progress do not exhaust the retries."""
+    asset = _asset(standin)
+    standin.faults["w.tar.gz"] = ["truncate"] * 6
+    retrier = Retrier(github.policy)
+    done = download_asset(github, asset, directory=directory, retrier=retrier)
+    assert done.path.read_bytes() == DATA
