@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from hephaestus.core.errors import VerificationError
+from hephaestus.core.errors import ExternalError, VerificationError
 from hephaestus.core.fs import remove_path
 
 CHUNK: Final = 1 << 20
@@ -144,6 +144,16 @@ def extract_archive(
         remove_path(staging)
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _unsafe(name, f"cannot be read ({detail})") from exc
+    except (IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
+        remove_path(staging)  # members that collide: a file where a directory is, "." as a file
+        raise _unsafe(name, f"members collide ({exc.strerror})") from exc
+    except OSError as exc:
+        remove_path(staging)
+        raise ExternalError(
+            f"cannot extract {name} into {target.parent}: {exc.strerror or exc}",
+            hint="check free space and permissions of the destination",
+            code="extract-failed",
+        ) from exc
     except BaseException:
         remove_path(staging)
         raise
