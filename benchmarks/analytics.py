@@ -60,10 +60,7 @@ def build(root: Path, *, commits: int, files: int, seed: int = 6) -> None:
         out.append(b"data 6\nchange\n")
         if n:
             out.append(f"from :{n}\n".encode())
-        if n == 0:
-            chosen = range(files)
-        else:
-            chosen = rng.sample(range(files), rng.randint(1, 4))
+        chosen = range(files) if n == 0 else rng.sample(range(files), rng.randint(1, 4))
         if n and n % 200 == 0:
             i = rng.randrange(files)
             old, names[i] = names[i], names[i].replace(".py", f"_r{n}.py")
@@ -96,7 +93,7 @@ def _peak_rss_mib(argv: list[str], cwd: Path) -> float:
     return int(done.stdout.strip()) / 1024
 
 
-def _hot(root: Path, command: str) -> list[str]:
+def _hot(root: Path, command: str) -> list[str]:  # noqa: ARG001  # same shape as _cold
     return [HEPHAESTUS, "tools", "refactor", command, "--since", SINCE]
 
 

@@ -6,9 +6,9 @@ import shutil
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.analytics.history import build_history, run_coverage
 
 from hephaestus.core.config import AnalyticsSection
-from tests.analytics.history import build_history, run_coverage
 
 if TYPE_CHECKING:
     from pathlib import Path

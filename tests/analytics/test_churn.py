@@ -2,43 +2,46 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from tests.analytics.conftest import SECTION
 
-from hephaestus.analytics.analysis import AnalysisOptions, analysis_store, collect
+from hephaestus.analytics.analysis import AnalysisOptions, Inputs, analysis_store, collect
 from hephaestus.analytics.churn import parse_since
 from hephaestus.analytics.coverage import read_coverage
 from hephaestus.analytics.models import CoverageFormat
 from hephaestus.core.errors import UsageError
-from tests.analytics.conftest import SECTION
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
-def _collect(root: Path, **options: object) -> object:
+def _collect(root: Path, **options: Any) -> Inputs:  # noqa: ANN401  # AnalysisOptions' fields
     with analysis_store(root, persist=False) as store:
-        return collect(root, section=SECTION, options=AnalysisOptions(**options), store=store)  # type: ignore[arg-type]
+        return collect(root, section=SECTION, options=AnalysisOptions(**options), store=store)
 
 
 def test_churn_follows_renames_and_leaves_out_large_commits(known_history: Path) -> None:
     """Revisions, lines, authors and last change per file; old.py counts as pkg/moved.py."""
     inputs = _collect(known_history, lines=True)
-    churn = {p: (c.commits, c.added, c.removed, c.authors, c.last_change) for p, c in inputs.churn.items()}  # type: ignore[attr-defined]
+    churn = {
+        p: (c.commits, c.added, c.removed, c.authors, c.last_change)
+        for p, c in inputs.churn.items()
+    }
     assert churn == {
         "pkg/core.py": (3, 19, 0, 2, "2024-01-04T12:00:00Z"),
         "pkg/util.py": (2, 3, 1, 2, "2024-01-04T12:00:00Z"),
         "pkg/moved.py": (2, 5, 0, 1, "2024-01-03T12:00:00Z"),
     }
-    window = inputs.window  # type: ignore[attr-defined]
+    window = inputs.window
     assert (window.commits, window.large_commits, window.fetched) == (5, 1, 5)
 
 
 def test_revisions_without_line_counts(known_history: Path) -> None:
     """Without --numstat the revisions are the same and the line counts are null."""
     inputs = _collect(known_history)
-    assert {p: (c.commits, c.added) for p, c in inputs.churn.items()} == {  # type: ignore[attr-defined]
+    assert {p: (c.commits, c.added) for p, c in inputs.churn.items()} == {
         "pkg/core.py": (3, None),
         "pkg/util.py": (2, None),
         "pkg/moved.py": (2, None),
@@ -48,13 +51,13 @@ def test_revisions_without_line_counts(known_history: Path) -> None:
 def test_window_and_path_narrow_the_files(known_history: Path) -> None:
     """--since cuts older commits; --path keeps only matching files."""
     inputs = _collect(known_history, since="2024-01-03", paths=("pkg/c*.py",))
-    assert inputs.files == ["pkg/core.py"]  # type: ignore[attr-defined]
-    assert inputs.churn["pkg/core.py"].commits == 1  # type: ignore[attr-defined]
+    assert inputs.files == ["pkg/core.py"]
+    assert inputs.churn["pkg/core.py"].commits == 1
 
 
 def test_complexity_of_the_current_tree(known_history: Path) -> None:
     """Per-function cyclomatic complexity; per-file sum, max and lines of code."""
-    complexity = _collect(known_history).complexity  # type: ignore[attr-defined]
+    complexity = _collect(known_history).complexity
     core = complexity["pkg/core.py"]
     assert [(f.name, f.line, f.complexity) for f in core.functions] == [
         ("parse", 1, 3),

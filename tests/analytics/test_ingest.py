@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from tests.analytics.conftest import SECTION
+
 from hephaestus.analytics import AnalysisOptions, find_hotspots, rank_files
 from hephaestus.analytics.ingest import ingest_events
 from hephaestus.analytics.store import open_store
-from tests.analytics.conftest import SECTION
 
 if TYPE_CHECKING:
     from pathlib import Path

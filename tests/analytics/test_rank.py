@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.analytics.conftest import SECTION
 
 from hephaestus.analytics import (
     AnalysisOptions,
@@ -15,14 +16,13 @@ from hephaestus.analytics import (
     rank_files,
 )
 from hephaestus.analytics.models import RankingStrategy
-from tests.analytics.conftest import SECTION
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 MEMORY = AnalysisOptions(store=False)
 
-# core: coverage 0.4, 9 uncovered, 19 changed lines, complexity 9 (the max)
+# Hand-computed inputs. core: coverage 0.4, 9 uncovered, 19 changed lines, complexity 9 (the max)
 # util: coverage 1.0, 0 uncovered, 4 changed lines, complexity 3
 # moved: coverage 0.0, 4 uncovered, 5 changed lines, complexity 2
 # gap = max(0, 0.8 - cov); u = uncovered / 200; c = churn / 200; n = complexity / 9
@@ -51,7 +51,9 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("strategy", list(RankingStrategy))
-def test_every_strategy_scores_as_documented(known_history: Path, strategy: RankingStrategy) -> None:
+def test_every_strategy_scores_as_documented(
+    known_history: Path, strategy: RankingStrategy
+) -> None:
     """Each strategy's scores and order equal the formulas computed by hand."""
     report = rank_files(
         known_history, section=SECTION, options=AnalysisOptions(store=False,
@@ -103,7 +105,9 @@ def test_hotspots(known_history: Path) -> None:
 def test_opportunities(known_history: Path) -> None:
     """Split loop (complexity 4 > 3), test core and moved (under 80 %), split core (15 LOC)."""
     report = find_opportunities(known_history, section=SECTION, options=MEMORY)
-    got = [(o.kind.value, o.path, o.target, o.effort.value, o.evidence) for o in report.opportunities]
+    got = [
+        (o.kind.value, o.path, o.target, o.effort.value, o.evidence) for o in report.opportunities
+    ]
     assert got == [
         ("split-function", "pkg/core.py", "loop", "small",
          {"complexity": 4, "threshold": 3, "commits": 3}),
@@ -132,7 +136,7 @@ def test_coupling(known_history: Path) -> None:
 
 
 def test_coverage_gaps_by_risk(known_history: Path) -> None:
-    """risk = (target - coverage) * uncovered * (1 + revisions); total = 8 of 21 statements."""
+    """Risk = (target - coverage) * uncovered * (1 + revisions); total = 8 of 21 statements."""
     report = find_coverage_gaps(known_history, section=SECTION, options=MEMORY)
     assert [(g.path, g.risk) for g in report.gaps] == [
         ("pkg/core.py", round(0.4 * 9 * 4, 4)),

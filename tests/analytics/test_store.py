@@ -9,12 +9,12 @@ import sys
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.analytics.conftest import SECTION
+from tests.analytics.history import commit, write
 
 from hephaestus.analytics import AnalysisOptions, find_hotspots, rank_files
 from hephaestus.analytics.ingest import ingest_events
 from hephaestus.analytics.store import SCHEMA_VERSION, StoreError, database_path, open_store
-from tests.analytics.conftest import SECTION
-from tests.analytics.history import commit, write
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,10 +33,18 @@ def test_trend_and_incremental_history(repo: Path) -> None:
     commit(repo, "alice", 6, "extra")
     second = find_hotspots(repo, section=SECTION, options=STORED, trend=True)
     assert (second.snapshot, second.previous_snapshot, second.window.fetched) == (2, 1, 1)
-    rows = {r.path: (r.commits, r.complexity, r.score, r.previous_score, r.trend) for r in second.rows}
+    rows = {
+        r.path: (r.commits, r.complexity, r.score, r.previous_score, r.trend) for r in second.rows
+    }
     assert rows == {
         "pkg/core.py": (3, 9, 1.0, 1.0, 0.0),
-        "pkg/util.py": (3, 5, round(5 / 9, 4), round(2 / 9, 4), round(round(5 / 9, 4) - round(2 / 9, 4), 4)),
+        "pkg/util.py": (
+            3,
+            5,
+            round(5 / 9, 4),
+            round(2 / 9, 4),
+            round(round(5 / 9, 4) - round(2 / 9, 4), 4),
+        ),
         "pkg/moved.py": (2, 2, round(2 / 3 * 2 / 9, 4), round(2 / 3 * 2 / 9, 4), 0.0),
     }
     cold = find_hotspots(repo, section=SECTION, options=AnalysisOptions(store=False))
@@ -121,7 +129,8 @@ def test_a_reader_works_while_a_writer_writes(repo: Path) -> None:
         writer.stdin.write("\n")
         writer.stdin.close()
         writer.wait(timeout=60)
-        writer.stdout.close()
+        if writer.stdout is not None:
+            writer.stdout.close()
     with open_store(repo) as store:
         assert store.event_count() == 5000
 

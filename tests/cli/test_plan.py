@@ -11,11 +11,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import pytest
-
     from tests.conftest import Cli
 
 
-def test_plan_text_json_and_simulation(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plan_text_json_and_simulation(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Steps in text and JSON; --simulate shows the change; a bad key exits 2."""
     root = tmp_path / "repo"
     build_history(root)
@@ -28,7 +29,11 @@ def test_plan_text_json_and_simulation(cli: Cli, tmp_path: Path, monkeypatch: py
     assert document["coverage_goal"] == 0.9
     assert document["simulation"]["settings"] == {"coverage": 0.9}
     assert {s["id"] for s in document["steps"]} == {
-        "gates", "drift", "coverage", "split-functions", "split-modules"
+        "gates",
+        "drift",
+        "coverage",
+        "split-functions",
+        "split-modules",
     }
     bad = cli("plan", "--simulate", "speed=2")
     assert bad.exit_code == 2

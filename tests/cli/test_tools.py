@@ -7,7 +7,6 @@ import shutil
 from typing import TYPE_CHECKING
 
 import pytest
-
 from tests.analytics.history import build_history
 
 if TYPE_CHECKING:
@@ -73,7 +72,8 @@ def test_rankings_without_coverage_say_so(cli: Cli, here: Path) -> None:
     assert qa["missing"][0]["hint"] == "run pytest --cov first, or pass --coverage FILE"
 
 
-def test_coupling_and_opportunities(cli: Cli, here: Path) -> None:
+@pytest.mark.usefixtures("here")
+def test_coupling_and_opportunities(cli: Cli) -> None:
     """Coupling with thresholds from the command line; opportunities run."""
     out = cli("--format", "json", "tools", "refactor", "coupling", "--min-revs", "2")
     pairs = [(p["first"], p["second"], p["degree"]) for p in json.loads(out.stdout)["pairs"]]
@@ -83,7 +83,8 @@ def test_coupling_and_opportunities(cli: Cli, here: Path) -> None:
     assert out.exit_code == 0, out.stderr
 
 
-def test_profiles(cli: Cli, here: Path) -> None:
+@pytest.mark.usefixtures("here")
+def test_profiles(cli: Cli) -> None:
     """A known profile is shown; an unknown one exits 2 listing the known names."""
     out = cli("--format", "json", "tools", "qa", "profile", "release")
     assert json.loads(out.stdout) == {
@@ -112,7 +113,9 @@ def test_ingest_reports_bad_lines_and_exits_1(cli: Cli, here: Path) -> None:
     assert missing.exit_code == 2
 
 
-def test_outside_a_repository_exit_2(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outside_a_repository_exit_2(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Not a git repository: exit 2, one error line, no traceback."""
     monkeypatch.chdir(tmp_path)
     out = cli("--format", "json", "tools", "refactor", "hotspots", "--no-store")
@@ -121,7 +124,8 @@ def test_outside_a_repository_exit_2(cli: Cli, tmp_path: Path, monkeypatch: pyte
     assert "Traceback" not in out.stderr
 
 
-def test_bad_since_is_a_usage_error(cli: Cli, here: Path) -> None:
+@pytest.mark.usefixtures("here")
+def test_bad_since_is_a_usage_error(cli: Cli) -> None:
     """A --since that is not a date exits 2 with a hint."""
     out = cli("tools", "refactor", "hotspots", "--since", "yesterday-ish")
     assert out.exit_code == 2

@@ -6,11 +6,11 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.analytics.conftest import SECTION
 
 from hephaestus.analytics import AnalysisOptions
 from hephaestus.core.errors import UsageError
 from hephaestus.planning import build_plan, parse_simulation
-from tests.analytics.conftest import SECTION
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -41,8 +41,12 @@ def _report(tmp_path: Path) -> Path:
 
 def test_plan_orders_work_by_priority(known_history: Path, tmp_path: Path) -> None:
     """Gates, coverage, functions, modules to do; drift unknown (no --drift in the report)."""
-    plan = build_plan(known_history, section=SECTION, options=OPTIONS, guard_rails=_report(tmp_path))
-    steps = [(s.order, s.id, s.status.value, s.files, s.effort and s.effort.value) for s in plan.steps]
+    plan = build_plan(
+        known_history, section=SECTION, options=OPTIONS, guard_rails=_report(tmp_path)
+    )
+    steps = [
+        (s.order, s.id, s.status.value, s.files, s.effort and s.effort.value) for s in plan.steps
+    ]
     assert steps == [
         (1, "gates", "todo", ("pkg/core.py",), "small"),
         (2, "coverage", "todo", ("pkg/core.py", "pkg/moved.py"), "small"),

@@ -25,8 +25,8 @@ from hephaestus.analytics.models import (
     Window,
 )
 from hephaestus.analytics.store import Store, open_memory_store, open_store
-from hephaestus.core.progress import NO_PROGRESS, Progress
 from hephaestus.core.proc import stream_records
+from hephaestus.core.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -82,7 +82,7 @@ def _selected(root: Path, section: AnalyticsSection, extra: Sequence[str]) -> li
     )
 
 
-def _update_history(
+def _update_history(  # noqa: PLR0913  # keyword-only, each needed
     store: Store, root: Path, *, head: str, since: int, lines: bool, progress: Progress
 ) -> int:
     """Bring the commit cache up to ``head``; return the number of commits read from git."""
@@ -111,7 +111,10 @@ def _update_history(
 
 
 def _churn(
-    store: Store, section: AnalyticsSection, since: int, lines: bool
+    store: Store,
+    section: AnalyticsSection,
+    since: int,
+    lines: bool,  # noqa: FBT001  # private helper
 ) -> dict[str, FileChurn]:
     return {
         path: FileChurn(
@@ -130,7 +133,7 @@ def _churn(
 
 @contextmanager
 def analysis_store(root: Path, *, persist: bool) -> Iterator[Store]:
-    """The store of ``root`` (``persist``), or a throw-away one in memory."""
+    """Open the store of ``root`` (``persist``), or a throw-away one in memory."""
     with open_store(root) if persist else open_memory_store() as store:
         yield store
 

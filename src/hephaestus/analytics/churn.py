@@ -111,7 +111,7 @@ class LogReader:
     aliases: dict[str, str] = field(default_factory=dict)
 
     def argv(self) -> list[str]:
-        """The git command line of this pass."""
+        """Return the git command line of this pass."""
         diff = "--numstat" if self.lines else "--name-status"
         argv = ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", "log", "-z"]
         argv += [diff, "-M", "--no-color", f"--format={_HEADER}%H{_FIELD}%at{_FIELD}%aN"]
@@ -142,7 +142,7 @@ class LogReader:
         old = ""
         tokens = stream_records(self.argv(), cwd=self.root, timeout=LOG_TIMEOUT)
         for raw in tokens:
-            token = raw[1:] if raw.startswith("\n") else raw
+            token = raw.removeprefix("\n")
             if token.startswith(_HEADER):
                 if commit is not None:
                     yield commit

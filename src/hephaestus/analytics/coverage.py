@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import xml.etree.ElementTree as ET  # noqa: S405  # a local file the user's own tools wrote
+import xml.etree.ElementTree as ET  # a local file the user's own tools wrote
 from pathlib import Path
 from typing import Any, Final
 
@@ -104,7 +104,7 @@ def _format_of(source: Path) -> CoverageFormat:
 
 
 def find_coverage(root: Path) -> Path | None:
-    """The newest of ``.coverage``, ``coverage.xml``, ``coverage.json`` in ``root``, if any."""
+    """Return the newest of ``.coverage``, ``coverage.xml``, ``coverage.json`` in ``root``, if any."""
     present = [root / name for name in CANDIDATES if (root / name).is_file()]
     return max(present, key=lambda p: p.stat().st_mtime_ns, default=None)
 

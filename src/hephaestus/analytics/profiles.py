@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hephaestus.core.config import Strictness
+from hephaestus.core.config import Strictness  # noqa: TC001  # pydantic reads it
 from hephaestus.core.errors import UsageError
 
 if TYPE_CHECKING:

@@ -143,7 +143,8 @@ def _effort(value: float, small: float, medium: float) -> Effort:
 
 def opportunities(inputs: Inputs, *, threshold: float) -> list[Opportunity]:
     """Split complex often-changed functions, test often-changed poorly covered files, split
-    oversized modules; each with its effort rule and evidence (docs/reference/analytics.md)."""
+    oversized modules; each with its effort rule and evidence (docs/reference/analytics.md).
+    """
     section = inputs.section
     covered = coverage_by_path(inputs)
     found: list[tuple[tuple[int, float, str, str], Opportunity]] = []
@@ -154,7 +155,11 @@ def opportunities(inputs: Inputs, *, threshold: float) -> list[Opportunity]:
         often = commits >= section.often_changed
         for fn in measured.functions if often else ():
             if fn.complexity > limit:
-                evidence = {"complexity": fn.complexity, "threshold": limit, "commits": commits}
+                evidence: dict[str, float] = {
+                    "complexity": fn.complexity,
+                    "threshold": limit,
+                    "commits": commits,
+                }
                 found.append(
                     (
                         (0, -fn.complexity * commits, path, fn.name),

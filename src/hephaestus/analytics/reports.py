@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hephaestus.analytics.analysis import AnalysisOptions, Inputs, analysis_store, collect
@@ -115,7 +116,7 @@ def rank_files(  # noqa: PLR0913
         ExternalError: git failed (exit 5).
 
     """
-    opts = AnalysisOptions(**{**_fields(options), "lines": True, "want_coverage": True})
+    opts = replace(options, lines=True, want_coverage=True)
     with analysis_store(root, persist=options.store) as store:
         inputs = collect(root, section=section, options=opts, store=store, progress=progress)
         rows = rank(inputs, strategy, threshold=section.coverage_threshold)
@@ -137,10 +138,6 @@ def rank_files(  # noqa: PLR0913
     )
 
 
-def _fields(options: AnalysisOptions) -> dict[str, object]:
-    return {name: getattr(options, name) for name in options.__dataclass_fields__}
-
-
 def find_opportunities(
     root: Path,
     *,
@@ -154,7 +151,7 @@ def find_opportunities(
         UsageError: not a git repository, a bad option or coverage file (exit 2).
 
     """
-    opts = AnalysisOptions(**{**_fields(options), "want_coverage": True})
+    opts = replace(options, want_coverage=True)
     with analysis_store(root, persist=options.store) as store:
         inputs = collect(root, section=section, options=opts, store=store, progress=progress)
     return OpportunityReport(
@@ -203,7 +200,7 @@ def analyse(
     progress: Progress = NO_PROGRESS,
 ) -> Inputs:
     """Measure everything (line counts and coverage included) for the plan builder."""
-    opts = AnalysisOptions(**{**_fields(options), "lines": True, "want_coverage": True})
+    opts = replace(options, lines=True, want_coverage=True)
     with analysis_store(root, persist=options.store) as store:
         return collect(root, section=section, options=opts, store=store, progress=progress)
 
@@ -223,7 +220,7 @@ def find_coverage_gaps(
 
     """
     goal = target if target is not None else section.coverage_threshold
-    opts = AnalysisOptions(**{**_fields(options), "want_coverage": True})
+    opts = replace(options, want_coverage=True)
     with analysis_store(root, persist=options.store) as store:
         inputs = collect(root, section=section, options=opts, store=store, progress=progress)
     return CoverageGapReport(

@@ -97,13 +97,13 @@ class Store:
     # --- commit cache -------------------------------------------------------------------------
 
     def history(self) -> HistoryState | None:
-        """The commit cache's state, or ``None`` when it is empty."""
+        """Return the commit cache's state, or ``None`` when it is empty."""
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         if "head" not in meta:
             return None
         return HistoryState(meta["head"], int(meta["since"]), meta["lines"] == "1")
 
-    def save_history(
+    def save_history(  # noqa: PLR0913  # keyword-only, each needed
         self,
         commits: Iterable[Commit],
         *,
@@ -234,7 +234,7 @@ class Store:
         return int(row[0]) if row and row[0] is not None else None
 
     def snapshot_files(self, snapshot: int) -> dict[str, dict[str, Any]]:
-        """The per-file metrics of one snapshot."""
+        """Return the per-file metrics of one snapshot."""
         rows = self.db.execute(
             "SELECT path, metrics FROM snapshot_files WHERE snapshot = ?", (snapshot,)
         )
@@ -253,7 +253,7 @@ class Store:
             )
 
     def event_count(self) -> int:
-        """Number of ingested events stored."""
+        """Count the ingested events stored."""
         return int(self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
     def path_metrics(self) -> dict[str, dict[str, float]]:
@@ -330,7 +330,7 @@ def open_store(root: Path) -> Iterator[Store]:
 
 @contextmanager
 def open_memory_store() -> Iterator[Store]:
-    """A throw-away store in memory (``--no-store``): same schema, nothing written to disk."""
+    """Open a throw-away store in memory (``--no-store``): same schema, nothing written to disk."""
     db = sqlite3.connect(":memory:", isolation_level=None)
     try:
         _migrate(db, Path(":memory:"))

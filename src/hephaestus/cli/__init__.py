@@ -68,13 +68,13 @@ COMMANDS: tuple[CommandEntry, ...] = (
     CommandEntry(
         "plan",
         "hephaestus.cli.plan",
-        "Show a prioritised rollout plan: gates, drift, coverage, then refactoring.",
+        "Show a prioritised rollout plan from analytics and gates.",
     ),
     CommandEntry("schema", "hephaestus.cli.schema", "Describe every command for agents, as JSON."),
     CommandEntry(
         "tools",
         "hephaestus.cli.tools",
-        "Find where to refactor first, from git history, complexity and coverage.",
+        "Find where to refactor first: history, complexity, coverage.",
     ),
     CommandEntry("version", "hephaestus.cli.version", "Show the version of hephaestus."),
     CommandEntry(

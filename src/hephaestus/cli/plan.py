@@ -14,6 +14,8 @@ from hephaestus.cli.tools_options import CoverageFile, Since, prepare
 from hephaestus.cli.tools_text import missing_lines
 from hephaestus.planning.models import Plan
 
+SHOWN = 10
+
 app = command_app()
 
 
@@ -31,7 +33,7 @@ def _text(plan: Plan) -> list[Block]:
     blocks: list[Block] = [Table(["#", "status", "effort", "step", "why"], rows)]
     for step in plan.steps:
         if step.files:
-            shown = ", ".join(step.files[:10]) + (" …" if len(step.files) > 10 else "")
+            shown = ", ".join(step.files[:SHOWN]) + (" …" if len(step.files) > SHOWN else "")
             blocks.append(Line(f"{step.id}: {shown}", style="dim"))
     if plan.simulation is not None:
         settings = ", ".join(f"{k}={v:g}" for k, v in plan.simulation.settings.items())
@@ -72,8 +74,9 @@ def plan(
     coverage: CoverageFile = None,
     since: Since = None,
 ) -> None:
-    """Show a prioritised rollout plan: gates, drift, coverage, then refactoring.
+    """Show a prioritised rollout plan from analytics and gates.
 
+    Steps, by priority: gates, drift, coverage, then refactoring.
     Built from the current analysis and, when given, a guard-rails report: ordered steps, each
     with rationale, files, effort and status. --simulate coverage=0.9 shows which files would
     fall short and how the plan changes.

@@ -9,7 +9,14 @@ from hephaestus.cli.tools_analytics import app as analytics_app
 from hephaestus.cli.tools_qa import app as qa_app
 from hephaestus.cli.tools_refactor import app as refactor_app
 
-app = command_app()
+HELP = """Find where to refactor first: history, complexity, coverage.
+
+Every figure comes from the repository: its git history (one streamed pass, cached in
+.hephaestus/analytics.db), the current tree's complexity, its coverage files and ingested
+events. Missing data is said, never filled in.
+"""
+
+app = command_app(HELP)
 # Typer takes a sub-group's help from here: command_app() sets help=None explicitly.
 app.add_typer(
     refactor_app, name="refactor", help="Hotspots, rankings, refactoring opportunities, coupling."
@@ -20,7 +27,7 @@ app.add_typer(analytics_app, name="analytics", help="Ingest metric events; list 
 
 @app.callback()
 def tools(ctx: typer.Context) -> None:
-    """Find where to refactor first, from git history, complexity and coverage.
+    """Find where to refactor first: history, complexity, coverage.
 
     Every figure comes from the repository: its git history (one streamed pass, cached in
     .hephaestus/analytics.db), the current tree's complexity, its coverage files and ingested

@@ -19,7 +19,6 @@ from hephaestus.core.errors import ExitCode, UsageError
 app = command_app()
 
 
-
 @app.command("ingest")
 @describe(output=IngestReport, examples=["hephaestus tools analytics ingest -"])
 def ingest(

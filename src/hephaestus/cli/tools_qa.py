@@ -17,7 +17,6 @@ from hephaestus.cli.tools_text import coverage_text, profile_text
 app = command_app()
 
 
-
 @app.command("coverage")
 @describe(
     output=CoverageGapReport,
@@ -75,9 +74,10 @@ def profile(
     A profile sets a coverage goal, the gates that must pass and the strictness. An unknown
     name exits 2 listing the known ones; without a name, every profile is listed.
     """
-    from hephaestus.analytics.profiles import list_profiles, resolve_profile  # noqa: PLC0415
-    from hephaestus.cli.tools_options import find_repository_root  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
+
+    from hephaestus.analytics.profiles import list_profiles, resolve_profile  # noqa: PLC0415
+    from hephaestus.core.config import find_repository_root  # noqa: PLC0415
 
     env: Environment = ctx.obj
     section = env.load_config(find_repository_root(Path.cwd())).analytics

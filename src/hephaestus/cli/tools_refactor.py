@@ -28,7 +28,6 @@ from hephaestus.cli.tools_text import (
 app = command_app()
 
 
-
 @app.command("hotspots")
 @describe(
     output=HotspotReport,

@@ -145,7 +145,7 @@ def profile_text(profile: QAProfile | ProfileList) -> list[Block]:
 
 
 def ingest_text(report: IngestReport) -> list[Block]:
-    """Counts, and each rejected line."""
+    """Show the counts, and each rejected line."""
     blocks: list[Block] = [
         Line(f"{report.accepted} events stored in {report.database} from {report.source}")
     ]

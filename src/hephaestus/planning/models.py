@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hephaestus.analytics.models import Effort, MissingData, Window
+from hephaestus.analytics.models import Effort, MissingData, Window  # noqa: TC001  # pydantic
 
 
 class _Frozen(BaseModel):
