@@ -25,7 +25,7 @@ MEMORY = AnalysisOptions(store=False)
 # Hand-computed inputs. core: coverage 0.4, 9 uncovered, 19 changed lines, complexity 9 (the max)
 # util: coverage 1.0, 0 uncovered, 4 changed lines, complexity 3
 # moved: coverage 0.0, 4 uncovered, 5 changed lines, complexity 2
-# gap = max(0, 0.8 - cov); u = uncovered / 200; c = churn / 200; n = complexity / 9
+# with gap = max(0, 0.8 - cov), u = uncovered / 200, c = churn / 200, n = complexity / 9
 EXPECTED = {
     RankingStrategy.risk_weighted: [  # 0.5 gap + 0.3 u + 0.2 c
         ("pkg/moved.py", 0.5 * 0.8 + 0.3 * 0.02 + 0.2 * 0.025),

@@ -104,7 +104,7 @@ def _format_of(source: Path) -> CoverageFormat:
 
 
 def find_coverage(root: Path) -> Path | None:
-    """Return the newest of ``.coverage``, ``coverage.xml``, ``coverage.json`` in ``root``, if any."""
+    """Return the newest of ``.coverage``, ``coverage.xml`` and ``coverage.json`` in ``root``."""
     present = [root / name for name in CANDIDATES if (root / name).is_file()]
     return max(present, key=lambda p: p.stat().st_mtime_ns, default=None)
 

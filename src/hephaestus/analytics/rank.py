@@ -142,8 +142,10 @@ def _effort(value: float, small: float, medium: float) -> Effort:
 
 
 def opportunities(inputs: Inputs, *, threshold: float) -> list[Opportunity]:
-    """Split complex often-changed functions, test often-changed poorly covered files, split
-    oversized modules; each with its effort rule and evidence (docs/reference/analytics.md).
+    """Return the concrete suggestions, each with its effort and evidence.
+
+    Split complex often-changed functions, test often-changed poorly covered files, split
+    oversized modules (rules in docs/reference/analytics.md).
     """
     section = inputs.section
     covered = coverage_by_path(inputs)
@@ -167,7 +169,9 @@ def opportunities(inputs: Inputs, *, threshold: float) -> list[Opportunity]:
                             kind=OpportunityKind.split_function,
                             path=path,
                             target=fn.name,
-                            title=f"split {fn.name} (complexity {fn.complexity}, {commits} commits)",
+                            title=(
+                                f"split {fn.name} (complexity {fn.complexity}, {commits} commits)"
+                            ),
                             effort=_effort(fn.complexity, 1.5 * limit, 2.5 * limit),
                             evidence=evidence,
                         ),

@@ -184,7 +184,10 @@ def _coverage(inputs: Inputs, goal: float) -> Draft:
             StepStatus.done,
         )
     uncovered = sum(g.uncovered for g in gaps)
-    text = f"{len(gaps)} files under {goal:.0%} ({overall}), {uncovered} uncovered lines; ordered by risk"
+    text = (
+        f"{len(gaps)} files under {goal:.0%} ({overall}), {uncovered} uncovered lines; "
+        "ordered by risk"
+    )
     return Draft(
         "coverage",
         title,
@@ -195,6 +198,9 @@ def _coverage(inputs: Inputs, goal: float) -> Draft:
     )
 
 
+_SHOWN = 5  # suggestions a refactoring step names; the rest are counted
+
+
 def _refactor(inputs: Inputs, goal: float, kind: OpportunityKind, title: str) -> Draft:
     found = [o for o in opportunities(inputs, threshold=goal) if o.kind is kind]
     if not found:
@@ -203,8 +209,9 @@ def _refactor(inputs: Inputs, goal: float, kind: OpportunityKind, title: str) ->
         )
     effort = max((o.effort for o in found), key=list(Effort).index)
     files = tuple(dict.fromkeys(o.path for o in found))
-    text = "; ".join(o.title for o in found[:5]) + (
-        f"; and {len(found) - 5} more" if len(found) > 5 else ""
+    shown = found[:_SHOWN]
+    text = "; ".join(o.title for o in shown) + (
+        f"; and {len(found) - len(shown)} more" if len(found) > len(shown) else ""
     )
     return Draft(kind.value + "s", title, text, files, effort, StepStatus.todo)
 
