@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import stat
 import tarfile
 import zipfile
@@ -69,6 +70,13 @@ def test_a_good_tar_and_zip_extract(tmp_path: Path) -> None:
     assert (target / "w" / "a.whl").read_bytes() == b"zip"
 
 
+def test_tar_of_a_directory_with_dot_prefixes(tmp_path: Path) -> None:
+    """`tar -C dir -czf x.tar.gz .` writes './' and './w/…' members: those are fine."""
+    tar = _tar([_member("./", tarfile.DIRTYPE), _member("./w/", tarfile.DIRTYPE), _member("./w/a")])
+    out = _extract(tmp_path, "x.tar.gz", tar)
+    assert (out / "w" / "a").read_bytes() == b"data"
+
+
 def test_a_single_wheel_becomes_a_wheelhouse(tmp_path: Path) -> None:
     """A .whl asset is copied as the only wheel of the wheelhouse."""
     out = _extract(tmp_path, "pkg-1.0-py3-none-any.whl", b"PK-not-checked-here")
@@ -86,6 +94,14 @@ HOSTILE_TARS = {
     "block-device": [_member("w/blk", tarfile.BLKTYPE)],
     "fifo": [_member("w/fifo", tarfile.FIFOTYPE)],
     "backslash": [_member("..\\evil")],
+    "through-symlink": [_member("w/d", tarfile.SYMTYPE, "sub"), _member("w/d/x")],
+    "duplicate": [_member("w/a"), _member("w/a")],
+    "link-then-file": [_member("w/a", tarfile.SYMTYPE, "b"), _member("w/a")],
+    "empty-link": [_member("w/l", tarfile.SYMTYPE, "")],
+    "self-link": [_member("w/l", tarfile.SYMTYPE, "l")],
+    "not-normal": [_member("w//a")],
+    "dot-file": [_member(".")],
+    "dangling-hardlink": [_member("w/h", tarfile.LNKTYPE, "w/missing")],
 }
 
 
@@ -188,11 +204,17 @@ def test_generated_tars_never_write_outside(
     except VerificationError:
         assert list((base / "work").iterdir()) == []
     else:
+        inside = os.path.realpath(out)
         for path in out.rglob("*"):
-            resolved = path.resolve() if not path.is_symlink() else path.parent.resolve()
-            assert resolved.is_relative_to(out.resolve())
-            if path.is_symlink():
-                assert (path.parent / path.readlink()).resolve().is_relative_to(out.resolve())
+            # Where it was written stays inside; a link points inside (a loop is harmless).
+            parent = os.path.realpath(path.parent)
+            target = (
+                os.path.normpath(Path(parent) / path.readlink())
+                if path.is_symlink()
+                else parent
+            )
+            for where in (parent, target):
+                assert os.path.commonpath([where, inside]) == inside, (path, where)
     assert sorted(p.name for p in base.iterdir()) == ["download-x.tar.gz", "work"]
 
 

@@ -46,13 +46,21 @@ def _unsafe(archive: str, detail: str) -> VerificationError:
 
 
 def check_member_name(name: str, *, archive: str) -> str:
-    """Return ``name`` normalised if it stays inside the extraction directory; else raise."""
+    """Return ``name`` normalised if it is a plain relative path inside the archive; else raise.
+
+    Plain means already normal (an optional leading ``./`` and a trailing ``/`` aside): no
+    ``//``, ``/./`` or ``..`` segment, nothing absolute, no backslash, no drive.
+    """
     if not name or "\0" in name or "\\" in name or _DRIVE.match(name) or name.startswith("/"):
         raise _unsafe(archive, f"member {name!r} has an absolute or foreign path")
-    normal = posixpath.normpath(name)
-    if normal == ".." or normal.startswith("../") or ".." in name.split("/"):
+    body = name.removeprefix("./").removesuffix("/")
+    if name in {".", "./"}:
+        return "."  # the archive's own top directory, as `tar -C dir -czf x.tar.gz .` writes
+    if ".." in body.split("/"):
         raise _unsafe(archive, f"member {name!r} points outside the archive")
-    return normal
+    if not body or posixpath.normpath(body) != body:
+        raise _unsafe(archive, f"member {name!r} is not a plain relative path")
+    return body
 
 
 class _Budget:
@@ -69,8 +77,15 @@ class _Budget:
             raise _unsafe(self.archive, f"more than {self.limits.max_bytes} bytes uncompressed")
 
 
-def _check_tar_member(member: tarfile.TarInfo, archive: str) -> None:
+def _check_tar_member(member: tarfile.TarInfo, archive: str, seen: dict[str, bytes]) -> None:
+    """Refuse what the ``data`` filter would let through but we never want in a wheelhouse.
+
+    ``seen`` maps each earlier member's normalised name to its type: a name may appear once,
+    and nothing may be written through a symlink of the archive.
+    """
     name = check_member_name(member.name, archive=archive)
+    if name == "." and member.isdir():
+        return
     if (
         member.ischr()
         or member.isblk()
@@ -78,21 +93,30 @@ def _check_tar_member(member: tarfile.TarInfo, archive: str) -> None:
         or not (member.isfile() or member.isdir() or member.issym() or member.islnk())
     ):
         raise _unsafe(archive, f"member {member.name!r} is a device or special file")
+    if name in seen or name == ".":
+        raise _unsafe(archive, f"member {member.name!r} appears twice")
+    parts = name.split("/")
+    if any(seen.get("/".join(parts[:i])) == tarfile.SYMTYPE for i in range(1, len(parts))):
+        raise _unsafe(archive, f"member {member.name!r} is written through a symlink")
     if member.issym():
-        if member.linkname.startswith("/"):
-            raise _unsafe(archive, f"symlink {member.name!r} points to an absolute path")
+        if not member.linkname or member.linkname.startswith("/"):
+            raise _unsafe(archive, f"symlink {member.name!r} points to an absolute or empty path")
         target = posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname))
-        if target == ".." or target.startswith("../"):
-            raise _unsafe(archive, f"symlink {member.name!r} leaves the archive")
+        if target == ".." or target.startswith("../") or target in {".", name}:
+            raise _unsafe(archive, f"symlink {member.name!r} leaves the archive or loops")
     if member.islnk():
-        check_member_name(member.linkname, archive=archive)
+        target = check_member_name(member.linkname, archive=archive)
+        if seen.get(target) != tarfile.REGTYPE:
+            raise _unsafe(archive, f"hard link {member.name!r} names no earlier file")
+    seen[name] = tarfile.REGTYPE if member.isfile() else member.type
 
 
 def _extract_tar(path: Path, into: Path, budget: _Budget) -> None:
+    seen: dict[str, bytes] = {}
     with tarfile.open(path, "r:*") as tar:
         for member in tar:
             budget.add(members=1, size=member.size if member.isfile() else 0)
-            _check_tar_member(member, budget.archive)
+            _check_tar_member(member, budget.archive, seen)
         tar.extractall(into, filter="data")
 
 
@@ -140,7 +164,7 @@ def extract_archive(
         else:
             _extract_tar(archive, staging, budget)
         staging.rename(target)
-    except (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+    except (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, RecursionError) as exc:
         remove_path(staging)
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _unsafe(name, f"cannot be read ({detail})") from exc
