@@ -117,3 +117,27 @@ def test_a_bad_guard_rails_report_is_a_usage_error(known_history: Path, tmp_path
     bad.write_text("{}", encoding="utf-8")
     with pytest.raises(UsageError, match="not a guard-rails JSON report"):
         build_plan(known_history, section=SECTION, options=OPTIONS, guard_rails=bad)
+
+
+def test_the_kept_guard_rails_report_is_used_by_default(repo: Path) -> None:
+    """Without --guard-rails, the report the last guard-rails run kept is the gates' source."""
+    kept = repo / ".hephaestus" / "guard-rails" / "latest.json"
+    kept.parent.mkdir(parents=True)
+    kept.write_text(json.dumps(REPORT), encoding="utf-8")
+    plan = build_plan(repo, section=SECTION, options=OPTIONS)
+    assert plan.steps[0].rationale == "guard-rails: ruff-check failed (2 findings)"
+
+
+@pytest.mark.parametrize("content", [None, "{not json", '{"results": []}'])
+def test_no_readable_kept_report_leaves_the_gates_step_unknown(
+    repo: Path, content: str | None
+) -> None:
+    """No kept report, or one from another version, is no report: the step says how to get one."""
+    if content is not None:
+        kept = repo / ".hephaestus" / "guard-rails" / "latest.json"
+        kept.parent.mkdir(parents=True)
+        kept.write_text(content, encoding="utf-8")
+    plan = build_plan(repo, section=SECTION, options=OPTIONS)
+    gates = next(s for s in plan.steps if s.id == "gates")
+    assert gates.status.value == "unknown"
+    assert "run `hephaestus guard-rails`" in gates.rationale

@@ -68,7 +68,8 @@ def plan(
             "--guard-rails",
             metavar="FILE",
             dir_okay=False,
-            help="A report saved by `hephaestus --format json guard-rails` (gates and drift).",
+            help="A report saved by `hephaestus --format json guard-rails` (gates and drift).  "
+            "[default: the latest run's, kept in .hephaestus/guard-rails/latest.json]",
         ),
     ] = None,
     coverage: CoverageFile = None,
@@ -77,7 +78,7 @@ def plan(
     """Show a prioritised rollout plan from analytics and gates.
 
     Steps, by priority: gates, drift, coverage, then refactoring.
-    Built from the current analysis and, when given, a guard-rails report: ordered steps, each
+    Built from the current analysis and the latest guard-rails report: ordered steps, each
     with rationale, files, effort and status. --simulate coverage=0.9 shows which files would
     fall short and how the plan changes.
     """

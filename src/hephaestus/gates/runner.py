@@ -24,6 +24,7 @@ from hephaestus.core.proc import run
 from hephaestus.gates.cache import ResultCache, cache_key
 from hephaestus.gates.environment import ToolEnvironment
 from hephaestus.gates.inputs import InputHasher, repository_files, select
+from hephaestus.gates.latest import save_latest_report
 from hephaestus.gates.models import GateResult, GateStatus, GuardRailsReport, Severity
 from hephaestus.gates.registry import configure_gate, discover_gates
 from hephaestus.gates.spec import Gate, GateConfig, GateContext
@@ -362,7 +363,7 @@ def run_guard_rails(
             fresh = ToolEnvironment.for_repository(root, section.environment)  # versions changed
             drift = check_drift(root, environment=fresh, tools=tools)
             drift = drift.model_copy(update={"remediations": done})
-    return GuardRailsReport(
+    report = GuardRailsReport(
         root=str(root),
         results=tuple(finished[name] for name in available),
         duration=time.perf_counter() - started,
@@ -370,3 +371,5 @@ def run_guard_rails(
         drift=drift,
         profile=options.profile.name if options.profile is not None else None,
     )
+    save_latest_report(root, report)  # for `hephaestus plan`; best effort
+    return report

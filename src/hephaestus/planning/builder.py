@@ -16,6 +16,7 @@ from hephaestus.analytics.models import Effort, OpportunityKind
 from hephaestus.analytics.rank import coverage_gaps, opportunities, total_coverage
 from hephaestus.analytics.reports import analyse
 from hephaestus.core.errors import UsageError
+from hephaestus.gates.latest import latest_report_path
 from hephaestus.gates.models import DriftVerdict, GateStatus, GuardRailsReport
 from hephaestus.planning.models import Plan, PlanStep, Simulation, StepChange, StepStatus
 
@@ -31,7 +32,10 @@ SIMULATABLE: Final = {
     "complex-function": "complexity above which a function is worth splitting",
     "large-module": "lines of code above which a module is worth splitting",
 }
-REPORT_HINT: Final = "save one with `hephaestus --format json guard-rails > guard-rails.json`"
+REPORT_HINT: Final = (
+    "run `hephaestus guard-rails` (it keeps its latest report in .hephaestus/guard-rails/) or "
+    "save one with `hephaestus --format json guard-rails > guard-rails.json`"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,14 @@ def read_guard_rails(path: Path) -> GuardRailsReport:
         ) from None
 
 
+def _kept_report(root: Path) -> GuardRailsReport | None:
+    """Return the latest report guard-rails kept for ``root``, if there is a readable one."""
+    try:
+        return GuardRailsReport.model_validate_json(latest_report_path(root).read_bytes())
+    except (OSError, ValidationError):  # none yet, or from another version: as if none
+        return None
+
+
 def _size(count: int, small: int, medium: int) -> Effort:
     if count <= small:
         return Effort.small
@@ -103,7 +115,7 @@ def _gates(report: GuardRailsReport | None) -> Draft:
         return Draft(
             "gates",
             "make the quality gates pass",
-            f"no guard-rails result given: {REPORT_HINT}, then pass --guard-rails FILE",
+            f"no guard-rails result: {REPORT_HINT} and pass --guard-rails FILE",
             (),
             None,
             StepStatus.unknown,
@@ -276,7 +288,7 @@ def build_plan(
         UsageError: not a git repository, a bad coverage file or guard-rails report (exit 2).
 
     """
-    report = read_guard_rails(guard_rails) if guard_rails is not None else None
+    report = read_guard_rails(guard_rails) if guard_rails is not None else _kept_report(root)
     inputs = analyse(root, section=section, options=options)
     goal = section.coverage_threshold
     current = _drafts(inputs, report, goal)
