@@ -101,6 +101,7 @@ def tiny_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
             encoding="utf-8",
         )
         _uv_build(project, out)
+    (out / ".gitignore").unlink(missing_ok=True)  # uv build marks its output directory
     _ONCE["wheels"] = out
     return out
 

@@ -209,9 +209,7 @@ def test_generated_tars_never_write_outside(
             # Where it was written stays inside; a link points inside (a loop is harmless).
             parent = os.path.realpath(path.parent)
             target = (
-                os.path.normpath(Path(parent) / path.readlink())
-                if path.is_symlink()
-                else parent
+                os.path.normpath(Path(parent) / path.readlink()) if path.is_symlink() else parent
             )
             for where in (parent, target):
                 assert os.path.commonpath([where, inside]) == inside, (path, where)

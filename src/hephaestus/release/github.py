@@ -43,7 +43,8 @@ def resolve_token(explicit: str | None, environ: Mapping[str, str] | None = None
     token = explicit or env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None
     if token is None:
         return None
-    if not (token.startswith(TOKEN_PREFIXES) and _TOKEN.fullmatch(token)):
+    prefix = next((p for p in TOKEN_PREFIXES if token.startswith(p)), None)
+    if prefix is None or len(token) == len(prefix) or not _TOKEN.fullmatch(token):
         raise UsageError(
             "the GitHub token is malformed",
             hint="a token starts with ghp_, gho_, ghu_, ghs_, ghr_ or github_pat_ and holds "

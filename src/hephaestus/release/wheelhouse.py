@@ -104,8 +104,10 @@ def check_wheel(path: Path) -> list[str]:
 
 
 def wheels_in(directory: Path) -> list[Path]:
-    """Return the ``*.whl`` files directly in ``directory``, sorted by name."""
-    return sorted(p for p in directory.glob("*.whl") if p.is_file())
+    """Return the ``*.whl`` files directly in ``directory``, sorted; cruft (``._x.whl``) is not."""
+    return sorted(
+        p for p in directory.glob("*.whl") if p.is_file() and not _CRUFT.match_link(p.name)
+    )
 
 
 def verify_wheelhouse(directory: Path) -> WheelhouseReport:
