@@ -14,6 +14,10 @@ Then, median of --runs, interleaved:
 (d) peak RSS of a cold hotspots run at half and at full history: memory flat in commits.
 
     uv run python benchmarks/analytics.py [--commits 20000] [--files 2000] [--runs 5]
+        [--keep DIR]
+
+--keep DIR builds the two repositories under DIR once and reuses them on later runs (each run
+adds 10 commits per round to the full one: a few dozen extra commits change no figure).
 """
 
 from __future__ import annotations
@@ -118,13 +122,16 @@ def main() -> int:
     parser.add_argument("--commits", type=int, default=20_000)
     parser.add_argument("--files", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="build the repositories here once, reuse them")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "repo"
-        started = time.perf_counter()
-        build(root, commits=args.commits, files=args.files)
-        print(f"built {args.commits} commits over {args.files} files in "
-              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        where = args.keep or Path(tmp)
+        root = where / "repo"
+        if not root.exists():
+            started = time.perf_counter()
+            build(root, commits=args.commits, files=args.files)
+            print(f"built {args.commits} commits over {args.files} files in "
+                  f"{time.perf_counter() - started:.1f} s")  # fmt: skip
         name_only = ["git", "log", "--name-only", f"--since={SINCE}"]
         numstat = ["git", "log", "--numstat", f"--since={SINCE}"]
         rows: dict[str, list[float]] = {k: [] for k in ("name", "hot", "num", "rank", "warm")}
@@ -147,8 +154,10 @@ def main() -> int:
             ratio = ours / base
             failed |= ratio > target
             print(f"{label}: {ours:.3f} s / {base:.3f} s = {ratio:.2f}x (target <= {target}x)")
-        half = root.parent / "half"
-        build(half, commits=args.commits // 2, files=args.files)
+        half = where / "half"
+        if not half.exists():
+            build(half, commits=args.commits // 2, files=args.files)
+        shutil.rmtree(half / ".hephaestus", ignore_errors=True)
         rss_half = _peak_rss_mib(_hot(half, "hotspots"), half)
         shutil.rmtree(root / ".hephaestus", ignore_errors=True)
         rss_full = _peak_rss_mib(_hot(root, "hotspots"), root)

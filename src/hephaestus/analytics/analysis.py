@@ -12,10 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import pathspec
-
 from hephaestus.analytics import churn as git
-from hephaestus.analytics.complexity import measure_tree
+from hephaestus.analytics import history
+from hephaestus.analytics.complexity import Measuring
 from hephaestus.analytics.coverage import MISSING_HINT, find_coverage, read_coverage
 from hephaestus.analytics.models import (
     CoverageData,
@@ -24,12 +23,12 @@ from hephaestus.analytics.models import (
     MissingData,
     Window,
 )
-from hephaestus.analytics.store import Store, open_memory_store, open_store
-from hephaestus.core.proc import stream_records
+from hephaestus.analytics.store import Store, Tally, open_memory_store, open_store
+from hephaestus.analytics.tree import finish_complexity, list_tree, plan_complexity
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator
     from pathlib import Path
 
     from hephaestus.core.config import AnalyticsSection
@@ -66,71 +65,6 @@ class Inputs:
     missing: list[MissingData] = field(default_factory=list)
 
 
-def _selected(root: Path, section: AnalyticsSection, extra: Sequence[str]) -> list[str]:
-    include = pathspec.GitIgnoreSpec.from_lines(section.include)
-    exclude = pathspec.GitIgnoreSpec.from_lines(section.exclude)
-    narrow = pathspec.GitIgnoreSpec.from_lines(extra) if extra else None
-    tracked = stream_records(
-        ["git", "-c", "core.quotepath=off", "ls-files", "-z"], cwd=root, timeout=120
-    )
-    return sorted(
-        path
-        for path in tracked
-        if include.match_file(path)
-        and not exclude.match_file(path)
-        and (narrow is None or narrow.match_file(path))
-    )
-
-
-def _update_history(  # noqa: PLR0913  # keyword-only, each needed
-    store: Store, root: Path, *, head: str, since: int, lines: bool, progress: Progress
-) -> int:
-    """Bring the commit cache up to ``head``; return the number of commits read from git."""
-    state = store.history()
-    if (
-        state is not None
-        and state.since <= since
-        and (state.lines or not lines)
-        and (state.head == head or git.is_ancestor(root, state.head, head))
-    ):
-        if state.head == head:
-            return 0
-        reader = git.LogReader(root, lines=state.lines, revisions=f"{state.head}..{head}")
-        progress.note(f"reading commits since {state.head[:12]}")
-        return store.save_history(
-            reader.commits(),
-            head=head,
-            since=state.since,
-            lines=state.lines,
-            replace=False,
-            aliases=reader.aliases,
-        )
-    reader = git.LogReader(root, lines=lines, since=since, revisions=head)
-    progress.note("reading history")
-    return store.save_history(reader.commits(), head=head, since=since, lines=lines, replace=True)
-
-
-def _churn(
-    store: Store,
-    section: AnalyticsSection,
-    since: int,
-    lines: bool,  # noqa: FBT001  # private helper
-) -> dict[str, FileChurn]:
-    return {
-        path: FileChurn(
-            path=path,
-            commits=commits,
-            added=added if lines else None,
-            removed=removed if lines else None,
-            authors=authors,
-            last_change=git.iso(last),
-        )
-        for path, commits, added, removed, authors, last in store.churn(
-            since=since, large=section.large_commit
-        )
-    }
-
-
 @contextmanager
 def analysis_store(root: Path, *, persist: bool) -> Iterator[Store]:
     """Open the store of ``root`` (``persist``), or a throw-away one in memory."""
@@ -157,18 +91,22 @@ def collect(
     since = git.parse_since(options.since or section.since)
     head = git.head_commit(root)
     missing: list[MissingData] = []
-    fetched = 0
+    files = list_tree(root, section, options.paths)
+    work = plan_complexity(root, files, store)
+    # Files not measured before are parsed (in a worker process when many) while git walks
+    # the history and this process reads it: the three overlap on the machine's cores.
+    measuring = Measuring.start(root, work.todo)
+    fetched, tally = 0, Tally()
     if head is None:
         missing.append(MissingData(factor="history", message="the repository has no commits yet"))
     else:
-        fetched = _update_history(
-            store, root, head=head, since=since, lines=options.lines, progress=progress
-        )
-    files = _selected(root, section, options.paths)
-    churn = _churn(store, section, since, options.lines) if head else {}
+        fetched, tally = history.update(
+            store, root, head=head, since=since, large=section.large_commit,
+            lines=options.lines, progress=progress,
+        )  # fmt: skip
+    complexity, unreadable = finish_complexity(work, measuring.result(), store)
+    churn = history.file_churn(tally, lines=options.lines)
     total, large = store.window_counts(since=since, large=section.large_commit)
-    progress.note("measuring complexity")
-    complexity, unreadable = measure_tree(root, files, store=store)
     missing.extend(
         MissingData(factor="complexity", message=f"{path}: not readable as Python source")
         for path in unreadable
@@ -192,7 +130,7 @@ def collect(
         root=root,
         section=section,
         window=window,
-        files=[f for f in files if f in complexity],
+        files=[f.path for f in files if f.path in complexity],
         churn={p: c for p, c in churn.items() if p in complexity},
         complexity=complexity,
         coverage=coverage,

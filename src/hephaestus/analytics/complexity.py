@@ -8,82 +8,25 @@ extra operand of ``and``/``or``. Lines of code are lines neither blank nor comme
 
 from __future__ import annotations
 
-import ast
 import hashlib
-from typing import TYPE_CHECKING, Any
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any, Final
 
+from hephaestus.analytics import measure
 from hephaestus.analytics.models import FileComplexity, FunctionComplexity
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
     from pathlib import Path
 
-    from hephaestus.analytics.store import Store
-
-_BRANCHES = (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler, ast.match_case)
-_BRANCH_SET = frozenset(_BRANCHES)
-_LEAF_SET = frozenset({ast.Name, ast.Constant})
-
-
-def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
-    # Fields that can hold nodes; expression contexts (Load, Store) never matter here.
-    return tuple(name for name in kind._fields if name not in {"ctx", "type_comment"})
-
-
-_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
-
-
-def _functions(tree: ast.AST) -> list[FunctionComplexity]:  # noqa: C901  # one walk: the hot loop
-    """Every function with its complexity, in one walk over the tree.
-
-    A hand-rolled walk (``ast.iter_child_nodes`` costs several times more on large trees):
-    each node carries the function it belongs to, so nested scopes are measured on their own.
-    """
-    names: list[str] = []
-    lines: list[int] = []
-    counts: list[int] = []
-    fields = _FIELDS
-    # (node, index of the enclosing function or -1, qualified-name prefix)
-    stack: list[tuple[ast.AST, int, str]] = [(tree, -1, "")]
-    while stack:
-        node, owner, prefix = stack.pop()
-        kind = type(node)
-        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            name = prefix + node.name  # type: ignore[attr-defined]
-            names.append(name)
-            lines.append(node.lineno)  # type: ignore[attr-defined]
-            counts.append(1)
-            owner, prefix = len(names) - 1, name + "."
-        elif kind is ast.ClassDef:
-            owner, prefix = -1, prefix + node.name + "."  # type: ignore[attr-defined]
-        elif owner >= 0:
-            if kind in _BRANCH_SET:
-                counts[owner] += 1
-            elif kind is ast.BoolOp:
-                counts[owner] += len(node.values) - 1  # type: ignore[attr-defined]
-            elif kind is ast.comprehension:
-                counts[owner] += 1 + len(node.ifs)  # type: ignore[attr-defined]
-        if kind in _LEAF_SET:
-            continue
-        child_names = fields.get(kind)
-        if child_names is None:
-            child_names = fields[kind] = _child_fields(kind)
-        for field_name in child_names:
-            value = getattr(node, field_name, None)
-            if type(value) is list:
-                stack.extend((v, owner, prefix) for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append((value, owner, prefix))
-    found = [
-        FunctionComplexity(name=n, line=line, complexity=c)
-        for n, line, c in zip(names, lines, counts, strict=True)
-    ]
-    return sorted(found, key=lambda f: (f.line, f.name))
-
-
-def count_loc(source: str) -> int:
-    """Lines that are neither blank nor comment-only."""
-    return sum(1 for line in source.splitlines() if (s := line.strip()) and not s.startswith("#"))
+IN_PROCESS: Final = 64
+"""Up to this many files are measured in this process; more go to a worker process."""
+WORKER_TIMEOUT: Final = 3600.0
+count_loc = measure.count_loc
 
 
 def measure_source(path: str, source: str) -> FileComplexity:
@@ -93,48 +36,79 @@ def measure_source(path: str, source: str) -> FileComplexity:
         SyntaxError: the source is not valid Python (also ValueError for NUL bytes).
 
     """
-    functions = _functions(ast.parse(source, filename=path))
+    return from_cache(path, measure.measure(path, source))
+
+
+@dataclass(slots=True)
+class Measuring:
+    """Files being measured: in a worker process when there are many, else on ``result()``.
+
+    The worker (``measure.py`` run as a script, no package imported) parses while this process
+    reads the history; git, the worker and this process share the cores.
+    """
+
+    root: Path
+    paths: list[str]
+    worker: subprocess.Popen[bytes] | None = None
+    output: IO[bytes] | None = None
+
+    @classmethod
+    def start(cls, root: Path, paths: list[str]) -> Measuring:
+        """Start measuring ``paths`` (relative to ``root``, read from the work tree)."""
+        job = cls(root, paths)
+        if len(paths) > IN_PROCESS:
+            with tempfile.TemporaryFile() as names:
+                names.write(b"\0".join(os.fsencode(p) for p in paths))
+                names.seek(0)
+                job.output = tempfile.TemporaryFile()  # noqa: SIM115  # closed in result()
+                job.worker = subprocess.Popen(  # noqa: S603  # our own script, argv list
+                    [sys.executable, "-I", "-S", measure.__file__],
+                    cwd=root,
+                    stdin=names,
+                    stdout=job.output,
+                    stderr=subprocess.DEVNULL,
+                )
+        return job
+
+    def result(self) -> list[list[Any] | None]:
+        """Per path, its measurement in cached form, or ``None`` when unreadable."""
+        if self.worker is not None and self.output is not None:
+            with self.output:
+                try:
+                    code = self.worker.wait(timeout=WORKER_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    self.worker.kill()
+                    self.worker.wait()
+                    code = -1
+                self.output.seek(0)
+                lines = self.output.read().splitlines()
+            if code == 0 and len(lines) == len(self.paths):
+                return [json.loads(line) for line in lines]
+        # No worker, or it failed (killed, no interpreter): measure here, the same way.
+        return measure.measure_paths(self.paths, root=self.root)
+
+
+def blob_id(data: bytes, *, length: int = 40) -> str:
+    """Git's object id of a blob holding ``data`` (SHA-1, or SHA-256 for 64-digit ids)."""
+    digest = hashlib.sha256 if length == 64 else hashlib.sha1  # noqa: PLR2004  # hex digits
+    return digest(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def cached_form(measured: FileComplexity) -> list[Any]:
+    """Return the compact form a measurement is cached in (no path: a blob may have many)."""
+    functions = [[f.name, f.line, f.complexity] for f in measured.functions]
+    return [measured.total, measured.maximum, measured.loc, functions]
+
+
+def from_cache(path: str, data: list[Any]) -> FileComplexity:
+    """Rebuild a measurement of ``path`` from its cached form."""
+    total, maximum, loc, functions = data
     return FileComplexity(
         path=path,
-        total=sum(f.complexity for f in functions),
-        maximum=max((f.complexity for f in functions), default=0),
-        loc=count_loc(source),
-        functions=tuple(functions),
+        total=total,
+        maximum=maximum,
+        loc=loc,
+        functions=tuple(
+            FunctionComplexity(name=n, line=line, complexity=c) for n, line, c in functions
+        ),
     )
-
-
-def measure_tree(
-    root: Path, paths: Iterable[str], *, store: Store | None
-) -> tuple[dict[str, FileComplexity], list[str]]:
-    """Measure every file of ``paths`` (relative to ``root``) that exists and parses.
-
-    Results are cached in ``store`` by content digest, so an unchanged file is parsed once.
-    Returns the measurements and the paths that could not be read or parsed.
-    """
-    sources: dict[str, tuple[str, bytes]] = {}
-    unreadable: list[str] = []
-    for path in paths:
-        try:
-            data = (root / path).read_bytes()
-        except OSError:
-            unreadable.append(path)
-            continue
-        sources[path] = (hashlib.blake2b(data, digest_size=16).hexdigest(), data)
-    cached = store.cached_complexity(d for d, _ in sources.values()) if store else {}
-    fresh: dict[str, Any] = {}
-    measured: dict[str, FileComplexity] = {}
-    for path, (digest, data) in sources.items():
-        known = cached.get(digest) or fresh.get(digest)
-        if known is not None:
-            measured[path] = FileComplexity.model_validate({**known, "path": path})
-            continue
-        try:
-            result = measure_source(path, data.decode("utf-8"))
-        except (SyntaxError, ValueError, UnicodeDecodeError):
-            unreadable.append(path)
-            continue
-        measured[path] = result
-        fresh[digest] = result.model_dump(exclude={"path"})
-    if store is not None:
-        store.cache_complexity(fresh)
-    return measured, sorted(unreadable)

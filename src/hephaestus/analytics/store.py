@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
 DATABASE: Final = "analytics.db"
 BUSY_TIMEOUT_MS: Final = 10_000
-_BATCH: Final = 2000
+_NUL: Final = "\0"  # joins the paths of one commit: the one character no path holds
+
+Tally = dict[str, list[Any]]
+"""Per path: [commits, lines added, lines removed, last change (epoch), set of authors]."""
 
 MIGRATIONS: Final[tuple[str, ...]] = (
     # 1: commit cache, complexity cache, snapshots, events.
@@ -52,6 +55,22 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     );
     CREATE INDEX events_path ON events(path, source, kind, timestamp);
     """,
+    # 2: one row per commit (its paths in one column) and the per-file tally of one window;
+    # complexity cached by git blob id. Both caches start afresh: the next run refills them.
+    """
+    DROP TABLE changes;
+    DROP TABLE commits;
+    CREATE TABLE commits (
+        sha TEXT NOT NULL, time INTEGER NOT NULL, author TEXT NOT NULL, files INTEGER NOT NULL,
+        paths TEXT NOT NULL, lines TEXT
+    );
+    CREATE TABLE tally (
+        path TEXT PRIMARY KEY, commits INTEGER NOT NULL, added INTEGER NOT NULL,
+        removed INTEGER NOT NULL, last INTEGER NOT NULL, authors TEXT NOT NULL
+    );
+    DELETE FROM meta WHERE key IN ('head', 'since', 'lines');
+    DELETE FROM complexity;
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -70,6 +89,11 @@ class HistoryState:
     head: str
     since: int
     lines: bool
+
+
+def _pair(item: str) -> tuple[int, int]:
+    added, removed = item.split("\t")
+    return int(added), int(removed)
 
 
 def _now() -> str:
@@ -94,7 +118,7 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
-    # --- commit cache -------------------------------------------------------------------------
+    # --- commit cache ---------------------------------------------------------------------------
 
     def history(self) -> HistoryState | None:
         """Return the commit cache's state, or ``None`` when it is empty."""
@@ -103,57 +127,98 @@ class Store:
             return None
         return HistoryState(meta["head"], int(meta["since"]), meta["lines"] == "1")
 
-    def save_history(  # noqa: PLR0913  # keyword-only, each needed
-        self,
-        commits: Iterable[Commit],
-        *,
-        head: str,
-        since: int,
-        lines: bool,
-        replace: bool,
-        aliases: dict[str, str] | None = None,
-    ) -> int:
-        """Store ``commits`` (all of them, or appended to the cache) in one transaction.
+    def set_history(self, *, head: str, since: int, lines: bool) -> None:
+        """Record what the commit cache now holds (inside the caller's transaction)."""
+        state = {"head": head, "since": str(since), "lines": "1" if lines else "0"}
+        self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", state.items())
 
-        ``aliases`` (old name → current name, from renames in the new commits) re-label the
-        cached changes. Returns the number of commits stored.
-        """
+    def clear_commits(self) -> None:
+        """Forget every cached commit and the tally (inside the caller's transaction)."""
+        self.db.execute("DELETE FROM commits")
+        self.db.execute("DELETE FROM tally")
+
+    def add_commits(self, commits: Iterable[Commit]) -> int:
+        """Append ``commits`` to the cache, one row each, streamed; return how many."""
         count = 0
-        commit_rows: list[tuple[str, int, str, int]] = []
-        insert_commits = "INSERT OR REPLACE INTO commits VALUES (?, ?, ?, ?)"
 
-        def rows() -> Iterator[tuple[str, str, int | None, int | None]]:
+        def rows() -> Iterator[tuple[str, int, str, int, str, str | None]]:
             nonlocal count
-            for commit in commits:
+            for c in commits:
                 count += 1
-                commit_rows.append((commit.sha, commit.time, commit.author, len(commit.changes)))
-                if len(commit_rows) >= _BATCH:  # memory stays flat in the number of commits
-                    self.db.cursor().executemany(insert_commits, commit_rows)
-                    commit_rows.clear()
-                for path, added, removed in commit.changes:
-                    yield commit.sha, path, added, removed
+                lines = None if c.lines is None else _NUL.join(f"{a}\t{r}" for a, r in c.lines)
+                yield c.sha, c.time, c.author, len(c.paths), _NUL.join(c.paths), lines
 
-        with self.transaction() as db:
-            if replace:
-                db.execute("DELETE FROM commits")
-                db.execute("DELETE FROM changes")
-            db.cursor().executemany("INSERT INTO changes VALUES (?, ?, ?, ?)", rows())
-            db.executemany(insert_commits, commit_rows)
-            for old, current in (aliases or {}).items():
-                db.execute("UPDATE changes SET path = ? WHERE path = ?", (current, old))
-            state = {"head": head, "since": str(since), "lines": "1" if lines else "0"}
-            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", state.items())
+        self.db.executemany("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?)", rows())
         return count
 
-    def churn(self, *, since: int, large: int) -> Iterator[tuple[str, int, int, int, int, int]]:
-        """Yield (path, commits, added, removed, authors, last time) per path in the window."""
-        return self.db.execute(
-            "SELECT ch.path, COUNT(DISTINCT ch.sha), SUM(ch.added), SUM(ch.removed),"
-            " COUNT(DISTINCT c.author), MAX(c.time)"
-            " FROM changes ch JOIN commits c ON c.sha = ch.sha"
-            " WHERE c.time >= ? AND c.files <= ? GROUP BY ch.path",
-            (since, large),
+    def cached_commits(self, *, since: int) -> Iterator[Commit]:
+        """Yield the cached commits authored at or after ``since``."""
+        from hephaestus.analytics.churn import Commit  # noqa: PLC0415  # no import cycle
+
+        rows = self.db.execute(
+            "SELECT sha, time, author, paths, lines FROM commits WHERE time >= ?", (since,)
         )
+        for sha, time, author, paths, lines in rows:
+            counts = None
+            if lines is not None:
+                counts = [_pair(item) for item in lines.split(_NUL)] if lines else []
+            yield Commit(sha, time, author, paths.split(_NUL) if paths else [], counts)
+
+    def relabel(self, aliases: dict[str, str]) -> None:
+        """Rename paths of every cached commit by ``aliases`` (old name -> current name)."""
+        changed = []
+        for rowid, paths in self.db.execute("SELECT rowid, paths FROM commits").fetchall():
+            names = paths.split(_NUL) if paths else []
+            if any(name in aliases for name in names):
+                current = _NUL.join(aliases.get(name, name) for name in names)
+                changed.append((current, rowid))
+        self.db.executemany("UPDATE commits SET paths = ? WHERE rowid = ?", changed)
+
+    def tally(self, *, since: int, large: int, lines: bool) -> Tally | None:
+        """Return the stored per-file tally if it is the one of this window, else ``None``.
+
+        The tally of window start S serves any later start T when no cached commit lies in
+        [S, T): the same commits are in both windows.
+        """
+        meta = dict(self.db.execute("SELECT key, value FROM meta WHERE key LIKE 'tally_%'"))
+        if meta.get("tally_large") != str(large) or meta.get("tally_lines") != str(int(lines)):
+            return None
+        start = int(meta.get("tally_since", since + 1))
+        if start > since:
+            return None
+        between = self.db.execute(
+            "SELECT 1 FROM commits WHERE time >= ? AND time < ? LIMIT 1", (start, since)
+        ).fetchone()
+        if between is not None:
+            return None
+        return {
+            path: [commits, added, removed, last, set(authors.split(_NUL))]
+            for path, commits, added, removed, last, authors in self.db.execute(
+                "SELECT path, commits, added, removed, last, authors FROM tally"
+            )
+        }
+
+    def save_tally(
+        self, tally: Tally, *, since: int, large: int, lines: bool, only: set[str] | None
+    ) -> None:
+        """Store the tally of a window (all of it, or only the paths ``only`` names)."""
+        if only is None:
+            self.db.execute("DELETE FROM tally")
+        paths = tally if only is None else [p for p in only if p in tally]
+        self.db.executemany(
+            "INSERT OR REPLACE INTO tally VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (path, entry[0], entry[1], entry[2], entry[3], _NUL.join(sorted(entry[4])))
+                for path in paths
+                for entry in (tally[path],)
+            ),
+        )
+        meta = {
+            "tally_since": str(since),
+            "tally_large": str(large),
+            "tally_lines": str(int(lines)),
+        }
+        self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
 
     def window_counts(self, *, since: int, large: int) -> tuple[int, int]:
         """Return (commits in the window, of which larger than ``large`` files)."""
@@ -165,16 +230,18 @@ class Store:
 
     def changesets(self, *, since: int, largest: int) -> Iterator[tuple[str, str]]:
         """Yield (commit, path) of commits in the window with at most ``largest`` files."""
-        return self.db.execute(
-            "SELECT ch.sha, ch.path FROM changes ch JOIN commits c ON c.sha = ch.sha"
-            " WHERE c.time >= ? AND c.files <= ? ORDER BY ch.sha",
+        rows = self.db.execute(
+            "SELECT sha, paths FROM commits WHERE time >= ? AND files <= ? AND files > 0",
             (since, largest),
         )
+        for sha, paths in rows:
+            for path in paths.split(_NUL):
+                yield sha, path
 
     # --- complexity cache ---------------------------------------------------------------------
 
     def cached_complexity(self, digests: Iterable[str]) -> dict[str, Any]:
-        """Return the cached complexity data of those content digests that are known."""
+        """Return the cached complexity data of those blob ids that are known."""
         wanted = list(dict.fromkeys(digests))
         found: dict[str, Any] = {}
         for start in range(0, len(wanted), 500):
@@ -187,14 +254,11 @@ class Store:
             found.update((d, json.loads(data)) for d, data in rows)
         return found
 
-    def cache_complexity(self, entries: dict[str, Any]) -> None:
-        """Remember complexity data by content digest."""
+    def cache_complexity(self, entries: dict[str, str]) -> None:
+        """Remember complexity data (JSON text) by git blob id."""
         if entries:
             with self.transaction() as db:
-                db.executemany(
-                    "INSERT OR REPLACE INTO complexity VALUES (?, ?)",
-                    ((d, json.dumps(v)) for d, v in entries.items()),
-                )
+                db.executemany("INSERT OR REPLACE INTO complexity VALUES (?, ?)", entries.items())
 
     # --- snapshots ----------------------------------------------------------------------------
 

@@ -123,18 +123,20 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
     )
 
 
-def stream_records(
+def stream_records(  # noqa: PLR0913  # keyword-only, each with a default
     argv: Sequence[str],
     *,
     cwd: Path | str,
     timeout: float,
     separator: bytes = b"\0",
     install_hint: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """Run ``argv`` and yield its output records as they arrive, never holding all of it.
 
     Records are split on ``separator`` and decoded like :func:`os.fsdecode` (surrogate
-    escapes), so file names round-trip exactly. stderr goes to a temporary file (no pipe to
+    escapes), so file names round-trip exactly. ``env`` adds variables to the inherited
+    environment. stderr goes to a temporary file (no pipe to
     fill up and deadlock). A watchdog kills the process at ``timeout`` even if it hangs
     without writing anything.
 
@@ -158,6 +160,7 @@ def stream_records(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=errors,
+            env=None if env is None else {**os.environ, **env},
         ) as process,
     ):
         watchdog = threading.Timer(timeout, process.kill)

@@ -1,0 +1,146 @@
+"""Churn per file from the commit cache, brought up to HEAD with only the commits git adds.
+
+The cache holds every commit read (one row each: its paths as one column), and beside it the
+per-file tally of one window (start, large-commit limit). A run after new commits reads those
+commits from git and adds them to the tally, so its work follows the new commits, not the
+history. The tally is recomputed from the cached commits (never from git) when the window or
+the limit changed, or when a new commit renamed a file (old changes are relabelled first).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hephaestus.analytics import churn as git
+from hephaestus.analytics.models import FileChurn
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
+
+    from hephaestus.analytics.store import Store, Tally
+    from hephaestus.core.progress import Progress
+
+
+def add_commit(tally: Tally, commit: git.Commit, *, since: int, large: int) -> None:
+    """Count ``commit`` in ``tally`` when it is in the window and not a large commit.
+
+    Per path: [commits, lines added, lines removed, last change, set of authors]; a path named
+    twice by one commit (two old names of one file) counts that commit once.
+    """
+    paths = commit.paths
+    if commit.time < since or len(paths) > large or not paths:
+        return
+    seen: set[str] = set()
+    lines = commit.lines
+    for index, path in enumerate(paths):
+        entry = tally.get(path)
+        if entry is None:
+            entry = tally[path] = [0, 0, 0, commit.time, set()]
+        if path not in seen:
+            seen.add(path)
+            entry[0] += 1
+            entry[3] = max(entry[3], commit.time)
+            entry[4].add(commit.author)
+        if lines is not None:
+            entry[1] += lines[index][0]
+            entry[2] += lines[index][1]
+
+
+def _recount(store: Store, *, since: int, large: int) -> Tally:
+    tally: Tally = {}
+    for commit in store.cached_commits(since=since):
+        add_commit(tally, commit, since=since, large=large)
+    return tally
+
+
+def _counted(
+    commits: Iterable[git.Commit], tally: Tally, touched: set[str], **window: int
+) -> Iterator[git.Commit]:
+    for commit in commits:
+        add_commit(tally, commit, **window)
+        touched.update(commit.paths)
+        yield commit
+
+
+def update(  # noqa: PLR0913  # keyword-only, each needed
+    store: Store,
+    root: Path,
+    *,
+    head: str,
+    since: int,
+    large: int,
+    lines: bool,
+    progress: Progress,
+) -> tuple[int, Tally]:
+    """Bring the commit cache and the tally up to ``head``; return (commits read, tally).
+
+    Raises:
+        ExternalError: git failed (exit 5).
+
+    """
+    with store.transaction():  # the state is read under the write lock: no double counting
+        return _update(
+            store, root, head=head, since=since, large=large, lines=lines, progress=progress
+        )
+
+
+def _update(  # noqa: PLR0913  # keyword-only, each needed
+    store: Store,
+    root: Path,
+    *,
+    head: str,
+    since: int,
+    large: int,
+    lines: bool,
+    progress: Progress,
+) -> tuple[int, Tally]:
+    state = store.history()
+    window = {"since": since, "large": large}
+    touched: set[str] = set()
+    if (
+        state is not None
+        and state.since <= since
+        and (state.lines or not lines)
+        and (state.head == head or git.is_ancestor(root, state.head, head))
+    ):
+        tally = store.tally(since=since, large=large, lines=state.lines)
+        if state.head == head and tally is not None:
+            return 0, tally
+        reader = git.LogReader(root, lines=state.lines, revisions=f"{state.head}..{head}")
+        progress.note(f"reading commits since {state.head[:12]}")
+        fetched = store.add_commits(_counted(reader.commits(), tally or {}, touched, **window))
+        if reader.aliases:  # relabel the older changes: counts must be made again
+            store.relabel(reader.aliases)
+            tally = None
+        whole = tally is None
+        if tally is None:
+            tally = _recount(store, since=since, large=large)
+        store.save_tally(
+            tally, since=since, large=large, lines=state.lines, only=None if whole else touched
+        )
+        store.set_history(head=head, since=state.since, lines=state.lines)
+        return fetched, tally
+    reader = git.LogReader(root, lines=lines, since=since, revisions=head)
+    progress.note("reading history")
+    tally = {}
+    store.clear_commits()
+    fetched = store.add_commits(_counted(reader.commits(), tally, touched, **window))
+    store.save_tally(tally, since=since, large=large, lines=lines, only=None)
+    store.set_history(head=head, since=since, lines=lines)
+    return fetched, tally
+
+
+def file_churn(tally: Tally, *, lines: bool) -> dict[str, FileChurn]:
+    """Per-file churn of a tally (line counts ``None`` unless ``lines``)."""
+    return {
+        path: FileChurn(
+            path=path,
+            commits=commits,
+            added=added if lines else None,
+            removed=removed if lines else None,
+            authors=len(authors),
+            last_change=git.iso(last),
+        )
+        for path, (commits, added, removed, last, authors) in tally.items()
+    }
