@@ -110,7 +110,7 @@ def _commit_ten(root: Path, round_: int) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid",
            "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.invalid"}  # fmt: skip
     for k in range(10):
-        path = root / "pkg" / f"bench_{round_}_{k}.py"
+        path = root / "pkg" / f"bench_{os.getpid()}_{round_}_{k}.py"  # new on every run
         path.write_text(f"def g(x):\n    return x if x else {k}\n", encoding="utf-8")
         subprocess.run(["git", "add", str(path)], cwd=root, check=True, env=env)
         subprocess.run(["git", "commit", "-q", "-m", "b"], cwd=root, check=True, env=env)

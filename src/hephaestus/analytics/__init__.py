@@ -7,14 +7,18 @@ Operations (each returns a frozen report): :func:`find_hotspots`, :func:`rank_fi
 
 from __future__ import annotations
 
-from hephaestus.analytics.analysis import AnalysisOptions
-from hephaestus.analytics.reports import (
-    find_coupling,
-    find_coverage_gaps,
-    find_hotspots,
-    find_opportunities,
-    rank_files,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hephaestus.analytics.analysis import AnalysisOptions
+    from hephaestus.analytics.reports import (
+        find_coupling,
+        find_coverage_gaps,
+        find_hotspots,
+        find_opportunities,
+        rank_files,
+    )
 
 __all__ = [
     "AnalysisOptions",
@@ -24,3 +28,11 @@ __all__ = [
     "find_opportunities",
     "rank_files",
 ]
+_HOMES = {"AnalysisOptions": "hephaestus.analytics.analysis"}
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401  # the attribute's own type
+    """Import the operations on first use: ``hephaestus.analytics.models`` stays light."""
+    if name not in __all__:
+        raise AttributeError(name)
+    return getattr(import_module(_HOMES.get(name, "hephaestus.analytics.reports")), name)

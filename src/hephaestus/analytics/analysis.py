@@ -18,8 +18,6 @@ from hephaestus.analytics.complexity import Measuring
 from hephaestus.analytics.coverage import MISSING_HINT, find_coverage, read_coverage
 from hephaestus.analytics.models import (
     CoverageData,
-    FileChurn,
-    FileComplexity,
     MissingData,
     Window,
 )
@@ -31,6 +29,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from hephaestus.analytics.complexity import FileComplexity
+    from hephaestus.analytics.history import FileChurn
     from hephaestus.core.config import AnalyticsSection
 
 

@@ -14,11 +14,10 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from hephaestus.analytics import measure
-from hephaestus.analytics.models import FileComplexity, FunctionComplexity
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -27,6 +26,34 @@ IN_PROCESS: Final = 64
 """Up to this many files are measured in this process; more go to a worker process."""
 WORKER_TIMEOUT: Final = 3600.0
 count_loc = measure.count_loc
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionComplexity:
+    """One function or method and its cyclomatic complexity (qualified name, e.g. 'A.run')."""
+
+    name: str
+    line: int
+    complexity: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileComplexity:
+    """Complexity of one file of the current tree: sum and maximum over its functions, LOC.
+
+    An internal measurement (reports carry the figures they need), so a plain frozen record:
+    a warm run rebuilds thousands of these from the cache.
+    """
+
+    path: str
+    total: int
+    maximum: int
+    loc: int
+    functions: tuple[FunctionComplexity, ...] = ()
+
+    def at(self, path: str) -> FileComplexity:
+        """Return the same measurement for another path with the same content."""
+        return replace(self, path=path)
 
 
 def measure_source(path: str, source: str) -> FileComplexity:
@@ -104,11 +131,9 @@ def from_cache(path: str, data: list[Any]) -> FileComplexity:
     """Rebuild a measurement of ``path`` from its cached form."""
     total, maximum, loc, functions = data
     return FileComplexity(
-        path=path,
-        total=total,
-        maximum=maximum,
-        loc=loc,
-        functions=tuple(
-            FunctionComplexity(name=n, line=line, complexity=c) for n, line, c in functions
-        ),
+        path,
+        total,
+        maximum,
+        loc,
+        tuple(FunctionComplexity(n, line, c) for n, line, c in functions),
     )

@@ -9,10 +9,10 @@ the limit changed, or when a new commit renamed a file (old changes are relabell
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hephaestus.analytics import churn as git
-from hephaestus.analytics.models import FileChurn
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -20,6 +20,23 @@ if TYPE_CHECKING:
 
     from hephaestus.analytics.store import Store, Tally
     from hephaestus.core.progress import Progress
+
+
+@dataclass(frozen=True, slots=True)
+class FileChurn:
+    """History of one file in the window, renames followed, large commits left out.
+
+    ``commits`` are its revisions; ``added`` and ``removed`` lines are ``None`` when line
+    counts were not read; ``authors`` counts distinct author names; ``last_change`` is the
+    author date of its latest change (ISO 8601 UTC). An internal record, like the tally.
+    """
+
+    path: str
+    commits: int
+    added: int | None
+    removed: int | None
+    authors: int
+    last_change: str
 
 
 def add_commit(tally: Tally, commit: git.Commit, *, since: int, large: int) -> None:

@@ -15,61 +15,84 @@ import sys
 from pathlib import Path
 from typing import Any
 
-_BRANCHES = (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler, ast.match_case)
-_BRANCH_SET = frozenset(_BRANCHES)
-_LEAF_SET = frozenset({ast.Name, ast.Constant})
-
-
-def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
-    # Fields that can hold nodes; expression contexts (Load, Store) never matter here.
-    return tuple(name for name in kind._fields if name not in {"ctx", "type_comment"})
-
-
+_BRANCH_SET = frozenset(
+    {ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler, ast.match_case}
+)
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+# Nodes with nothing to count below them; str and None stand in lists of some fields.
+_LEAF_SET = frozenset(
+    {ast.Name, ast.Constant, ast.Import, ast.ImportFrom, ast.Pass, str, type(None)}
+)
+# Fields that never hold a node that matters: contexts, operators, names (str lists).
+_SKIPPED = frozenset({"ctx", "type_comment", "op", "ops", "names", "kwd_attrs"})
 _FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 
 
-def functions(tree: ast.AST) -> list[tuple[str, int, int]]:  # noqa: C901  # one walk: the hot loop
-    """Every function with its complexity, in one walk over the tree.
+def _fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    found = _FIELDS.get(kind)
+    if found is None:
+        found = _FIELDS[kind] = tuple(n for n in kind._fields if n not in _SKIPPED)
+    return found
 
-    A hand-rolled walk (``ast.iter_child_nodes`` costs several times more on large trees):
-    each node carries the function it belongs to, so nested scopes are measured on their own.
-    """
-    names: list[str] = []
-    lines: list[int] = []
-    counts: list[int] = []
-    fields = _FIELDS
-    # (node, index of the enclosing function or -1, qualified-name prefix)
-    stack: list[tuple[ast.AST, int, str]] = [(tree, -1, "")]
+
+def _walk(scope: ast.AST, *, counting: bool, nested: list[ast.AST]) -> int:  # noqa: C901  # the hot loop
+    """Count the decision points under ``scope``; collect the scopes nested in it."""
+    count = 0
+    stack: list[Any] = [  # nodes, and the str or None some list fields hold
+        child
+        for name in _fields(type(scope))
+        for value in (getattr(scope, name, None),)
+        for child in (value if type(value) is list else (value,))
+    ]
+    branches, scopes, leaves, node_type = _BRANCH_SET, _SCOPES, _LEAF_SET, ast.AST
     while stack:
-        node, owner, prefix = stack.pop()
+        node = stack.pop()
         kind = type(node)
-        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            name = prefix + node.name  # type: ignore[attr-defined]
-            names.append(name)
-            lines.append(node.lineno)  # type: ignore[attr-defined]
-            counts.append(1)
-            owner, prefix = len(names) - 1, name + "."
-        elif kind is ast.ClassDef:
-            owner, prefix = -1, prefix + node.name + "."  # type: ignore[attr-defined]
-        elif owner >= 0:
-            if kind in _BRANCH_SET:
-                counts[owner] += 1
-            elif kind is ast.BoolOp:
-                counts[owner] += len(node.values) - 1  # type: ignore[attr-defined]
-            elif kind is ast.comprehension:
-                counts[owner] += 1 + len(node.ifs)  # type: ignore[attr-defined]
-        if kind in _LEAF_SET:
+        if kind in leaves:
             continue
-        child_names = fields.get(kind)
-        if child_names is None:
-            child_names = fields[kind] = _child_fields(kind)
-        for field_name in child_names:
-            value = getattr(node, field_name, None)
+        if kind in scopes:
+            nested.append(node)
+            continue
+        if counting:
+            if kind in branches:
+                count += 1
+            elif kind is ast.BoolOp:
+                count += len(node.values) - 1
+            elif kind is ast.comprehension:
+                count += 1 + len(node.ifs)
+        for name in _FIELDS.get(kind) or _fields(kind):
+            value = getattr(node, name, None)
             if type(value) is list:
-                stack.extend((v, owner, prefix) for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append((value, owner, prefix))
-    return sorted(zip(names, lines, counts, strict=True), key=lambda f: (f[1], f[0]))
+                stack.extend(value)
+            elif isinstance(value, node_type):
+                stack.append(value)
+    return count
+
+
+def functions(tree: ast.AST) -> list[tuple[str, int, int]]:
+    """Every function as (qualified name, line, complexity), ordered by line then name.
+
+    One pass per scope over a plain node stack (``ast.iter_child_nodes`` and per-node tuples
+    cost several times more): a function's decorators, defaults and body count for it; a
+    nested function or class is measured on its own, with its qualified name.
+    """
+    found: list[tuple[str, int, int]] = []
+    scopes: list[tuple[ast.AST, str]] = [(tree, "")]
+    while scopes:
+        scope, prefix = scopes.pop()
+        nested: list[ast.AST] = []
+        kind = type(scope)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            name = prefix + scope.name  # type: ignore[attr-defined]
+            count = _walk(scope, counting=True, nested=nested)
+            found.append((name, scope.lineno, 1 + count))  # type: ignore[attr-defined]
+            prefix = name + "."
+        else:
+            if kind is ast.ClassDef:
+                prefix += scope.name + "."  # type: ignore[attr-defined]
+            _walk(scope, counting=False, nested=nested)
+        scopes.extend((child, prefix) for child in nested)
+    return sorted(found, key=lambda f: (f[1], f[0]))
 
 
 def count_loc(source: str) -> int:

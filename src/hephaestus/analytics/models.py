@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # defer_build: a model's validator is built when first used, not at import (a command
+    # uses a few of these models; building them all cost ~60 ms of every start-up).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class MissingData(_Frozen):
@@ -23,35 +25,6 @@ class MissingData(_Frozen):
     factor: str = Field(description="What is missing: 'coverage', 'history', 'trend', …")
     message: str
     hint: str | None = None
-
-
-class FunctionComplexity(_Frozen):
-    """One function or method and its cyclomatic complexity."""
-
-    name: str = Field(description="Qualified name inside the module, e.g. 'Parser.parse'.")
-    line: int = Field(ge=1)
-    complexity: int = Field(ge=1)
-
-
-class FileComplexity(_Frozen):
-    """Complexity of one file of the current tree, from Python's ast."""
-
-    path: str
-    total: int = Field(ge=0, description="Sum of the cyclomatic complexity of its functions.")
-    maximum: int = Field(ge=0, description="Highest complexity of one function (0: none).")
-    loc: int = Field(ge=0, description="Lines that are neither blank nor comment-only.")
-    functions: tuple[FunctionComplexity, ...] = ()
-
-
-class FileChurn(_Frozen):
-    """History of one file in the window, renames followed, large commits left out."""
-
-    path: str
-    commits: int = Field(ge=0, description="Revisions: commits that changed the file.")
-    added: int | None = Field(description="Lines added (null: line counts not read).")
-    removed: int | None = Field(description="Lines removed (null: line counts not read).")
-    authors: int = Field(ge=0, description="Distinct author names.")
-    last_change: str = Field(description="Author date of the latest change, ISO 8601 UTC.")
 
 
 class FileCoverage(_Frozen):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from hephaestus.analytics.models import FileComplexity
+    from hephaestus.analytics.complexity import FileComplexity
     from hephaestus.analytics.store import Store
     from hephaestus.core.config import AnalyticsSection
 
@@ -130,8 +130,6 @@ def finish_complexity(
         fresh[blob] = json.dumps(data)
         result = from_cache(paths[0], data)
         for path in paths:
-            measured[path] = (
-                result if path == result.path else result.model_copy(update={"path": path})
-            )
+            measured[path] = result if path == result.path else result.at(path)
     store.cache_complexity(fresh)
     return measured, sorted(unreadable)
