@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from tests.analytics.conftest import SECTION
+from tests.analytics.history import commit, write
 
+from hephaestus.analytics import complexity
 from hephaestus.analytics.analysis import AnalysisOptions, Inputs, analysis_store, collect
 from hephaestus.analytics.churn import parse_since
 from hephaestus.analytics.coverage import read_coverage
@@ -109,3 +112,23 @@ def test_not_a_repository(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not a git repository") as caught:
         _collect(tmp_path)
     assert caught.value.exit_code == 2
+
+
+def test_complexity_measured_in_a_worker_process_is_the_same(
+    known_history: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many files go to a worker process (measure.py as a script): the figures do not change."""
+    inline = _collect(known_history).complexity
+    monkeypatch.setattr(complexity, "IN_PROCESS", 0)
+    assert _collect(known_history).complexity == inline
+
+
+def test_log_paths_holding_the_record_marker(tmp_path: Path) -> None:
+    r"""A path starting with \x01 (the log's record marker follows a NUL) is still a path."""
+    root = tmp_path / "odd"
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    write(root, "\x01weird.py", "def f(x):\n    return x or 1\n")
+    write(root, "plain.py", "def g():\n    return 0\n")
+    commit(root, "alice", 1, "odd names")
+    churn = _collect(root).churn
+    assert {p: c.commits for p, c in churn.items()} == {"\x01weird.py": 1, "plain.py": 1}

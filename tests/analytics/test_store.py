@@ -145,3 +145,62 @@ def test_schema_version_and_a_newer_database(repo: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer than this hephaestus knows"), open_store(repo):
         pass
+
+
+def test_schema_one_is_migrated_keeping_snapshots_and_events(repo: Path) -> None:
+    """A schema-1 database gains the tally; its caches restart, snapshots and events stay."""
+    from hephaestus.analytics.store import MIGRATIONS  # noqa: PLC0415  # the schema-1 DDL
+
+    database_path(repo).parent.mkdir(exist_ok=True)
+    db = sqlite3.connect(database_path(repo), isolation_level=None)
+    for statement in MIGRATIONS[0].split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO meta VALUES ('head', 'abc'), ('since', '0'), ('lines', '0')")
+    db.execute("INSERT INTO commits VALUES ('abc', 1, 'alice', 1)")
+    db.execute("INSERT INTO changes VALUES ('abc', 'pkg/core.py', NULL, NULL)")
+    db.execute("INSERT INTO complexity VALUES ('digest', '{}')")
+    db.execute(
+        "INSERT INTO snapshots (created, head, command, since) VALUES ('t', 'abc', 'x', 's')"
+    )
+    db.execute(
+        "INSERT INTO events (source, kind, value, unit, path, metrics, metadata, timestamp,"
+        " ingested) VALUES ('ci', 'k', 1, 'u', NULL, '{}', '{}', 't', 't')"
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+    with open_store(repo) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert store.history() is None
+        assert store.db.execute("SELECT COUNT(*) FROM complexity").fetchone()[0] == 0
+        assert [s.id for s in store.snapshots()] == [1]
+        assert store.event_count() == 1
+    report = find_hotspots(repo, section=SECTION, options=STORED)
+    assert (report.window.fetched, report.snapshot) == (5, 2)
+
+
+def test_a_moved_window_and_a_new_limit_equal_a_cold_run(repo: Path) -> None:
+    """The stored tally serves a later window only when no cached commit left it."""
+    find_hotspots(repo, section=SECTION, options=STORED)
+    for since, large in (("2024-01-02", 3), ("2024-01-03T13:00:00", 3), ("2024-01-01", 4)):
+        section = SECTION.model_copy(update={"since": since, "large_commit": large})
+        warm = rank_files(repo, section=section, options=STORED)
+        cold = rank_files(repo, section=section, options=AnalysisOptions(store=False))
+        assert [(r.path, r.churn, r.score) for r in warm.rows] == [
+            (r.path, r.churn, r.score) for r in cold.rows
+        ]
+        assert warm.window == cold.window.model_copy(update={"fetched": warm.window.fetched})
+
+
+def test_a_file_changed_in_the_work_tree_is_measured_as_it_is(repo: Path) -> None:
+    """Complexity follows the work tree, not the index: an edited file is hashed and measured."""
+    first = {
+        r.path: r.complexity for r in find_hotspots(repo, section=SECTION, options=STORED).rows
+    }
+    write(repo, "pkg/util.py", "def helper(a):\n    return a if a else 0\n\n\n"
+          "def more(b):\n    return [c for c in b if c]\n")  # fmt: skip
+    second = {
+        r.path: r.complexity for r in find_hotspots(repo, section=SECTION, options=STORED).rows
+    }
+    assert (first["pkg/util.py"], second["pkg/util.py"]) == (3, 5)
+    assert first["pkg/core.py"] == second["pkg/core.py"] == 9
