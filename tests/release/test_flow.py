@@ -10,7 +10,7 @@ import pytest
 from tests.release.fixtures import installed, make_tar
 
 from hephaestus.core.errors import ExternalError, UsageError, VerificationError
-from hephaestus.release.flow import InstallOptions, install_release
+from hephaestus.release.flow import InstallOptions, install_release, with_tag
 from hephaestus.release.github import GitHub
 from hephaestus.release.install import plan_install, top_level_requirements
 
@@ -149,3 +149,18 @@ def test_top_level_and_plan(tiny_wheels: Path) -> None:
     ]
     assert "--upgrade" not in plan.command
     assert plan.command[-2:] == ["--no-deps", "tinyapp==2.1"]
+
+
+def test_identity_names_the_tag(tmp_path: Path) -> None:
+    """'{tag}' in the pinned identity becomes the release's tag; other identities stay."""
+    options = InstallOptions(
+        repository="o/r",
+        destination=tmp_path,
+        python="python",
+        identity="https://github.com/o/r/.github/workflows/release.yml@refs/tags/{tag}",
+    )
+    assert with_tag(options, "v1.2.0").identity == (
+        "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1.2.0"
+    )
+    plain = InstallOptions(repository="o/r", destination=tmp_path, python="p", identity="x")
+    assert with_tag(plain, "v1") is plain

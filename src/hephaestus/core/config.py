@@ -158,7 +158,7 @@ class ReleaseSection(Section):
     """Shell glob choosing the Sigstore bundle (default: <archive>.sigstore.json or .sigstore)."""
     identity: str | None = None
     """Signer identity pinned for Sigstore verification (the certificate's SAN, e.g. a workflow
-    URL with its ref). No default: it must be chosen knowingly."""
+    URL with its ref); ``{tag}`` stands for the release's tag. No default: choose it knowingly."""
     issuer: str = "https://token.actions.githubusercontent.com"
     """OIDC issuer pinned for Sigstore verification."""
     require_sigstore: bool = False

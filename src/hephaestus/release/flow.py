@@ -9,6 +9,7 @@ complete success leaves the wheelhouse (and, unless asked otherwise, the archive
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 import time
 import uuid
@@ -78,6 +79,17 @@ def archive_stem(name: str) -> str:
         if name.endswith(suffix):
             return name.removesuffix(suffix)
     return name
+
+
+def with_tag(options: InstallOptions, tag: str) -> InstallOptions:
+    """Fill ``{tag}`` in the pinned identity: a release workflow's identity names its tag ref.
+
+    The tag asked for (or else the release found) is used, so one configured identity pins
+    every release of the workflow, and a bundle made for another tag does not verify.
+    """
+    if options.identity is None or "{tag}" not in options.identity:
+        return options
+    return dataclasses.replace(options, identity=options.identity.replace("{tag}", tag))
 
 
 def check_policy(selected: SelectedAssets, options: InstallOptions) -> list[str]:
@@ -239,6 +251,7 @@ def install_release(  # one straight line of steps, each timed
     started = clock()
     progress.note("looking up the release")
     release = github.get_release(options.repository, options.tag)
+    options = with_tag(options, options.tag or release.tag)
     selected = select_assets(
         release.assets,
         asset_pattern=options.asset_pattern,
