@@ -23,3 +23,5 @@ class Event(StrEnum):
     GATE_CRASHED = "gate.crashed"
     CACHE_PRUNED = "cache.pruned"
     CACHE_UNAVAILABLE = "cache.unavailable"
+    HTTP_RETRY = "http.retry"
+    RELEASE_VERIFIED = "release.verified"

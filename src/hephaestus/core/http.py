@@ -22,10 +22,13 @@ from typing import TYPE_CHECKING
 import httpx
 
 from hephaestus.core.errors import ExternalError
+from hephaestus.core.events import Event
+from hephaestus.core.logging import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+_log = get_logger(__name__)
 TOO_MANY_REQUESTS = 429
 RETRY_STATUSES = frozenset({TOO_MANY_REQUESTS, 500, 502, 503, 504})
 """Statuses worth another attempt; a 403 is retried only when it is a rate limit."""
@@ -143,6 +146,7 @@ class Retrier:
                 code="rate-limited",
             )
         self.waited += delay
+        _log.info(Event.HTTP_RETRY, what=what, reason=detail, attempt=self.attempts, wait=delay)
         policy.sleep(delay)
 
 

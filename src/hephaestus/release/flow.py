@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hephaestus.core.errors import UsageError, VerificationError
+from hephaestus.core.events import Event
 from hephaestus.core.fs import remove_path
+from hephaestus.core.logging import get_logger
 from hephaestus.core.progress import NO_PROGRESS, Progress
 from hephaestus.release.assets import select_assets
 from hephaestus.release.attest import load_bundle, require_pins, verify_signature
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 
     from hephaestus.release.github import GitHub
 
+_log = get_logger(__name__)
 UNSIGNED_WARNING = "NO CHECKSUM MANIFEST: the archive was installed unverified (--allow-unsigned)"
 NO_BUNDLE_WARNING = "no Sigstore bundle: the archive's origin was not verified"
 SMALL_ASSET = 1 << 20
@@ -274,6 +277,14 @@ def install_release(  # one straight line of steps, each timed
         downloaded = clock()
         progress.note("verifying")
         checksum, signature = _verify(options, selected, download.sha256, evidence)
+        _log.info(
+            Event.RELEASE_VERIFIED,
+            asset=selected.archive.name,
+            sha256=download.sha256,
+            checksum=checksum.verdict.value,
+            signature=signature.verdict.value,
+            log_index=signature.log_index,
+        )
         verified = clock()
         progress.note("extracting")
         staging = destination / f".{target.name}.{uuid.uuid4().hex[:8]}.staging"
