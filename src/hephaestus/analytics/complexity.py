@@ -97,8 +97,8 @@ class Measuring:
                 )
         return job
 
-    def result(self) -> list[list[Any] | None]:
-        """Per path, its measurement in cached form, or ``None`` when unreadable."""
+    def result(self) -> list[tuple[list[Any], str] | None]:
+        """Per path, its measurement in cached form and as JSON, or ``None`` when unreadable."""
         if self.worker is not None and self.output is not None:
             with self.output:
                 try:
@@ -110,9 +110,14 @@ class Measuring:
                 self.output.seek(0)
                 lines = self.output.read().splitlines()
             if code == 0 and len(lines) == len(self.paths):
-                return [json.loads(line) for line in lines]
+                return [_with_text(json.loads(line), line.decode()) for line in lines]
         # No worker, or it failed (killed, no interpreter): measure here, the same way.
-        return measure.measure_paths(self.paths, root=self.root)
+        found = measure.measure_paths(self.paths, root=self.root)
+        return [_with_text(data, json.dumps(data)) for data in found]
+
+
+def _with_text(data: list[Any] | None, text: str) -> tuple[list[Any], str] | None:
+    return None if data is None else (data, text)
 
 
 def blob_id(data: bytes, *, length: int = 40) -> str:

@@ -46,22 +46,25 @@ def add_commit(tally: Tally, commit: git.Commit, *, since: int, large: int) -> N
     twice by one commit (two old names of one file) counts that commit once.
     """
     paths = commit.paths
-    if commit.time < since or len(paths) > large or not paths:
+    when = commit.time
+    if when < since or len(paths) > large or not paths:
         return
-    seen: set[str] = set()
-    lines = commit.lines
-    for index, path in enumerate(paths):
-        entry = tally.get(path)
+    author = commit.author
+    get = tally.get
+    for path in dict.fromkeys(paths) if len(paths) > 1 else paths:  # each path once
+        entry = get(path)
         if entry is None:
-            entry = tally[path] = [0, 0, 0, commit.time, set()]
-        if path not in seen:
-            seen.add(path)
-            entry[0] += 1
-            entry[3] = max(entry[3], commit.time)
-            entry[4].add(commit.author)
-        if lines is not None:
-            entry[1] += lines[index][0]
-            entry[2] += lines[index][1]
+            tally[path] = [1, 0, 0, when, {author}]
+            continue
+        entry[0] += 1
+        if when > entry[3]:  # noqa: PLR1730  # a call to max() costs more in this loop
+            entry[3] = when
+        entry[4].add(author)
+    if commit.lines is not None:
+        for path, (added, removed) in zip(paths, commit.lines, strict=True):
+            entry = tally[path]
+            entry[1] += added
+            entry[2] += removed
 
 
 def _recount(store: Store, *, since: int, large: int) -> Tally:
@@ -72,11 +75,12 @@ def _recount(store: Store, *, since: int, large: int) -> Tally:
 
 
 def _counted(
-    commits: Iterable[git.Commit], tally: Tally, touched: set[str], **window: int
+    commits: Iterable[git.Commit], tally: Tally, touched: set[str] | None, **window: int
 ) -> Iterator[git.Commit]:
     for commit in commits:
         add_commit(tally, commit, **window)
-        touched.update(commit.paths)
+        if touched is not None:
+            touched.update(commit.paths)
         yield commit
 
 
@@ -142,7 +146,7 @@ def _update(  # noqa: PLR0913  # keyword-only, each needed
     progress.note("reading history")
     tally = {}
     store.clear_commits()
-    fetched = store.add_commits(_counted(reader.commits(), tally, touched, **window))
+    fetched = store.add_commits(_counted(reader.commits(), tally, None, **window))
     store.save_tally(tally, since=since, large=large, lines=lines, only=None)
     store.set_history(head=head, since=since, lines=lines)
     return fetched, tally

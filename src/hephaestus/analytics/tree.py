@@ -116,18 +116,18 @@ def plan_complexity(root: Path, files: Sequence[TreeFile], store: Store) -> Comp
 
 
 def finish_complexity(
-    work: ComplexityWork, results: Sequence[list[Any] | None], store: Store
+    work: ComplexityWork, results: Sequence[tuple[list[Any], str] | None], store: Store
 ) -> tuple[dict[str, FileComplexity], list[str]]:
     """Cache the new measurements; return every file's measurement and the unreadable paths."""
     fresh = dict(work.fresh)
     measured = dict(work.measured)
     unreadable = list(work.unreadable)
-    for blob, data in zip(work.blobs, results, strict=True):
+    for blob, found in zip(work.blobs, results, strict=True):
         paths = work.paths[blob]
-        if data is None:
+        if found is None:
             unreadable.extend(paths)
             continue
-        fresh[blob] = json.dumps(data)
+        data, fresh[blob] = found
         result = from_cache(paths[0], data)
         for path in paths:
             measured[path] = result if path == result.path else result.at(path)
