@@ -37,7 +37,7 @@ def _verify_text(report: WheelhouseReport) -> list[Block]:
 
 
 @app.command("sanitize")
-@describe(output=SanitizeReport, examples=["hephaestus wheelhouse sanitize wheels/ --dry-run"])
+@describe(output=SanitizeReport, examples=["hephaestus wheelhouse sanitize . --dry-run"])
 def sanitize(
     ctx: typer.Context,
     directory: Directory,
@@ -54,7 +54,7 @@ def sanitize(
 
 
 @app.command("verify")
-@describe(output=WheelhouseReport, examples=["hephaestus --format json wheelhouse verify wheels/"])
+@describe(output=WheelhouseReport, examples=["hephaestus --format json wheelhouse verify ."])
 def verify(ctx: typer.Context, directory: Directory) -> None:
     """Report OS cruft and check every wheel's RECORD hashes and sizes.
 
