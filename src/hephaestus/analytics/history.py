@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hephaestus.analytics import churn as git
+from hephaestus.analytics.store import NUL
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -59,7 +60,10 @@ def add_commit(tally: Tally, commit: git.Commit, *, since: int, large: int) -> N
         entry[0] += 1
         if when > entry[3]:  # noqa: PLR1730  # a call to max() costs more in this loop
             entry[3] = when
-        entry[4].add(author)
+        authors = entry[4]
+        if type(authors) is str:  # as read from the store
+            authors = entry[4] = set(authors.split(NUL))
+        authors.add(author)
     if commit.lines is not None:
         for path, (added, removed) in zip(paths, commit.lines, strict=True):
             entry = tally[path]
@@ -160,7 +164,7 @@ def file_churn(tally: Tally, *, lines: bool) -> dict[str, FileChurn]:
             commits=commits,
             added=added if lines else None,
             removed=removed if lines else None,
-            authors=len(authors),
+            authors=authors.count(NUL) + 1 if type(authors) is str else len(authors),
             last_change=git.iso(last),
         )
         for path, (commits, added, removed, last, authors) in tally.items()

@@ -49,30 +49,44 @@ def coverage_by_path(inputs: Inputs) -> dict[str, FileCoverage]:
     return {f.path: f for f in inputs.coverage.files}
 
 
-def hotspots(inputs: Inputs) -> list[HotspotRow]:
-    """Files changed in the window: commits / max commits * complexity / max complexity."""
+def hotspot_scores(inputs: Inputs) -> list[tuple[str, float, int, int, float, float]]:
+    """Files changed in the window: commits / max commits * complexity / max complexity.
+
+    Returns (path, score, commits, complexity, churn_norm, complexity_norm), best first: plain
+    tuples, so that only the rows shown become models.
+    """
     changed = [p for p in inputs.files if p in inputs.churn]
     if not changed:
         return []
     top_commits = max(inputs.churn[p].commits for p in changed)
     top_complexity = max(inputs.complexity[p].total for p in changed)
-    rows = []
+    scores = []
     for path in changed:
-        churn_norm = inputs.churn[path].commits / top_commits
+        commits = inputs.churn[path].commits
         total = inputs.complexity[path].total
+        churn_norm = commits / top_commits
         complexity_norm = total / top_complexity if top_complexity else 0.0
-        rows.append(
-            HotspotRow(
-                path=path,
-                score=_r(churn_norm * complexity_norm),
-                commits=inputs.churn[path].commits,
-                complexity=total,
-                churn_norm=_r(churn_norm),
-                complexity_norm=_r(complexity_norm),
-                ingested=inputs.ingested.get(path, {}),
-            )
+        score = _r(churn_norm * complexity_norm)
+        scores.append((path, score, commits, total, _r(churn_norm), _r(complexity_norm)))
+    return sorted(scores, key=lambda r: (-r[1], -r[2], r[0]))
+
+
+def hotspot_rows(
+    inputs: Inputs, scores: Iterable[tuple[str, float, int, int, float, float]]
+) -> list[HotspotRow]:
+    """Turn :func:`hotspot_scores` (usually the best few) into report rows."""
+    return [
+        HotspotRow(
+            path=path,
+            score=score,
+            commits=commits,
+            complexity=total,
+            churn_norm=churn_norm,
+            complexity_norm=complexity_norm,
+            ingested=inputs.ingested.get(path, {}),
         )
-    return sorted(rows, key=lambda r: (-r.score, -r.commits, r.path))
+        for path, score, commits, total, churn_norm, complexity_norm in scores
+    ]
 
 
 def _rationale(factors: dict[str, float], values: dict[str, str], missing: list[str]) -> str:

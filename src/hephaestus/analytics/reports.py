@@ -19,7 +19,8 @@ from hephaestus.analytics.models import (
 from hephaestus.analytics.rank import (
     coupling,
     coverage_gaps,
-    hotspots,
+    hotspot_rows,
+    hotspot_scores,
     opportunities,
     rank,
     total_coverage,
@@ -71,13 +72,14 @@ def find_hotspots(  # noqa: PLR0913  # keyword-only options, each with a default
     """
     with analysis_store(root, persist=options.store) as store:
         inputs = collect(root, section=section, options=options, store=store, progress=progress)
-        rows = hotspots(inputs)
+        scores = hotspot_scores(inputs)
+        rows = hotspot_rows(inputs, scores[: limit or section.limit])
         previous = store.latest_snapshot(command="hotspots") if options.store else None
         snapshot = None
         if options.store:
             metrics = {
-                r.path: {"score": r.score, "commits": r.commits, "complexity": r.complexity}
-                for r in rows
+                path: {"score": score, "commits": commits, "complexity": total}
+                for path, score, commits, total, _, _ in scores
             }
             snapshot = _snapshot(store, inputs, "hotspots", metrics)
         missing = list(inputs.missing)
@@ -93,7 +95,7 @@ def find_hotspots(  # noqa: PLR0913  # keyword-only options, each with a default
             )
     return HotspotReport(
         window=inputs.window,
-        rows=tuple(rows[: limit or section.limit]),
+        rows=tuple(rows),
         snapshot=snapshot,
         previous_snapshot=previous if trend else None,
         missing=tuple(missing),

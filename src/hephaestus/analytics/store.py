@@ -26,10 +26,13 @@ if TYPE_CHECKING:
 
 DATABASE: Final = "analytics.db"
 BUSY_TIMEOUT_MS: Final = 10_000
-_NUL: Final = "\0"  # joins the paths of one commit: the one character no path holds
+NUL: Final = "\0"  # joins the paths of one commit: the one character no path holds
 
 Tally = dict[str, list[Any]]
-"""Per path: [commits, lines added, lines removed, last change (epoch), set of authors]."""
+"""Per path: [commits, lines added, lines removed, last change (epoch), authors].
+
+Authors are a set, or NUL-joined text as read from the store (made a set when first added to).
+"""
 
 MIGRATIONS: Final[tuple[str, ...]] = (
     # 1: commit cache, complexity cache, snapshots, events.
@@ -91,6 +94,10 @@ class HistoryState:
     lines: bool
 
 
+def _joined(authors: set[str] | str) -> str:
+    return authors if type(authors) is str else NUL.join(sorted(authors))
+
+
 def _pair(item: str) -> tuple[int, int]:
     added, removed = item.split("\t")
     return int(added), int(removed)
@@ -145,8 +152,8 @@ class Store:
             nonlocal count
             for c in commits:
                 count += 1
-                lines = None if c.lines is None else _NUL.join(f"{a}\t{r}" for a, r in c.lines)
-                yield c.sha, c.time, c.author, len(c.paths), _NUL.join(c.paths), lines
+                lines = None if c.lines is None else NUL.join(f"{a}\t{r}" for a, r in c.lines)
+                yield c.sha, c.time, c.author, len(c.paths), NUL.join(c.paths), lines
 
         self.db.executemany("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?)", rows())
         return count
@@ -161,16 +168,16 @@ class Store:
         for sha, time, author, paths, lines in rows:
             counts = None
             if lines is not None:
-                counts = [_pair(item) for item in lines.split(_NUL)] if lines else []
-            yield Commit(sha, time, author, paths.split(_NUL) if paths else [], counts)
+                counts = [_pair(item) for item in lines.split(NUL)] if lines else []
+            yield Commit(sha, time, author, paths.split(NUL) if paths else [], counts)
 
     def relabel(self, aliases: dict[str, str]) -> None:
         """Rename paths of every cached commit by ``aliases`` (old name -> current name)."""
         changed = []
         for rowid, paths in self.db.execute("SELECT rowid, paths FROM commits").fetchall():
-            names = paths.split(_NUL) if paths else []
+            names = paths.split(NUL) if paths else []
             if any(name in aliases for name in names):
-                current = _NUL.join(aliases.get(name, name) for name in names)
+                current = NUL.join(aliases.get(name, name) for name in names)
                 changed.append((current, rowid))
         self.db.executemany("UPDATE commits SET paths = ? WHERE rowid = ?", changed)
 
@@ -191,8 +198,9 @@ class Store:
         ).fetchone()
         if between is not None:
             return None
+        # Authors stay NUL-joined text until a new commit touches the path (history.add_commit).
         return {
-            path: [commits, added, removed, last, set(authors.split(_NUL))]
+            path: [commits, added, removed, last, authors]
             for path, commits, added, removed, last, authors in self.db.execute(
                 "SELECT path, commits, added, removed, last, authors FROM tally"
             )
@@ -208,7 +216,7 @@ class Store:
         self.db.executemany(
             "INSERT OR REPLACE INTO tally VALUES (?, ?, ?, ?, ?, ?)",
             (
-                (path, entry[0], entry[1], entry[2], entry[3], _NUL.join(sorted(entry[4])))
+                (path, entry[0], entry[1], entry[2], entry[3], _joined(entry[4]))
                 for path in paths
                 for entry in (tally[path],)
             ),
@@ -235,7 +243,7 @@ class Store:
             (since, largest),
         )
         for sha, paths in rows:
-            for path in paths.split(_NUL):
+            for path in paths.split(NUL):
                 yield sha, path
 
     # --- complexity cache ---------------------------------------------------------------------

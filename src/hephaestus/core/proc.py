@@ -7,10 +7,12 @@ timeout kills the process and becomes :class:`ToolTimeoutError`. A non-zero exit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -20,6 +22,9 @@ from typing import TYPE_CHECKING
 from hephaestus.core.errors import ExternalError, ToolNotFoundError, ToolTimeoutError
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
+
+if sys.platform == "linux":
+    import fcntl
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -168,6 +173,9 @@ def stream_records(  # noqa: PLR0913  # keyword-only, each with a default
         pending = b""
         try:
             assert process.stdout is not None  # noqa: S101  # stdout=PIPE guarantees it
+            if sys.platform == "linux":  # a 1 MiB pipe: the writer rarely waits for a busy reader
+                with contextlib.suppress(OSError):
+                    fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
             while chunk := os.read(process.stdout.fileno(), 1 << 16):
                 *records, pending = (pending + chunk).split(separator)
                 yield from (os.fsdecode(record) for record in records if record)
