@@ -179,6 +179,12 @@ class LogReader:
     def _numstat(self, body: str) -> tuple[list[str], list[tuple[int, int]]]:
         tokens = body.split("\0")
         aliases = self.aliases
+        if "\t\0" not in body and body[-1:] != "\t":  # no rename entry (an empty path)
+            entries = [token.split("\t", 2) for token in tokens]
+            names = (
+                [aliases.get(p, p) for _, _, p in entries] if aliases else [p for *_, p in entries]
+            )
+            return names, [(_count(a), _count(r)) for a, r, _ in entries]
         paths: list[str] = []
         lines: list[tuple[int, int]] = []
         i, n = 0, len(tokens)

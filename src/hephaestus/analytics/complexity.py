@@ -8,6 +8,7 @@ extra operand of ``and``/``or``. Lines of code are lines neither blank nor comme
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 IN_PROCESS: Final = 64
 """Up to this many files are measured in this process; more go to a worker process."""
 WORKER_TIMEOUT: Final = 3600.0
+WORKER_NICENESS: Final = 10
 count_loc = measure.count_loc
 
 
@@ -95,6 +97,9 @@ class Measuring:
                     stdout=job.output,
                     stderr=subprocess.DEVNULL,
                 )
+            if hasattr(os, "setpriority"):  # git's pass is the critical path: let it go first
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PROCESS, job.worker.pid, WORKER_NICENESS)
         return job
 
     def result(self) -> list[tuple[list[Any], str] | None]:
