@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.release.fixtures import BEACON_ID, GHA_ISSUER, SIGSTORE, TOKEN, TRUST_ROOT, installed
+from tests.release.fixtures import (
+    BEACON_ID,
+    GHA_ISSUER,
+    SIGSTORE,
+    TOKEN,
+    TRUST_ROOT,
+    installed,
+    make_tar,
+)
 
 from hephaestus.core.errors import ExitCode
 from hephaestus.release.models import InstallReport
@@ -362,3 +370,17 @@ def test_several_archives_are_a_usage_error(cli: Cli, standin: StandIn, destinat
     code, _, stderr = _install(cli, standin, destination)
     assert code == ExitCode.USAGE
     assert "a.tar.gz, b.zip" in stderr
+
+
+def test_hostile_archive_exits_4_and_leaves_nothing(
+    cli: Cli, standin: StandIn, destination: Path
+) -> None:
+    """A correctly checksummed archive that escapes its directory: exit 4, nothing written."""
+    evil = make_tar({"wheelhouse/ok-1.0-py3-none-any.whl": b"x", "../../escaped.txt": b"pwned"})
+    standin.add_release("v6.6.6", {ARCHIVE: evil, f"{ARCHIVE}.sha256": _manifest(ARCHIVE, evil)})
+    code, stdout, stderr = _install(cli, standin, destination)
+    assert code == ExitCode.VERIFICATION
+    _assert_one_line_error(stdout, stderr, "unsafe-archive")
+    assert "points outside the archive" in stderr
+    assert list(destination.iterdir()) == []
+    assert not (destination.parent.parent / "escaped.txt").exists()
