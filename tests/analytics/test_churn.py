@@ -132,3 +132,18 @@ def test_log_paths_holding_the_record_marker(tmp_path: Path) -> None:
     commit(root, "alice", 1, "odd names")
     churn = _collect(root).churn
     assert {p: c.commits for p, c in churn.items()} == {"\x01weird.py": 1, "plain.py": 1}
+
+
+def test_a_worker_that_cannot_start_falls_back_to_this_process(
+    known_history: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No interpreter to start (or a worker that fails): the files are measured here instead."""
+    inline = _collect(known_history).complexity
+    monkeypatch.setattr(complexity, "IN_PROCESS", 0)
+    monkeypatch.setattr(complexity.sys, "executable", str(tmp_path / "no-python"))
+    assert _collect(known_history).complexity == inline
+    failing = tmp_path / "failing"
+    failing.write_text("#!/bin/sh\nexit 3\n", encoding="utf-8")
+    failing.chmod(0o755)
+    monkeypatch.setattr(complexity.sys, "executable", str(failing))
+    assert _collect(known_history).complexity == inline

@@ -85,21 +85,27 @@ class Measuring:
     def start(cls, root: Path, paths: list[str]) -> Measuring:
         """Start measuring ``paths`` (relative to ``root``, read from the work tree)."""
         job = cls(root, paths)
-        if len(paths) > IN_PROCESS:
-            with tempfile.TemporaryFile() as names:
-                names.write(b"\0".join(os.fsencode(p) for p in paths))
-                names.seek(0)
-                job.output = tempfile.TemporaryFile()  # noqa: SIM115  # closed in result()
+        if len(paths) <= IN_PROCESS or not sys.executable:
+            return job
+        with tempfile.TemporaryFile() as names:
+            names.write(b"\0".join(os.fsencode(p) for p in paths))
+            names.seek(0)
+            output = tempfile.TemporaryFile()  # noqa: SIM115  # closed in result()
+            try:
                 job.worker = subprocess.Popen(  # noqa: S603  # our own script, argv list
                     [sys.executable, "-I", "-S", measure.__file__],
                     cwd=root,
                     stdin=names,
-                    stdout=job.output,
+                    stdout=output,
                     stderr=subprocess.DEVNULL,
                 )
-            if hasattr(os, "setpriority"):  # git's pass is the critical path: let it go first
-                with contextlib.suppress(OSError):
-                    os.setpriority(os.PRIO_PROCESS, job.worker.pid, WORKER_NICENESS)
+            except OSError:  # no interpreter to start: result() measures here instead
+                output.close()
+                return job
+        job.output = output
+        if hasattr(os, "setpriority"):  # git's pass is the critical path: let it go first
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, job.worker.pid, WORKER_NICENESS)
         return job
 
     def result(self) -> list[tuple[list[Any], str] | None]:

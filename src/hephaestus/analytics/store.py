@@ -1,9 +1,10 @@
 """The analytics store: SQLite in ``<root>/.hephaestus/analytics.db`` (docs/adr/0008).
 
-One file holds the commit cache (every commit read from git, with its changed files, so a later
-run reads only the commits added since), the complexity cache (by content hash), the snapshots
-and the ingested events. The schema is versioned with ``PRAGMA user_version`` and migrated
-forward on open; every write is one transaction; WAL lets a reader work while a writer writes.
+One file holds the commit cache (one row per commit read from git, with its changed files) and
+the per-file tally of one window (so a later run reads and counts only the commits added since),
+the complexity cache (by git blob id), the snapshots and the ingested events. The schema is
+versioned with ``PRAGMA user_version`` and migrated forward on open (:mod:`.migrations`); every
+write is one transaction; WAL lets a reader work while a writer writes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from hephaestus.analytics.migrations import (
+    MIGRATIONS as MIGRATIONS,  # noqa: PLC0414  # re-exported: mypy strict wants it explicit
+)
+from hephaestus.analytics.migrations import (
+    SCHEMA_VERSION as SCHEMA_VERSION,  # noqa: PLC0414  # re-exported: mypy strict wants it explicit
+)
 from hephaestus.analytics.models import Snapshot
 from hephaestus.core.errors import HephaestusError, UsageError
 
@@ -33,49 +40,6 @@ Tally = dict[str, list[Any]]
 
 Authors are a set, or NUL-joined text as read from the store (made a set when first added to).
 """
-
-MIGRATIONS: Final[tuple[str, ...]] = (
-    # 1: commit cache, complexity cache, snapshots, events.
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE commits (
-        sha TEXT PRIMARY KEY, time INTEGER NOT NULL, author TEXT NOT NULL, files INTEGER NOT NULL
-    );
-    CREATE TABLE changes (sha TEXT NOT NULL, path TEXT NOT NULL, added INTEGER, removed INTEGER);
-    CREATE TABLE complexity (digest TEXT PRIMARY KEY, data TEXT NOT NULL);
-    CREATE TABLE snapshots (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, head TEXT,
-        command TEXT NOT NULL, since TEXT NOT NULL
-    );
-    CREATE TABLE snapshot_files (
-        snapshot INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-        path TEXT NOT NULL, metrics TEXT NOT NULL, PRIMARY KEY (snapshot, path)
-    );
-    CREATE TABLE events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, kind TEXT NOT NULL,
-        value REAL NOT NULL, unit TEXT NOT NULL, path TEXT, metrics TEXT NOT NULL,
-        metadata TEXT NOT NULL, timestamp TEXT NOT NULL, ingested TEXT NOT NULL
-    );
-    CREATE INDEX events_path ON events(path, source, kind, timestamp);
-    """,
-    # 2: one row per commit (its paths in one column) and the per-file tally of one window;
-    # complexity cached by git blob id. Both caches start afresh: the next run refills them.
-    """
-    DROP TABLE changes;
-    DROP TABLE commits;
-    CREATE TABLE commits (
-        sha TEXT NOT NULL, time INTEGER NOT NULL, author TEXT NOT NULL, files INTEGER NOT NULL,
-        paths TEXT NOT NULL, lines TEXT
-    );
-    CREATE TABLE tally (
-        path TEXT PRIMARY KEY, commits INTEGER NOT NULL, added INTEGER NOT NULL,
-        removed INTEGER NOT NULL, last INTEGER NOT NULL, authors TEXT NOT NULL
-    );
-    DELETE FROM meta WHERE key IN ('head', 'since', 'lines');
-    DELETE FROM complexity;
-    """,
-)
-SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
 class StoreError(HephaestusError):
