@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -140,10 +141,10 @@ def test_a_worker_that_cannot_start_falls_back_to_this_process(
     """No interpreter to start (or a worker that fails): the files are measured here instead."""
     inline = _collect(known_history).complexity
     monkeypatch.setattr(complexity, "IN_PROCESS", 0)
-    monkeypatch.setattr(complexity.sys, "executable", str(tmp_path / "no-python"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
     assert _collect(known_history).complexity == inline
     failing = tmp_path / "failing"
     failing.write_text("#!/bin/sh\nexit 3\n", encoding="utf-8")
     failing.chmod(0o755)
-    monkeypatch.setattr(complexity.sys, "executable", str(failing))
+    monkeypatch.setattr(sys, "executable", str(failing))
     assert _collect(known_history).complexity == inline

@@ -8,7 +8,6 @@ extra operand of ``and``/``or``. Lines of code are lines neither blank nor comme
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 IN_PROCESS: Final = 64
 """Up to this many files are measured in this process; more go to a worker process."""
 WORKER_TIMEOUT: Final = 3600.0
-WORKER_NICENESS: Final = 10
 count_loc = measure.count_loc
 
 
@@ -103,9 +101,6 @@ class Measuring:
                 output.close()
                 return job
         job.output = output
-        if hasattr(os, "setpriority"):  # git's pass is the critical path: let it go first
-            with contextlib.suppress(OSError):
-                os.setpriority(os.PRIO_PROCESS, job.worker.pid, WORKER_NICENESS)
         return job
 
     def result(self) -> list[tuple[list[Any], str] | None]:
