@@ -1,4 +1,4 @@
-"""``release install`` and ``release verify``: the steps in order, each its own function.
+"""``release install``: the steps in order, each its own function.
 
 Look up the release, select its assets, fetch the manifest and bundle, download the archive,
 verify the checksum, verify the signature, extract, install offline. Everything written is
@@ -9,133 +9,32 @@ complete success leaves the wheelhouse (and, unless asked otherwise, the archive
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hephaestus.core.errors import UsageError, VerificationError
+from hephaestus.core.errors import UsageError
 from hephaestus.core.events import Event
 from hephaestus.core.fs import remove_path
 from hephaestus.core.logging import get_logger
 from hephaestus.core.progress import NO_PROGRESS, Progress
 from hephaestus.release.assets import select_assets
-from hephaestus.release.attest import load_bundle, require_pins, verify_signature
-from hephaestus.release.checksums import verify_checksum
 from hephaestus.release.download import download_asset
-from hephaestus.release.extract import Limits, extract_archive
+from hephaestus.release.evidence import check_policy, fetch_evidence, verify_evidence
+from hephaestus.release.extract import extract_archive
 from hephaestus.release.install import plan_install, run_install
-from hephaestus.release.models import (
-    Asset,
-    ChecksumResult,
-    ChecksumVerdict,
-    InstallPlan,
-    InstallReport,
-    SelectedAssets,
-    SignatureResult,
-    SignatureVerdict,
-    Timings,
-)
+from hephaestus.release.models import InstallPlan, InstallReport, Timings
+from hephaestus.release.options import InstallOptions, archive_stem, with_tag
 from hephaestus.release.wheelhouse import sanitize
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from hephaestus.release.github import GitHub
 
+__all__ = ["InstallOptions", "install_release", "with_tag"]
 _log = get_logger(__name__)
-UNSIGNED_WARNING = "NO CHECKSUM MANIFEST: the archive was installed unverified (--allow-unsigned)"
-NO_BUNDLE_WARNING = "no Sigstore bundle: the archive's origin was not verified"
-SMALL_ASSET = 1 << 20
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InstallOptions:
-    """Everything ``release install`` needs besides the GitHub client."""
-
-    repository: str
-    destination: Path
-    python: str
-    tag: str | None = None
-    asset_pattern: str | None = None
-    manifest_pattern: str | None = None
-    bundle_pattern: str | None = None
-    identity: str | None = None
-    issuer: str | None = None
-    trust_root: Path | None = None
-    require_sigstore: bool = False
-    allow_unsigned: bool = False
-    overwrite: bool = False
-    remove_archive: bool = False
-    upgrade: bool = True
-    dry_run: bool = False
-    pip_args: tuple[str, ...] = ()
-    limits: Limits = field(default_factory=Limits)
-
-
-def archive_stem(name: str) -> str:
-    """Return the wheelhouse directory name of an archive (its name without the suffix)."""
-    for suffix in (".tar.gz", ".tgz", ".zip", ".whl"):
-        if name.endswith(suffix):
-            return name.removesuffix(suffix)
-    return name
-
-
-def with_tag(options: InstallOptions, tag: str) -> InstallOptions:
-    """Fill ``{tag}`` in the pinned identity: a release workflow's identity names its tag ref.
-
-    The tag asked for (or else the release found) is used, so one configured identity pins
-    every release of the workflow, and a bundle made for another tag does not verify.
-    """
-    if options.identity is None or "{tag}" not in options.identity:
-        return options
-    return dataclasses.replace(options, identity=options.identity.replace("{tag}", tag))
-
-
-def check_policy(selected: SelectedAssets, options: InstallOptions) -> list[str]:
-    """Refuse missing evidence before anything is downloaded; return the warnings to state.
-
-    Raises:
-        VerificationError: no manifest without --allow-unsigned, or no bundle with
-            --require-sigstore (exit 4).
-
-    """
-    warnings = []
-    if selected.manifest is None:
-        if not options.allow_unsigned:
-            raise VerificationError(
-                f"the release has no SHA-256 manifest for {selected.archive.name}",
-                hint="installing unverified code takes --allow-unsigned (not recommended)",
-                code="checksum-missing",
-            )
-        warnings.append(UNSIGNED_WARNING)
-    if selected.bundle is None:
-        if options.require_sigstore:
-            raise VerificationError(
-                f"the release has no Sigstore bundle for {selected.archive.name}",
-                hint="--require-sigstore (or require-sigstore in the config) demands one",
-                code="signature-missing",
-            )
-        warnings.append(NO_BUNDLE_WARNING)
-    return warnings
-
-
-def fetch_small(github: GitHub, asset: Asset | None) -> bytes | None:
-    """Download a manifest or bundle into memory (at most 1 MiB), or None if there is none."""
-    if asset is None:
-        return None
-    if asset.size > SMALL_ASSET:
-        raise VerificationError(
-            f"{asset.name} is {asset.size} bytes: too large for a manifest or bundle",
-            hint="choose the right asset with --manifest-pattern or --bundle-pattern",
-            code="asset-too-large",
-        )
-    with tempfile.TemporaryDirectory(prefix="hephaestus-") as scratch:
-        done = download_asset(github, asset, directory=Path(scratch))
-        return done.path.read_bytes()
 
 
 @contextlib.contextmanager
@@ -163,36 +62,6 @@ def _check_destination(
             )
 
 
-def _verify(
-    options: InstallOptions,
-    selected: SelectedAssets,
-    sha256: str,
-    evidence: tuple[bytes | None, bytes | None],
-) -> tuple[ChecksumResult, SignatureResult]:
-    manifest, bundle = evidence
-    checksum = ChecksumResult(verdict=ChecksumVerdict.skipped, manifest=None)
-    if manifest is not None and selected.manifest is not None:
-        source = selected.manifest.name
-        verify_checksum(
-            manifest.decode("utf-8", "replace"),
-            name=selected.archive.name,
-            sha256=sha256,
-            source=source,
-        )
-        checksum = ChecksumResult(verdict=ChecksumVerdict.verified, manifest=source)
-    signature = SignatureResult(verdict=SignatureVerdict.missing)
-    if bundle is not None and selected.bundle is not None:
-        signature = verify_signature(
-            sha256=sha256,
-            bundle_data=bundle,
-            bundle_name=selected.bundle.name,
-            identity=options.identity,
-            issuer=options.issuer,
-            trust_root=options.trust_root,
-        )
-    return checksum, signature
-
-
 def _plan(wheelhouse: Path, options: InstallOptions) -> InstallPlan:
     return plan_install(
         wheelhouse, python=options.python, pip_args=options.pip_args, upgrade=options.upgrade
@@ -207,21 +76,6 @@ def _move_into_place(staging: Path, target: Path) -> Path | None:
         target.rename(backup)
     staging.rename(target)
     return backup
-
-
-def _fetch_evidence(
-    github: GitHub, selected: SelectedAssets, options: InstallOptions
-) -> tuple[bytes | None, bytes | None]:
-    """Fetch manifest and bundle; with a bundle but no pins, stop now (exit 2)."""
-    manifest, bundle = fetch_small(github, selected.manifest), fetch_small(github, selected.bundle)
-    if bundle is not None and selected.bundle is not None:
-        require_pins(
-            load_bundle(bundle, source=selected.bundle.name),
-            bundle_name=selected.bundle.name,
-            identity=options.identity,
-            issuer=options.issuer,
-        )
-    return manifest, bundle
 
 
 def _install(staging: Path, target: Path, options: InstallOptions) -> InstallPlan:
@@ -265,7 +119,7 @@ def install_release(  # one straight line of steps, each timed
     target = destination / archive_stem(selected.archive.name)
     _check_destination(destination, target, destination / selected.archive.name, options)
     warnings = check_policy(selected, options)
-    evidence = _fetch_evidence(github, selected, options)
+    evidence = fetch_evidence(github, selected, options)
     looked_up = clock()
     created: list[Path] = []
     with _staged(created):
@@ -276,7 +130,7 @@ def install_release(  # one straight line of steps, each timed
         created.append(download.path)
         downloaded = clock()
         progress.note("verifying")
-        checksum, signature = _verify(options, selected, download.sha256, evidence)
+        checksum, signature = verify_evidence(options, selected, download.sha256, evidence)
         _log.info(
             Event.RELEASE_VERIFIED,
             asset=selected.archive.name,
