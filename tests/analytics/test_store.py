@@ -204,3 +204,19 @@ def test_a_file_changed_in_the_work_tree_is_measured_as_it_is(repo: Path) -> Non
     }
     assert (first["pkg/util.py"], second["pkg/util.py"]) == (3, 5)
     assert first["pkg/core.py"] == second["pkg/core.py"] == 9
+
+
+def test_a_name_reused_after_a_rename_keeps_its_own_history(repo: Path) -> None:
+    """Renamed, then a new file takes the old name, both in new commits: as a cold run."""
+    find_hotspots(repo, section=SECTION, options=STORED)
+    (repo / "pkg" / "moved.py").rename(repo / "pkg" / "relocated.py")
+    commit(repo, "bob", 7, "rename")
+    write(repo, "pkg/moved.py", "def fresh(x):\n    return x or 0\n")
+    commit(repo, "carol", 8, "a new file under the old name")
+    warm = find_hotspots(repo, section=SECTION, options=STORED)
+    cold = find_hotspots(repo, section=SECTION, options=AnalysisOptions(store=False))
+    assert warm.window.fetched == 2
+    assert [(r.path, r.commits, r.score) for r in warm.rows] == [
+        (r.path, r.commits, r.score) for r in cold.rows
+    ]
+    assert {r.path: r.commits for r in warm.rows}["pkg/moved.py"] == 1

@@ -134,9 +134,10 @@ def _update(  # noqa: PLR0913  # keyword-only, each needed
             return 0, tally
         reader = git.LogReader(root, lines=state.lines, revisions=f"{state.head}..{head}")
         progress.note(f"reading commits since {state.head[:12]}")
+        cached = store.last_row()
         fetched = store.add_commits(_counted(reader.commits(), tally or {}, touched, **window))
         if reader.aliases:  # relabel the older changes: counts must be made again
-            store.relabel(reader.aliases)
+            store.relabel(reader.aliases, upto=cached)
             tally = None
         whole = tally is None
         if tally is None:

@@ -135,10 +135,19 @@ class Store:
                 counts = [_pair(item) for item in lines.split(NUL)] if lines else []
             yield Commit(sha, time, author, paths.split(NUL) if paths else [], counts)
 
-    def relabel(self, aliases: dict[str, str]) -> None:
-        """Rename paths of every cached commit by ``aliases`` (old name -> current name)."""
+    def last_row(self) -> int:
+        """Return the rowid of the newest cached commit row (0 when there is none)."""
+        return int(self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM commits").fetchone()[0])
+
+    def relabel(self, aliases: dict[str, str], *, upto: int) -> None:
+        """Rename paths of the cached commits up to row ``upto`` by ``aliases`` (old -> current).
+
+        Only rows older than the renaming commits: a newer commit may name a new file that
+        reuses an old name.
+        """
         changed = []
-        for rowid, paths in self.db.execute("SELECT rowid, paths FROM commits").fetchall():
+        rows = self.db.execute("SELECT rowid, paths FROM commits WHERE rowid <= ?", (upto,))
+        for rowid, paths in rows.fetchall():
             names = paths.split(NUL) if paths else []
             if any(name in aliases for name in names):
                 current = NUL.join(aliases.get(name, name) for name in names)
