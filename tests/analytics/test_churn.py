@@ -148,3 +148,15 @@ def test_a_worker_that_cannot_start_falls_back_to_this_process(
     failing.chmod(0o755)
     monkeypatch.setattr(sys, "executable", str(failing))
     assert _collect(known_history).complexity == inline
+
+
+def test_binary_files_count_no_lines(tmp_path: Path) -> None:
+    """Git's numstat shows '-' for a binary file: no lines, and the other files are unaffected."""
+    root = tmp_path / "binary"
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "blob.py").write_bytes(b"\0\1\2binary")
+    write(root, "plain.py", "def g():\n    return 0\n")
+    commit(root, "alice", 1, "binary and text")
+    inputs = _collect(root, lines=True)
+    assert {p: (c.added, c.removed) for p, c in inputs.churn.items()} == {"plain.py": (2, 0)}
+    assert [m.message for m in inputs.missing] == ["blob.py: not readable as Python source"]

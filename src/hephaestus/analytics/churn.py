@@ -184,7 +184,8 @@ class LogReader:
             names = (
                 [aliases.get(p, p) for _, _, p in entries] if aliases else [p for *_, p in entries]
             )
-            return names, [(_count(a), _count(r)) for a, r, _ in entries]
+            # A binary file shows '-' for both counts; git prints nothing else but digits.
+            return names, [(0, 0) if a == "-" else (int(a), int(r)) for a, r, _ in entries]
         paths: list[str] = []
         lines: list[tuple[int, int]] = []
         i, n = 0, len(tokens)
