@@ -44,6 +44,14 @@ def _install(cli: Cli, standin: StandIn, destination: Path, *extra: str) -> tupl
     return out.exit_code, out.stdout, out.stderr
 
 
+@pytest.fixture(autouse=True)
+def _outside_the_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from an empty directory: the default destination must not land in this checkout."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+
 @pytest.fixture
 def destination(tmp_path: Path) -> Path:
     """An empty destination directory."""
