@@ -392,3 +392,24 @@ def test_hostile_archive_exits_4_and_leaves_nothing(
     assert "points outside the archive" in stderr
     assert list(destination.iterdir()) == []
     assert not (destination.parent.parent / "escaped.txt").exists()
+
+
+def test_default_destination_is_made_only_when_needed(
+    cli: Cli, standin: StandIn, wheelhouse_tar: bytes
+) -> None:
+    """Without --destination: a refusal or a dry run leaves no .hephaestus/release behind."""
+    standin.add_release(
+        "v1.0.0",
+        {ARCHIVE: wheelhouse_tar, f"{ARCHIVE}.sha256": _manifest(ARCHIVE, b"other bytes")},
+    )
+    base = ("release", "install", "--repository", standin.repository, "--api-url")
+    refused = cli(*base, standin.api_url)
+    assert refused.exit_code == ExitCode.VERIFICATION
+    assert not Path(".hephaestus").exists()
+    standin.add_release(
+        "v1.0.1",
+        {ARCHIVE: wheelhouse_tar, f"{ARCHIVE}.sha256": _manifest(ARCHIVE, wheelhouse_tar)},
+    )
+    dry = cli(*base, standin.api_url, "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert not Path(".hephaestus").exists()

@@ -117,11 +117,10 @@ def install(
     env: Environment = ctx.obj
     root, section = release_section(env)
     target = destination or root / section.destination
-    if destination is None:
-        target.mkdir(parents=True, exist_ok=True)
     options = InstallOptions(
         repository=check_repository(repository or section.repository),
         destination=target,
+        create_destination=destination is None,
         python=python or sys.executable,
         tag=tag,
         asset_pattern=asset_pattern or section.asset_pattern,

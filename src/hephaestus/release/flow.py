@@ -37,21 +37,31 @@ __all__ = ["InstallOptions", "install_release", "with_tag"]
 _log = get_logger(__name__)
 
 
+def _make_directory(path: Path) -> list[Path]:
+    """Create ``path`` and missing parents; return the directories created, outermost first."""
+    missing = [p for p in (path, *path.parents) if not p.exists()][::-1]
+    path.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
 @contextlib.contextmanager
-def _staged(paths: list[Path]) -> Iterator[None]:
-    """Remove every path in ``paths`` if the block fails (``paths`` may grow inside it)."""
+def _staged(paths: list[Path], made: list[Path]) -> Iterator[None]:
+    """If the block fails, remove ``paths`` (which may grow inside it), then ``made`` if empty."""
     try:
         yield
     except BaseException:
         for path in reversed(paths):
             remove_path(path)
+        for directory in reversed(made):
+            with contextlib.suppress(OSError):  # only while still empty
+                directory.rmdir()
         raise
 
 
 def _check_destination(
     destination: Path, target: Path, archive: Path, options: InstallOptions
 ) -> None:
-    if not destination.is_dir():
+    if not destination.is_dir() and not (options.create_destination and not destination.exists()):
         raise UsageError(
             f"--destination {destination} is not a directory", hint="create it, or choose another"
         )
@@ -121,8 +131,9 @@ def install_release(  # one straight line of steps, each timed
     warnings = check_policy(selected, options)
     evidence = fetch_evidence(github, selected, options)
     looked_up = clock()
+    made = _make_directory(destination)
     created: list[Path] = []
-    with _staged(created):
+    with _staged(created, made):
         progress.note(f"downloading {selected.archive.name}")
         download = download_asset(
             github, selected.archive, directory=destination, progress=progress
@@ -153,6 +164,8 @@ def install_release(  # one straight line of steps, each timed
             plan = _plan(staging, options)
             remove_path(staging)
             remove_path(download.path)
+            for directory in reversed(made):
+                directory.rmdir()
         else:
             progress.note("installing")
             plan = _install(staging, target, options)

@@ -18,6 +18,8 @@ class InstallOptions:
 
     repository: str
     destination: Path
+    create_destination: bool = False
+    """Create the destination (and its parents) when something is about to be written to it."""
     python: str
     tag: str | None = None
     asset_pattern: str | None = None
