@@ -123,14 +123,17 @@ def measure_paths(paths: list[str], *, root: Path) -> list[list[Any] | None]:
     return results
 
 
-def main() -> int:
-    """Measure the NUL-separated paths of stdin; write one JSON line per path."""
+def main() -> None:
+    """Measure the NUL-separated paths of stdin; write one JSON line per path (worker side).
+
+    Its stdout is the worker's own, read back by :class:`.complexity.Measuring`; a failure
+    exits non-zero (an uncaught exception) and the caller measures in its own process instead.
+    """
     paths = [p for p in sys.stdin.buffer.read().decode("utf-8", "surrogateescape").split("\0") if p]
     out = sys.stdout
     for result in measure_paths(paths, root=Path()):
         out.write(json.dumps(result, separators=(",", ":")) + "\n")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
