@@ -86,7 +86,6 @@ def _write_reports(
         "hephaestus guard-rails --gate ruff-check --gate mypy --fix",
         "hephaestus guard-rails --sarif guard-rails.sarif --junit guard-rails.xml",
         "hephaestus --format json guard-rails --drift",
-        "hephaestus guard-rails --profile release",
     ],
 )
 def guard_rails(
