@@ -132,11 +132,13 @@ def _update(  # noqa: PLR0913  # keyword-only, each needed
         tally = store.tally(since=since, large=large, lines=state.lines)
         if state.head == head and tally is not None:
             return 0, tally
-        reader = git.LogReader(root, lines=state.lines, revisions=f"{state.head}..{head}")
-        progress.note(f"reading commits since {state.head[:12]}")
-        cached = store.last_row()
-        fetched = store.add_commits(_counted(reader.commits(), tally or {}, touched, **window))
-        if reader.aliases:  # relabel the older changes: counts must be made again
+        fetched, reader = 0, None
+        if state.head != head:
+            reader = git.LogReader(root, lines=state.lines, revisions=f"{state.head}..{head}")
+            progress.note(f"reading commits since {state.head[:12]}")
+            cached = store.last_row()
+            fetched = store.add_commits(_counted(reader.commits(), tally or {}, touched, **window))
+        if reader is not None and reader.aliases:  # relabel older rows: count again
             store.relabel(reader.aliases, upto=cached)
             tally = None
         whole = tally is None
