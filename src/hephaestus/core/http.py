@@ -55,6 +55,24 @@ def user_agent() -> str:
     return f"hephaestus/{package_version()}"
 
 
+READ_SIZE = 1 << 20
+"""Bytes asked of the socket per read on HTTP/1.1 connections (httpcore's default is 64 KiB)."""
+
+
+def _read_in_megabytes() -> None:
+    """Make httpcore read up to :data:`READ_SIZE` at once instead of 64 KiB.
+
+    httpcore has no option for it, only the class attribute ``READ_NUM_BYTES``. With 1 MiB
+    reads a download makes 16x fewer calls through httpcore and h11, which measured about 25 %
+    faster on a 512 MiB loopback asset (benchmarks/release.py). If a later httpcore drops the
+    attribute, reads simply stay at its default.
+    """
+    from httpcore._sync.http11 import HTTP11Connection  # noqa: PLC0415  # httpx's transport
+
+    if isinstance(getattr(HTTP11Connection, "READ_NUM_BYTES", None), int):
+        HTTP11Connection.READ_NUM_BYTES = max(HTTP11Connection.READ_NUM_BYTES, READ_SIZE)
+
+
 def create_client(
     *,
     base_url: str = "",
@@ -65,6 +83,7 @@ def create_client(
 
     ``timeout`` bounds connecting and each read, not a whole download.
     """
+    _read_in_megabytes()
     return httpx.Client(
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),

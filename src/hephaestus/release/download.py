@@ -1,6 +1,8 @@
 """Download one release asset: streamed to a temporary file, hashed while streaming, resumed.
 
-Memory stays constant whatever the size: chunks are written and hashed as they arrive. The size
+Memory stays constant whatever the size: chunks are written and hashed as they arrive, by one
+worker thread behind the receiving one (at most ``_AHEAD`` chunks in flight; hashlib and file
+writes release the GIL, so receiving, hashing and writing overlap on two cores). The size
 is checked against the API's ``size`` (a longer body is cut off at once) and GitHub's ``digest``
 is cross-checked when present. Connection errors, 5xx, 429 and rate-limit 403s are retried
 (:class:`~hephaestus.core.http.Retrier`); an interrupted body resumes with a ``Range`` request.
@@ -13,6 +15,8 @@ import hashlib
 import os
 import tempfile
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
     from hephaestus.release.models import Asset
 
 PARTIAL_CONTENT = 206
+_AHEAD = 8
+"""Chunks received but not yet written and hashed (at most 8 MiB with 1 MiB reads)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +48,37 @@ class Downloaded:
 
 
 class _Sink:
-    """Writes and hashes the body; restarts from zero if the server ignores a Range."""
+    """Writes and hashes the body in order, on one worker thread; restarts from zero on demand.
 
-    def __init__(self, handle: BinaryIO) -> None:
+    ``received`` counts bytes handed over; :meth:`flush` waits until all of them are written
+    and hashed, and re-raises the worker's error (a full disk) in the caller's thread.
+    """
+
+    def __init__(self, handle: BinaryIO, worker: ThreadPoolExecutor) -> None:
         self.handle = handle
         self.hasher = hashlib.sha256()
         self.received = 0
+        self._worker = worker
+        self._pending: deque[Future[None]] = deque()
+
+    def _consume(self, chunk: bytes) -> None:
+        self.handle.write(chunk)
+        self.hasher.update(chunk)
+
+    def feed(self, chunk: bytes) -> None:
+        """Hand ``chunk`` to the worker, waiting while ``_AHEAD`` chunks are still in flight."""
+        self.received += len(chunk)
+        self._pending.append(self._worker.submit(self._consume, chunk))
+        if len(self._pending) > _AHEAD:
+            self._pending.popleft().result()
+
+    def flush(self) -> None:
+        """Wait for every chunk handed over to be written and hashed."""
+        while self._pending:
+            self._pending.popleft().result()
 
     def restart(self) -> None:
+        self.flush()
         self.handle.seek(0)
         self.handle.truncate()
         self.hasher = hashlib.sha256()
@@ -86,16 +115,15 @@ def _stream_once(
         raise_for_status(response, what=f"download of {asset.name}")
         _check_resume(response, sink, asset.name)
         for chunk in response.iter_raw():
-            sink.received += len(chunk)
-            if sink.received > asset.size:
+            if sink.received + len(chunk) > asset.size:
                 raise VerificationError(
                     f"download of {asset.name}: more bytes than the {asset.size} the API states",
                     hint="the release asset is not what GitHub describes; do not install it",
                     code="size-mismatch",
                 )
-            sink.handle.write(chunk)
-            sink.hasher.update(chunk)
+            sink.feed(chunk)
             progress.advance(len(chunk))
+    sink.flush()  # what arrived is on disk before a resume asks for the rest
     return sink.received == asset.size
 
 
@@ -139,9 +167,13 @@ def download_asset(
     fd, temporary = tempfile.mkstemp(prefix=f".{asset.name}.", suffix=".part", dir=directory)
     path = Path(temporary)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        # Leaving the executor waits for the chunks in flight: no write follows the unlink below.
+        with (
+            os.fdopen(fd, "wb") as handle,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="download") as worker,
+        ):
             progress.start(asset.size)
-            sink = _Sink(handle)
+            sink = _Sink(handle, worker)
             _fetch(github, asset, sink, retrier, progress)
         sha256 = sink.hasher.hexdigest()
         check_digest(asset, sha256)
