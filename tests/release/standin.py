@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "testdata"
+# Copies of the shared test data (../shared/testdata, see data/sigstore/README.md), kept in the
+# repository so that a clean clone tests on its own; test_data.py pins their SHA-256s.
+SHARED = Path(__file__).resolve().parent / "data"
 EXAMPLE = SHARED / "github-release-example.json"
 FAULTS = ("500", "reset", "truncate", "ratelimit", "429", "401", "404", "overlong")
 

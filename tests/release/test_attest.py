@@ -1,4 +1,4 @@
-"""Sigstore verification with the real bundles of ../shared/testdata/sigstore, offline."""
+"""Sigstore verification with the real bundles of tests/release/data/sigstore, offline."""
 
 from __future__ import annotations
 
