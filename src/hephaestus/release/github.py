@@ -68,6 +68,23 @@ def check_repository(repository: str | None) -> str:
     return repository
 
 
+def _releases(items: list[Any], *, what: str) -> list[Release]:
+    """Parse release objects of the API.
+
+    Raises:
+        ExternalError: one is not shaped like a release (exit 5).
+
+    """
+    try:
+        return [parse_release(item) for item in items]
+    except (ValidationError, TypeError, KeyError) as exc:
+        raise ExternalError(
+            f"{what}: the API answered an unexpected release object",
+            hint="check --api-url: it must be the REST API root",
+            code="github-error",
+        ) from exc
+
+
 class GitHub:
     """A GitHub REST client for one API base URL and (optional) token; close it after use."""
 
@@ -121,15 +138,7 @@ class GitHub:
             f"tags/{quote(tag, safe='')}" if tag else "latest"
         )
         what = f"release {tag or 'latest'} of {repository}"
-        data = self._json(path, what=what)
-        try:
-            return parse_release(data)
-        except (ValidationError, TypeError, KeyError) as exc:
-            raise ExternalError(
-                f"{what}: the API answered an unexpected release object",
-                hint="check --api-url: it must be the REST API root",
-                code="github-error",
-            ) from exc
+        return _releases([self._json(path, what=what)], what=what)[0]
 
     def list_releases(self, repository: str, *, pages: int = 10) -> list[Release]:
         """Return the releases of ``repository``, newest first (at most ``pages`` x 100).
@@ -144,14 +153,7 @@ class GitHub:
             data = self._json(f"/repos/{repository}/releases?per_page=100&page={page}", what=what)
             if not isinstance(data, list) or not data:
                 break
-            try:
-                releases += [parse_release(item) for item in data]
-            except (ValidationError, TypeError, KeyError) as exc:
-                raise ExternalError(
-                    f"{what}: the API answered an unexpected release object",
-                    hint="check --api-url: it must be the REST API root",
-                    code="github-error",
-                ) from exc
+            releases += _releases(data, what=what)
         return releases
 
     def stream_asset(
