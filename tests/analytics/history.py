@@ -81,8 +81,9 @@ def build_history(root: Path) -> None:
     """Create the repository described in this module's docstring."""
     root.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
-    # Coverage output, the untracked test module and the store never join a commit.
-    exclude = "test_pkg.py\n.coverage\ncoverage.xml\ncoverage.json\n.hephaestus/\n"
+    # Coverage output, the untracked test module, the store and the bytecode that running the
+    # tests writes (unless PYTHONDONTWRITEBYTECODE is set) never join a commit.
+    exclude = "test_pkg.py\n.coverage\ncoverage.xml\ncoverage.json\n.hephaestus/\n__pycache__/\n"
     (root / ".git" / "info" / "exclude").write_text(exclude, encoding="utf-8")
     write(root, "pkg/core.py", PARSE)
     write(root, "pkg/util.py", "def helper(a, b):\n    return a or b\n")
