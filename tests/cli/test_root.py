@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import subprocess
 import sys
 from typing import TYPE_CHECKING
 
@@ -247,3 +249,48 @@ def test_no_command_in_json_mode(cli: Cli) -> None:
         assert out.exit_code == ExitCode.USAGE
         message = json.loads(out.stdout)["error"]["message"]
         assert message.lower().rstrip(".") == "missing command"
+
+
+GC_PROBE = """
+import gc, json, sys
+from hephaestus import cli
+seen = {}
+original = cli._start_collecting
+def spy():
+    if "during_start_up" not in seen:  # main() calls it again after the command
+        seen["during_start_up"] = gc.isenabled()
+        original()
+        seen["in_command"] = gc.isenabled()
+        seen["frozen"] = gc.get_freeze_count() > 0
+    else:
+        original()
+cli._start_collecting = spy
+sys.argv = ["hephaestus", *sys.argv[1:]]
+try:
+    cli.main()
+finally:
+    seen["at_exit_frozen"] = gc.get_freeze_count()
+    print(json.dumps(seen), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("argv", [["version"], ["--help"]])
+def test_console_script_defers_collection_until_the_command(argv: list[str]) -> None:
+    """Run as the console script, start-up runs without the collector, the command with it."""
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, *argv], capture_output=True, text=True, check=True
+    )
+    seen = json.loads(done.stderr.strip().splitlines()[-1])
+    assert seen["during_start_up"] is False
+    assert seen["in_command"] is True
+    assert seen["frozen"] is True
+    assert seen["at_exit_frozen"] > 0
+
+
+def test_main_with_argv_leaves_the_collector_alone() -> None:
+    """Tests and embedders call main(argv): the collector's state is theirs, untouched."""
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    assert main(["version"]) == ExitCode.OK
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
