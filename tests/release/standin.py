@@ -24,7 +24,20 @@ from urllib.parse import parse_qs, urlsplit
 # repository so that a clean clone tests on its own; test_data.py pins their SHA-256s.
 SHARED = Path(__file__).resolve().parent / "data"
 EXAMPLE = SHARED / "github-release-example.json"
-FAULTS = ("500", "reset", "truncate", "ratelimit", "429", "401", "404", "overlong")
+FAULTS = (
+    "500",
+    "reset",
+    "truncate",
+    "ratelimit",
+    "429",
+    "401",
+    "404",
+    "overlong",
+    "chunked",
+    "stall",
+)
+STALL_SECONDS = 1.0
+"""How long the ``stall`` fault waits after half the body, before it hangs up."""
 
 
 @dataclass
@@ -35,6 +48,8 @@ class Logged:
     method: str
     path: str
     headers: dict[str, str]
+    names: list[str] = field(default_factory=list)
+    """Every header name in the order received, repeated ones repeated."""
 
 
 @dataclass
@@ -100,10 +115,22 @@ class _Handler(BaseHTTPRequestHandler):
         """Stay quiet."""
 
     def _record(self) -> None:
+        headers = self.headers.items()
+        names = [name for name, _ in headers]
+        logged = Logged(self.server_name_, self.command, self.path, dict(headers), names)
         with self.state.lock:
-            self.state.log.append(
-                Logged(self.server_name_, self.command, self.path, dict(self.headers.items()))
-            )
+            self.state.log.append(logged)
+
+    def _read_body(self) -> bytes:
+        """The request body, by Content-Length or chunked transfer encoding."""
+        if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+            return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = b""
+        while size := int(self.rfile.readline().split(b";")[0], 16):
+            body += self.rfile.read(size)
+            self.rfile.readline()  # the CRLF after each chunk
+        self.rfile.readline()  # the CRLF after the last, empty chunk
+        return body
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -136,21 +163,40 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"message": "Not Found"})
         elif fault == "overlong":
             self._send(200, data + b"extra", {"Content-Type": "application/octet-stream"})
-        else:  # reset or truncate: promise the (rest of the) body, send half of it, hang up
-            start = self._range_start()
-            body = data[start:]
-            self.send_response(206 if start else 200)
-            if start:
-                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            if fault == "reset":  # RST instead of FIN
-                linger = struct.pack("ii", 1, 0)
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-            self.close_connection = True
+        else:
+            self._broken_body(fault, data)
         return True
+
+    def _broken_body(self, fault: str, data: bytes) -> None:
+        """Answer 200/206 with a body that is chunked, stalls, is cut short or reset."""
+        if fault == "chunked":  # no Content-Length: the body in 64 KiB chunks
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(data), 1 << 16):
+                piece = data[start : start + (1 << 16)]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        # stall, reset or truncate: promise the (rest of the) body, send half of it
+        start = self._range_start()
+        body = data[start:]
+        self.send_response(206 if start else 200)
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        if fault == "stall":  # silence, longer than a test's read timeout
+            time.sleep(STALL_SECONDS)
+        if fault == "reset":  # RST instead of FIN
+            linger = struct.pack("ii", 1, 0)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            # Closed here, the socket goes when the handler's files close, before socketserver
+            # would shut it down for writing: no FIN comes first, only the RST.
+            self.connection.close()
+        self.close_connection = True
 
     def _range_start(self) -> int:
         wanted = self.headers.get("Range", "")
@@ -206,10 +252,10 @@ class ApiHandler(_Handler):
     def do_POST(self) -> None:
         """Store an uploaded asset on its release."""
         self._record()
+        data = self._read_body()
         parts = urlsplit(self.path)
         release_id = int(parts.path.split("/")[-2])
         name = parse_qs(parts.query)["name"][0]
-        data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         release = next(r for r in self.state.releases if r["id"] == release_id)
         asset = self.state._asset(release["assets"][0], name, data, digest=True)  # noqa: SLF001
         release["assets"].append(asset)

@@ -104,12 +104,18 @@ class GitHub:
         self.upload_url = upload_url.rstrip("/") if upload_url else None
         self.policy = policy or RetryPolicy()
         self.client = create_client(base_url=self.api_url, timeout=timeout, headers=headers)
+        # Asset bodies go through their own client: the standard-library transport when no
+        # proxy applies (hephaestus.core.transport); JSON calls keep httpx's pooled connections.
+        self.downloads = create_client(
+            base_url=self.api_url, timeout=timeout, headers=headers, direct_downloads=True
+        )
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.client.close()
+        self.downloads.close()
 
     def _json(self, path: str, *, what: str) -> Any:  # noqa: ANN401  # JSON of any shape
         request = self.client.build_request(
@@ -164,7 +170,7 @@ class GitHub:
         headers = {"Accept": "application/octet-stream", "Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        return self.client.stream("GET", asset.url, headers=headers)
+        return self.downloads.stream("GET", asset.url, headers=headers)
 
     def upload_asset(self, release: Release, *, name: str, content: bytes, media: str) -> Asset:
         """Upload ``content`` as asset ``name`` of ``release``; return the new asset.
