@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from hephaestus.core.errors import ExternalError, VerificationError
 from hephaestus.core.http import Retrier, RetryPolicy
-from hephaestus.release.download import download_asset
+from hephaestus.release.download import _AHEAD, _Sink, download_asset
 from hephaestus.release.github import GitHub
 from hephaestus.release.models import Asset
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from tests.release.standin import StandIn
 
@@ -137,3 +138,32 @@ def test_retrier_budget_counts_failures_in_a_row(
     retrier = Retrier(github.policy)
     done = download_asset(github, asset, directory=directory, retrier=retrier)
     assert done.path.read_bytes() == DATA
+
+
+def test_a_full_disk_is_raised_in_the_receiving_thread() -> None:
+    """The worker's write error (ENOSPC, from /dev/full) comes back from feed() or flush()."""
+
+    def fill(sink: _Sink) -> None:
+        for _ in range(3 * _AHEAD):
+            sink.feed(bytes(1 << 16))
+        sink.flush()
+
+    with Path("/dev/full").open("wb", buffering=0) as handle, _Sink(handle) as sink:
+        with pytest.raises(OSError, match="No space left") as raised:
+            fill(sink)
+        assert raised.value.errno == errno.ENOSPC
+        assert sink.received < 3 * _AHEAD * (1 << 16)  # feed() stopped early, flush() not reached
+
+
+def test_the_sink_writes_and_hashes_in_order(tmp_path: Path) -> None:
+    """Chunks land in order, the hash is of all of them, and a restart starts from nothing."""
+    chunks = [bytes([i]) * (1000 + i) for i in range(4 * _AHEAD)]
+    with (tmp_path / "out").open("wb") as handle, _Sink(handle) as sink:
+        sink.feed(b"discarded")
+        sink.restart()
+        for chunk in chunks:
+            sink.feed(chunk)
+        sink.flush()
+        assert sink.received == sum(map(len, chunks))
+    assert (tmp_path / "out").read_bytes() == b"".join(chunks)
+    assert sink.hasher.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()

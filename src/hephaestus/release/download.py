@@ -1,8 +1,8 @@
 """Download one release asset: streamed to a temporary file, hashed while streaming, resumed.
 
-Memory stays constant whatever the size: chunks are written and hashed as they arrive, by one
-worker thread behind the receiving one (at most ``_AHEAD`` chunks in flight; hashlib and file
-writes release the GIL, so receiving, hashing and writing overlap on two cores). The size
+Memory stays constant whatever the size: chunks are written and hashed as they arrive, by a
+second thread behind the receiving one (at most ``_AHEAD`` chunks wait; hashlib and file writes
+release the GIL, so receiving, hashing and writing overlap on two cores). The size
 is checked against the API's ``size`` (a longer body is cut off at once) and GitHub's ``digest``
 is cross-checked when present. Connection errors, 5xx, 429 and rate-limit 403s are retried
 (:class:`~hephaestus.core.http.Retrier`); an interrupted body resumes with a ``Range`` request.
@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 import time
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from queue import SimpleQueue
+from typing import TYPE_CHECKING, BinaryIO, Self
 
 import httpx
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 PARTIAL_CONTENT = 206
 _AHEAD = 8
-"""Chunks received but not yet written and hashed (at most 8 MiB with 1 MiB reads)."""
+"""Chunks received but not yet written and hashed (at most 8 MiB with reads of up to 1 MiB)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,34 +48,62 @@ class Downloaded:
 
 
 class _Sink:
-    """Writes and hashes the body in order, on one worker thread; restarts from zero on demand.
+    """Writes and hashes the body in order on a second thread, behind the receiving one.
 
-    ``received`` counts bytes handed over; :meth:`flush` waits until all of them are written
-    and hashed, and re-raises the worker's error (a full disk) in the caller's thread.
+    Receiving is the busiest part of a download (the kernel copies each byte to Python in that
+    thread), so the worker takes the rest: writing and hashing, which both release the GIL and
+    run on another core meanwhile. At most ``_AHEAD`` chunks wait. A queue and a semaphore cost
+    less per chunk than an executor's futures, at thousands of chunks per download
+    (benchmarks/release.py). ``received`` counts bytes handed over; :meth:`flush` waits until
+    all of them are written and hashed and raises the worker's error (a full disk) in the
+    caller's thread. Use it as a context manager: leaving it stops the worker.
     """
 
-    def __init__(self, handle: BinaryIO, worker: ThreadPoolExecutor) -> None:
+    def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
         self.hasher = hashlib.sha256()
         self.received = 0
-        self._worker = worker
-        self._pending: deque[Future[None]] = deque()
+        self._queue: SimpleQueue[bytes | None] = SimpleQueue()
+        self._room = threading.Semaphore(_AHEAD)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="download-sink")
 
-    def _consume(self, chunk: bytes) -> None:
-        self.handle.write(chunk)
-        self.hasher.update(chunk)
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _work(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self.handle.write(chunk)
+                    self.hasher.update(chunk)
+                except BaseException as exc:  # noqa: BLE001  # raised again by feed() or flush()
+                    self._error = exc
+            self._room.release()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
 
     def feed(self, chunk: bytes) -> None:
-        """Hand ``chunk`` to the worker, waiting while ``_AHEAD`` chunks are still in flight."""
+        """Hand ``chunk`` to the worker, waiting while ``_AHEAD`` chunks still are."""
+        self._raise_error()
+        self._room.acquire()
+        self._queue.put(chunk)
         self.received += len(chunk)
-        self._pending.append(self._worker.submit(self._consume, chunk))
-        if len(self._pending) > _AHEAD:
-            self._pending.popleft().result()
 
     def flush(self) -> None:
-        """Wait for every chunk handed over to be written and hashed."""
-        while self._pending:
-            self._pending.popleft().result()
+        """Wait until every chunk handed over is written and hashed; raise the worker's error."""
+        for _ in range(_AHEAD):
+            self._room.acquire()
+        for _ in range(_AHEAD):
+            self._room.release()
+        self._raise_error()
 
     def restart(self) -> None:
         self.flush()
@@ -167,15 +195,10 @@ def download_asset(
     fd, temporary = tempfile.mkstemp(prefix=f".{asset.name}.", suffix=".part", dir=directory)
     path = Path(temporary)
     try:
-        # Leaving the executor waits for the chunks in flight: no write follows the unlink below.
-        with (
-            os.fdopen(fd, "wb") as handle,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="download") as worker,
-        ):
+        with os.fdopen(fd, "wb") as handle, _Sink(handle) as sink:
             progress.start(asset.size)
-            sink = _Sink(handle, worker)
             _fetch(github, asset, sink, retrier, progress)
-        sha256 = sink.hasher.hexdigest()
+        sha256 = sink.hasher.hexdigest()  # the worker has ended: every chunk is in
         check_digest(asset, sha256)
     except BaseException:
         path.unlink(missing_ok=True)
