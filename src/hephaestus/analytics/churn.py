@@ -9,6 +9,7 @@ path with the file's current name.
 from __future__ import annotations
 
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -212,6 +213,7 @@ class LogReader:
         for record in self._records():
             header, _, body = record.partition("\0")
             sha, at, author = header.lstrip(_HEADER).split(_FIELD, 2)
+            author = sys.intern(author)  # one string per author, however many files keep it
             body = body.removeprefix("\n").removesuffix("\0")
             if not body:
                 yield Commit(sha, int(at), author, [])
