@@ -141,6 +141,6 @@ def install(
     github = github_client(
         section, token=token, api_url=api_url, timeout=timeout, max_retries=max_retries
     )
-    with github, progress_for(env, "downloading") as progress:
+    with github, progress_for(env, "looking up the release") as progress:
         report = install_release(github, options=options, progress=progress)
     emit(env, report, install_text)

@@ -39,8 +39,10 @@ def wheel_directory(root: Path) -> Path:
     children = [p for p in root.iterdir() if not p.name.startswith(".")]
     if len(children) == 1 and children[0].is_dir() and wheels_in(children[0]):
         return children[0]
-    raise VerificationError(
-        f"{root.name} holds no wheel", hint="the archive is not a wheelhouse", code="no-wheels"
+    raise VerificationError(  # root is a staging directory: its name would mean nothing
+        "the archive holds no wheel, at its top level or in its one directory",
+        hint="the archive is not a wheelhouse",
+        code="no-wheels",
     )
 
 
