@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import resource
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -167,3 +169,32 @@ def test_the_sink_writes_and_hashes_in_order(tmp_path: Path) -> None:
         assert sink.received == sum(map(len, chunks))
     assert (tmp_path / "out").read_bytes() == b"".join(chunks)
     assert sink.hasher.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
+
+
+def test_an_unwritable_destination_is_one_line_error(
+    standin: StandIn, github: GitHub, tmp_path: Path
+) -> None:
+    """No directory to write into: ExternalError naming it, not a raw OSError."""
+    release = standin.add_release("v1", {"w.tar.gz": DATA})
+    asset = Asset.model_validate(release["assets"][0])
+    missing = tmp_path / "gone"
+    with pytest.raises(ExternalError, match=r"cannot write w\.tar\.gz into .*gone: No such file"):
+        download_asset(github, asset, directory=missing)
+    assert not missing.exists()
+
+
+def test_a_write_failure_mid_download_is_one_line_error(
+    standin: StandIn, github: GitHub, directory: Path
+) -> None:
+    """A file-size limit (EFBIG) hit while streaming: ExternalError, and no partial file."""
+    asset = _asset(standin)
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+    resource.setrlimit(resource.RLIMIT_FSIZE, (len(DATA) // 4, limit[1]))
+    try:
+        with pytest.raises(ExternalError, match=r"cannot write w\.tar\.gz into .*: File too large"):
+            download_asset(github, asset, directory=directory)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limit)
+        signal.signal(signal.SIGXFSZ, previous)
+    assert list(directory.iterdir()) == []

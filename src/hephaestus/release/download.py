@@ -186,13 +186,17 @@ def download_asset(
     """Download ``asset`` into a hidden temporary file in ``directory``; return it checked.
 
     The caller renames or removes the returned file. Raises:
-        ExternalError: the download failed after retries (exit 5).
+        ExternalError: the download failed after retries, or the file could not be written
+            (a full disk, a missing directory) (exit 5).
         VerificationError: the size or GitHub's digest disagrees with the bytes (exit 4).
 
     """
     started = time.perf_counter()
     retrier = retrier or Retrier(github.policy)
-    fd, temporary = tempfile.mkstemp(prefix=f".{asset.name}.", suffix=".part", dir=directory)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{asset.name}.", suffix=".part", dir=directory)
+    except OSError as exc:
+        raise _cannot_write(asset, directory, exc) from exc
     path = Path(temporary)
     try:
         with os.fdopen(fd, "wb") as handle, _Sink(handle) as sink:
@@ -200,10 +204,21 @@ def download_asset(
             _fetch(github, asset, sink, retrier, progress)
         sha256 = sink.hasher.hexdigest()  # the worker has ended: every chunk is in
         check_digest(asset, sha256)
+    except OSError as exc:  # the network's errors arrive as httpx's: this is the file's
+        path.unlink(missing_ok=True)
+        raise _cannot_write(asset, directory, exc) from exc
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return Downloaded(path, sink.received, sha256, time.perf_counter() - started)
+
+
+def _cannot_write(asset: Asset, directory: Path, exc: OSError) -> ExternalError:
+    return ExternalError(
+        f"cannot write {asset.name} into {directory}: {exc.strerror or exc}",
+        hint="check the free space and permissions of the destination",
+        code="write-failed",
+    )
 
 
 def check_digest(asset: Asset, sha256: str) -> None:
