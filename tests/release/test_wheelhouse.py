@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
 from hephaestus.cleanup.patterns import FILES
 from hephaestus.core.config import CleanupCategory
-from hephaestus.core.errors import UsageError
+from hephaestus.core.errors import ExitCode, SafetyError, UsageError
 from hephaestus.release.wheelhouse import check_wheel, sanitize, verify_wheelhouse
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 @pytest.fixture
@@ -102,3 +99,24 @@ def test_not_a_directory(tmp_path: Path) -> None:
     """A missing directory is a usage error."""
     with pytest.raises(UsageError):
         verify_wheelhouse(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_sanitize_refuses_the_home_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dry_run: bool
+) -> None:
+    """Home (like /, or a system directory) is refused, even for a dry run; nothing goes."""
+    home = tmp_path / "someone"
+    home.mkdir()
+    (home / ".DS_Store").write_bytes(b"cruft")
+    monkeypatch.setenv("HOME", str(home))
+    with pytest.raises(SafetyError, match="home directory") as refused:
+        sanitize(home, dry_run=dry_run)
+    assert refused.value.exit_code == ExitCode.SAFETY
+    assert (home / ".DS_Store").exists()
+
+
+def test_sanitize_refuses_the_filesystem_root() -> None:
+    """``wheelhouse sanitize /`` would take every ._* file of the machine: refused at once."""
+    with pytest.raises(SafetyError, match="filesystem root"):
+        sanitize(Path("/"), dry_run=True)

@@ -46,6 +46,8 @@ def sanitize(
     """Remove OS cruft (.DS_Store, __MACOSX/, ._*, Thumbs.db…) from a wheelhouse.
 
     The same names as cleanup's os-cruft category; symlinks are removed, never followed.
+    Refuses, with exit 3, the directories cleanup refuses: the filesystem root, the home
+    directory or an ancestor of it, and system directories.
     """
     from hephaestus.release.wheelhouse import sanitize as run  # noqa: PLC0415
 

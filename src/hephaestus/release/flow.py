@@ -25,7 +25,7 @@ from hephaestus.release.extract import extract_archive
 from hephaestus.release.install import plan_install, run_install
 from hephaestus.release.models import InstallPlan, InstallReport, Timings
 from hephaestus.release.options import InstallOptions, archive_stem, with_tag
-from hephaestus.release.wheelhouse import sanitize
+from hephaestus.release.wheelhouse import remove_cruft
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -157,7 +157,7 @@ def install_release(  # one straight line of steps, each timed
         extract_archive(
             download.path, name=selected.archive.name, target=staging, limits=options.limits
         )
-        sanitize(staging)
+        remove_cruft(staging)
         extracted = clock()
         wheelhouse = archive = None
         if options.dry_run:

@@ -20,8 +20,8 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from hephaestus.cleanup.patterns import Matcher
 from hephaestus.core.config import CleanupCategory
-from hephaestus.core.errors import UsageError
-from hephaestus.core.fs import remove_path
+from hephaestus.core.errors import ExternalError, UsageError
+from hephaestus.core.fs import check_deletable_root, remove_path
 from hephaestus.release.models import SanitizeReport, WheelCheck, WheelhouseReport
 
 _CRUFT: Final = Matcher.for_categories(frozenset({CleanupCategory.os_cruft}))
@@ -50,19 +50,43 @@ def find_cruft(directory: Path) -> list[str]:
 def sanitize(directory: Path, *, dry_run: bool = False) -> SanitizeReport:
     """Remove OS cruft from ``directory`` (nothing with ``dry_run``); report what it was.
 
+    It refuses, even for a dry run, the directories cleanup refuses (the filesystem root, the
+    home directory or an ancestor of it, system directories): ``wheelhouse sanitize /`` would
+    otherwise take every ``._*`` file of the machine.
+
     Raises:
-        UsageError: ``directory`` is not a directory.
-        OSError: a cruft path could not be removed.
+        UsageError: ``directory`` is not a directory (exit 2).
+        SafetyError: removing inside ``directory`` is refused (exit 3).
+        ExternalError: a cruft path could not be removed (exit 5).
 
     """
-    root = _directory(directory)
+    root = check_deletable_root(_directory(directory))
     cruft = find_cruft(root)
     if not dry_run:
-        for relative in cruft:
-            failures = remove_path(root / relative)
-            if failures:
-                raise OSError(failures[0])
+        remove_cruft(root, cruft)
     return SanitizeReport(directory=str(root), cruft=cruft, dry_run=dry_run)
+
+
+def remove_cruft(root: Path, cruft: list[str] | None = None) -> list[str]:
+    """Remove ``cruft`` (default: :func:`find_cruft`) below ``root``; return what it was.
+
+    For a directory the caller made itself (an extraction's staging directory): no safety
+    check of ``root``.
+
+    Raises:
+        ExternalError: a cruft path could not be removed (exit 5).
+
+    """
+    found = find_cruft(root) if cruft is None else cruft
+    for relative in found:
+        failures = remove_path(root / relative)
+        if failures:
+            raise ExternalError(
+                f"cannot remove {failures[0]}",
+                hint="check the permissions of the wheelhouse",
+                code="remove-failed",
+            )
+    return found
 
 
 def _record_hash(data: bytes) -> str:
