@@ -33,6 +33,7 @@ FAULTS = (
     "401",
     "404",
     "overlong",
+    "ftp",
     "chunked",
     "stall",
 )
@@ -163,6 +164,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"message": "Not Found"})
         elif fault == "overlong":
             self._send(200, data + b"extra", {"Content-Type": "application/octet-stream"})
+        elif fault == "ftp":  # a redirect no HTTP client can follow
+            self._send(302, b"", {"Location": "ftp://127.0.0.1/asset"})
         else:
             self._broken_body(fault, data)
         return True

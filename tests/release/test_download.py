@@ -198,3 +198,15 @@ def test_a_write_failure_mid_download_is_one_line_error(
         resource.setrlimit(resource.RLIMIT_FSIZE, limit)
         signal.signal(signal.SIGXFSZ, previous)
     assert list(directory.iterdir()) == []
+
+
+def test_a_download_redirected_to_another_scheme_is_not_retried(
+    standin: StandIn, github: GitHub, directory: Path, sleeps: list[float]
+) -> None:
+    """The asset URL redirects to ftp://: ExternalError at once, no partial file, no waits."""
+    asset = _asset(standin)
+    standin.faults["w.tar.gz"] = ["ftp"]
+    with pytest.raises(ExternalError, match="UnsupportedProtocol"):
+        download_asset(github, asset, directory=directory)
+    assert sleeps == []
+    assert list(directory.iterdir()) == []

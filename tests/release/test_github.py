@@ -107,3 +107,27 @@ def test_upload_goes_to_the_upload_url(standin: StandIn) -> None:
     post = next(r for r in standin.requests("api") if r.method == "POST")
     assert post.path.endswith("/assets?name=a.whl.sha256")
     assert post.headers["Content-Type"] == "text/plain"
+
+
+@pytest.mark.parametrize("url", ["api.github.com", "ftp://example.org", "https://", "not a url"])
+def test_an_api_url_that_is_not_http_is_a_usage_error(url: str) -> None:
+    """Refused before any request, naming the URL; likewise the upload URL."""
+    with pytest.raises(UsageError, match="is not an http:// or https:// URL"):
+        GitHub(api_url=url)
+    with pytest.raises(UsageError, match="the upload URL"):
+        GitHub(upload_url=url)
+
+
+def test_a_redirect_to_another_scheme_is_not_retried(standin: StandIn) -> None:
+    """A redirect to ftp:// fails the same way every time: one clear error, no waits."""
+    standin.add_release("v1", {"a.whl": b"1"})
+    standin.api_faults = ["ftp"]
+    sleeps: list[float] = []
+    policy = RetryPolicy(sleep=sleeps.append)
+    with (
+        GitHub(api_url=standin.api_url, policy=policy) as github,
+        pytest.raises(ExternalError, match="UnsupportedProtocol") as raised,
+    ):
+        github.get_release(standin.repository)
+    assert raised.value.code == "unsupported-url"
+    assert sleeps == []

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import httpx
 
-from hephaestus.core.errors import ExternalError
+from hephaestus.core.errors import ExternalError, UsageError
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
 from hephaestus.core.transport import direct_transport, tls_context
@@ -175,11 +176,46 @@ def send(
         try:
             response = client.send(request)
         except httpx.TransportError as exc:
-            retrier.wait(what=what, reason=describe_transport_error(exc))
+            retry_after_error(exc, what=what, retrier=retrier)
             continue
         if not is_retryable(response):
             return response
         retrier.wait(what=what, response=response)
+
+
+def retry_after_error(exc: httpx.TransportError, *, what: str, retrier: Retrier) -> None:
+    """Wait before another attempt after ``exc``, or raise when none could succeed.
+
+    A URL that is not http(s) (a redirect to ``ftp://``, say) fails the same way every time: it
+    is an error at once, not a retry.
+
+    Raises:
+        ExternalError: ``exc`` cannot pass on retry, or retries are exhausted (exit 5).
+
+    """
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        raise ExternalError(
+            f"{what}: {describe_transport_error(exc)}",
+            hint="the server sent us to a URL that is not http:// or https://",
+            code="unsupported-url",
+        ) from exc
+    retrier.wait(what=what, reason=describe_transport_error(exc))
+
+
+def check_url(url: str, *, name: str) -> str:
+    """Return ``url`` if it is an absolute http:// or https:// URL.
+
+    Raises:
+        UsageError: it is not (exit 2); ``name`` says which setting it came from.
+
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise UsageError(
+            f"{name} {url!r} is not an http:// or https:// URL",
+            hint="e.g. https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise",
+        )
+    return url
 
 
 def describe_transport_error(exc: httpx.TransportError) -> str:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, BinaryIO, Self
 import httpx
 
 from hephaestus.core.errors import ExternalError, VerificationError
-from hephaestus.core.http import Retrier, describe_transport_error, is_retryable
+from hephaestus.core.http import Retrier, is_retryable, retry_after_error
 from hephaestus.core.progress import NO_PROGRESS, Progress
 from hephaestus.release.github import raise_for_status
 
@@ -159,7 +159,7 @@ def _fetch(github: GitHub, asset: Asset, sink: _Sink, retrier: Retrier, progress
     what = f"download of {asset.name}"
     while True:
         before = sink.received
-        response = None
+        response = error = None
         try:
             outcome = _stream_once(github, asset, sink, progress)
             if outcome is True:
@@ -169,10 +169,13 @@ def _fetch(github: GitHub, asset: Asset, sink: _Sink, retrier: Retrier, progress
             else:
                 reason = f"body ended after {sink.received} of {asset.size} bytes"
         except httpx.TransportError as exc:
-            reason = describe_transport_error(exc)
+            error = exc
         if sink.received > before:  # progress was made: the retry budget counts failures in a row
             retrier.attempts = 0
-        retrier.wait(what=what, response=response, reason=reason)
+        if error is not None:
+            retry_after_error(error, what=what, retrier=retrier)
+        else:
+            retrier.wait(what=what, response=response, reason=reason)
 
 
 def download_asset(

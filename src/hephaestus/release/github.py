@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import ValidationError
 
 from hephaestus.core.errors import ExternalError, UsageError
-from hephaestus.core.http import Retrier, RetryPolicy, create_client, send
+from hephaestus.core.http import Retrier, RetryPolicy, check_url, create_client, send
 from hephaestus.release.models import Asset, Release
 
 if TYPE_CHECKING:
@@ -97,11 +97,14 @@ class GitHub:
         policy: RetryPolicy | None = None,
         upload_url: str | None = None,
     ) -> None:
+        """Raises UsageError (exit 2) when ``api_url`` or ``upload_url`` is not an http(s) URL."""
         headers = {"X-GitHub-Api-Version": API_VERSION}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self.api_url = api_url.rstrip("/")
-        self.upload_url = upload_url.rstrip("/") if upload_url else None
+        self.api_url = check_url(api_url, name="the API URL").rstrip("/")
+        self.upload_url = None
+        if upload_url:
+            self.upload_url = check_url(upload_url, name="the upload URL").rstrip("/")
         self.policy = policy or RetryPolicy()
         self.client = create_client(base_url=self.api_url, timeout=timeout, headers=headers)
         # Asset bodies go through their own client: the standard-library transport when no
