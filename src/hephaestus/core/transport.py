@@ -123,14 +123,19 @@ class _Body(httpx.SyncByteStream):
 class StdlibTransport(httpx.BaseTransport):
     """Sends each request on a new ``http.client`` connection; HTTP/1.1, no proxy, no pool.
 
-    HTTPS is verified with :func:`tls_context`, the trust of hephaestus' httpx clients.
+    HTTPS is verified with ``context``, by default :func:`tls_context`, the trust of
+    hephaestus' httpx clients (certificate chain and host name).
     """
+
+    def __init__(self, *, context: ssl.SSLContext | None = None) -> None:
+        self._context = context
 
     def _connection(self, url: httpx.URL, timeout: float | None) -> http.client.HTTPConnection:
         host = url.raw_host.decode("ascii")  # IDNA-encoded; an IPv6 address without brackets
         if url.scheme == "https":
             port = url.port or 443
-            return http.client.HTTPSConnection(host, port, timeout=timeout, context=tls_context())
+            context = self._context or tls_context()
+            return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
         if url.scheme != "http":
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
         return http.client.HTTPConnection(host, url.port or 80, timeout=timeout)
