@@ -97,7 +97,7 @@ class GitHub:
         policy: RetryPolicy | None = None,
         upload_url: str | None = None,
     ) -> None:
-        """Raises UsageError (exit 2) when ``api_url`` or ``upload_url`` is not an http(s) URL."""
+        """Build the clients; raise UsageError (exit 2) if a URL given is not http(s)."""
         headers = {"X-GitHub-Api-Version": API_VERSION}
         if token:
             headers["Authorization"] = f"Bearer {token}"
