@@ -65,6 +65,18 @@ class Inputs:
     missing: list[MissingData] = field(default_factory=list)
 
 
+def _left_out(unnamed: list[str], shown: int = 3) -> MissingData:
+    """Say which files were left out because their names are not UTF-8."""
+    names = ", ".join(unnamed[:shown])
+    if len(unnamed) > shown:
+        names += f" and {len(unnamed) - shown} more"
+    return MissingData(
+        factor="paths",
+        message=f"{len(unnamed)} file name(s) not valid UTF-8, left out: {names}",
+        hint="rename them: the analytics store and report file names as UTF-8 text",
+    )
+
+
 @contextmanager
 def analysis_store(root: Path, *, persist: bool) -> Iterator[Store]:
     """Open the store of ``root`` (``persist``), or a throw-away one in memory."""
@@ -91,7 +103,9 @@ def collect(
     since = git.parse_since(options.since or section.since)
     head = git.head_commit(root)
     missing: list[MissingData] = []
-    files = list_tree(root, section, options.paths)
+    files, unnamed = list_tree(root, section, options.paths)
+    if unnamed:
+        missing.append(_left_out(unnamed))
     work = plan_complexity(root, files, store)
     # Files not measured before are parsed (in a worker process when many) while git walks
     # the history and this process reads it: the three overlap on the machine's cores.

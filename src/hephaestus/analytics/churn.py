@@ -108,6 +108,22 @@ def _count(value: str) -> int:
     return int(value) if value.isdigit() else 0  # binary files: '-'
 
 
+def is_text(name: str) -> bool:
+    r"""Return whether ``name`` is valid Unicode: no byte of another encoding (``\udcXX``).
+
+    git prints raw bytes; a file name that is not UTF-8 arrives with surrogate escapes, which
+    neither SQLite nor a UTF-8 terminal or JSON document can hold. The analytics leave such
+    files out and say so (:func:`hephaestus.analytics.tree.list_tree`).
+    """
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @dataclass(slots=True)
 class LogReader:
     """Streams commits of one ``git log`` pass; ``aliases`` maps old names to current ones.
@@ -219,6 +235,12 @@ class LogReader:
                 yield Commit(sha, int(at), author, [])
             elif self.lines:
                 paths, lines = self._numstat(body)
+                if not is_text(body):  # a name that is not UTF-8: left out (is_text)
+                    kept = [(p, n) for p, n in zip(paths, lines, strict=True) if is_text(p)]
+                    paths, lines = [p for p, _ in kept], [n for _, n in kept]
                 yield Commit(sha, int(at), author, paths, lines)
             else:
-                yield Commit(sha, int(at), author, self._name_status(body))
+                paths = self._name_status(body)
+                if not is_text(body):
+                    paths = [p for p in paths if is_text(p)]
+                yield Commit(sha, int(at), author, paths)

@@ -139,7 +139,8 @@ def _update(  # noqa: PLR0913  # keyword-only, each needed
             cached = store.last_row()
             fetched = store.add_commits(_counted(reader.commits(), tally or {}, touched, **window))
         if reader is not None and reader.aliases:  # relabel older rows: count again
-            store.relabel(reader.aliases, upto=cached)
+            renamed = {old: new for old, new in reader.aliases.items() if git.is_text(new)}
+            store.relabel(renamed, upto=cached)
             tally = None
         whole = tally is None
         if tally is None:

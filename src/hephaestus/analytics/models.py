@@ -22,7 +22,9 @@ class _Frozen(BaseModel):
 class MissingData(_Frozen):
     """A source an answer needed and did not have."""
 
-    factor: str = Field(description="What is missing: 'coverage', 'history', 'trend', …")
+    factor: str = Field(
+        description="What is missing: 'coverage', 'history', 'trend', 'complexity', 'paths', …"
+    )
     message: str
     hint: str | None = None
 

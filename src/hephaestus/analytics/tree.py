@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import pathspec
 
+from hephaestus.analytics.churn import is_text
 from hephaestus.analytics.complexity import blob_id, from_cache
 from hephaestus.analytics.measure import measure
+from hephaestus.core.fs import display_path
 from hephaestus.core.proc import stream_records
 
 if TYPE_CHECKING:
@@ -55,8 +57,14 @@ class ComplexityWork:
     unreadable: list[str] = field(default_factory=list)
 
 
-def list_tree(root: Path, section: AnalyticsSection, extra: Sequence[str]) -> list[TreeFile]:
-    """Tracked files matching the include/exclude globs and ``extra``, sorted by path."""
+def list_tree(
+    root: Path, section: AnalyticsSection, extra: Sequence[str]
+) -> tuple[list[TreeFile], list[str]]:
+    r"""Tracked files matching the include/exclude globs and ``extra``, sorted by path.
+
+    Returns them, and the matching names that are not UTF-8 (shown with ``\xNN`` escapes):
+    those are left out, as no store, terminal or JSON document can hold them as text.
+    """
     include = pathspec.GitIgnoreSpec.from_lines(section.include)
     exclude = pathspec.GitIgnoreSpec.from_lines(section.exclude)
     narrow = pathspec.GitIgnoreSpec.from_lines(extra) if extra else None
@@ -73,7 +81,9 @@ def list_tree(root: Path, section: AnalyticsSection, extra: Sequence[str]) -> li
     selected -= set(exclude.match_files(selected))
     if narrow is not None:
         selected = set(narrow.match_files(selected))
-    return [TreeFile(path, entries[path]) for path in sorted(selected)]
+    unnamed = sorted(display_path(p) for p in selected if not is_text(p))
+    named = sorted(p for p in selected if is_text(p)) if unnamed else sorted(selected)
+    return [TreeFile(path, entries[path]) for path in named], unnamed
 
 
 def plan_complexity(root: Path, files: Sequence[TreeFile], store: Store) -> ComplexityWork:
