@@ -46,3 +46,27 @@ def test_good_lines_are_kept_and_bad_ones_numbered(repo: Path) -> None:
     assert core.ingested == {"ci/duration": 4.25}  # the latest event wins
     ranked = rank_files(repo, section=SECTION, options=AnalysisOptions())
     assert next(r for r in ranked.rows if r.path == "pkg/core.py").ingested == core.ingested
+
+
+def test_numbers_that_are_not_finite_are_rejected(repo: Path) -> None:
+    """NaN and infinities (Python's json reads them; 1e400 overflows) are bad lines.
+
+    They used to reach SQLite, which stores NaN as NULL: the whole ingestion failed with "the
+    analytics database is unusable".
+    """
+    lines = [
+        '{"source": "ci", "kind": "k", "value": NaN, "unit": "s", "timestamp": "2024-01-06"}',
+        json.dumps({**GOOD, "value": 1e400}),  # json.dumps writes Infinity
+        '{"source": "ci", "kind": "k", "value": 1e400, "unit": "s", "timestamp": "2024-01-06"}',
+        json.dumps({**GOOD, "metrics": {"p95": float("-inf")}}),
+        json.dumps({**GOOD, "metadata": {"ratio": float("nan")}}),
+        json.dumps(GOOD),
+    ]
+    with open_store(repo) as store:
+        report = ingest_events(lines, store=store, source="events.ndjson")
+        assert store.event_count() == 1
+    assert report.accepted == 1
+    where = [(r.line, r.error.split(":")[0]) for r in report.rejected]
+    assert where[:4] == [(1, "value"), (2, "value"), (3, "value"), (4, "metrics.p95")]
+    assert where[4][0] == 5
+    assert where[4][1].startswith("metadata.ratio")  # then the union member pydantic tried

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 class MetricEvent(BaseModel):
     """One ingested event, as a line of NDJSON."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+    # allow_inf_nan: Python's json reads NaN and Infinity (and 1e400 overflows to it); SQLite
+    # would store NaN as NULL, and neither is a measurement.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, allow_inf_nan=False)
 
     source: str = Field(min_length=1)
     kind: str = Field(min_length=1)
