@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
@@ -97,6 +98,19 @@ def test_a_broken_coverage_file_is_a_usage_error(tmp_path: Path) -> None:
     assert caught.value.hint == "run pytest --cov first, or pass --coverage FILE"
     with pytest.raises(UsageError, match="no such file"):
         read_coverage(tmp_path, tmp_path / ".coverage")
+
+
+def test_an_impossible_coverage_value_is_one_line(tmp_path: Path) -> None:
+    """A JSON report with negative statements: the first problem, on one line."""
+    bad = tmp_path / "coverage.json"
+    summary = {"num_statements": -5, "covered_lines": 3}
+    entry = {"summary": summary, "missing_lines": []}
+    bad.write_text(json.dumps({"files": {"a.py": entry}}), encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        read_coverage(tmp_path, bad)
+    assert caught.value.message.endswith(
+        "not a readable coverage-json file (statements: Input should be greater than or equal to 0)"
+    )
 
 
 def test_since_accepts_dates_and_durations() -> None:

@@ -14,6 +14,8 @@ import xml.etree.ElementTree as ET  # a local file the user's own tools wrote
 from pathlib import Path
 from typing import Any, Final
 
+from pydantic import ValidationError
+
 from hephaestus.analytics.models import CoverageData, CoverageFormat, FileCoverage
 from hephaestus.core.errors import UsageError
 
@@ -109,6 +111,16 @@ def find_coverage(root: Path) -> Path | None:
     return max(present, key=lambda p: p.stat().st_mtime_ns, default=None)
 
 
+def _first_problem(exc: Exception) -> str:
+    """One line about ``exc``: a validation error's first problem, else its first line."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where}: {first['msg']}" if where else first["msg"]
+    lines = str(exc).splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 def read_coverage(root: Path, source: Path) -> CoverageData:
     """Read one coverage file of the repository at ``root``.
 
@@ -131,7 +143,7 @@ def read_coverage(root: Path, source: Path) -> CoverageData:
         files = readers[kind](root.resolve(), source)
     except Exception as exc:  # noqa: BLE001  # any parser's failure means "not such a file"
         raise UsageError(
-            f"{source}: not a readable {kind.value} file ({type(exc).__name__}: {exc})",
+            f"{source}: not a readable {kind.value} file ({_first_problem(exc)})",
             hint=MISSING_HINT,
             code="bad-coverage-file",
         ) from None
