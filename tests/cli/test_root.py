@@ -14,7 +14,7 @@ from typer.main import get_command
 
 import hephaestus.cli.version as version_command
 from hephaestus.cli import COMMANDS, LazyGroup, app, main
-from hephaestus.cli.handler import sniff_format
+from hephaestus.cli.handler import one_line, sniff_format
 from hephaestus.core.errors import ExitCode, SafetyError
 from hephaestus.schema import ErrorDocument
 
@@ -294,3 +294,11 @@ def test_main_with_argv_leaves_the_collector_alone() -> None:
     assert main(["version"]) == ExitCode.OK
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen
+
+
+def test_a_multi_line_error_is_printed_on_one_line() -> None:
+    """Whatever text a library put in an error, stderr gets one message line and one hint line."""
+    assert one_line("while parsing\n  in <string>, line 3\n\n   ^ here\n") == (
+        "while parsing in <string>, line 3 ^ here"
+    )
+    assert one_line("already one line") == "already one line"

@@ -304,8 +304,20 @@ def test_malformed_pyproject_is_a_config_error(tmp_path: Path) -> None:
 def test_malformed_pre_commit_config_is_a_config_error(tmp_path: Path, text: str) -> None:
     """A .pre-commit-config.yaml that is not YAML, or has no list of repos, names the file."""
     _write(tmp_path, ".pre-commit-config.yaml", text)
-    with pytest.raises(ConfigError, match=r"\.pre-commit-config\.yaml"):
+    with pytest.raises(ConfigError, match=r"\.pre-commit-config\.yaml") as caught:
         _ruff(tmp_path, "0.8.0")
+    assert "\n" not in caught.value.message  # PyYAML's own text spans several lines
+
+
+def test_a_yaml_error_names_line_and_column(tmp_path: Path) -> None:
+    """The parser's problem and where, on one line."""
+    _write(tmp_path, ".pre-commit-config.yaml", "repos:\n  - repo: x\n    rev: [unclosed\n")
+    with pytest.raises(ConfigError) as caught:
+        _ruff(tmp_path, "0.8.0")
+    assert caught.value.message == (
+        ".pre-commit-config.yaml is not valid YAML: line 4, column 1: "
+        "expected ',' or ']', but got '<stream end>'"
+    )
 
 
 _RELEASES = st.lists(st.integers(0, 30), min_size=1, max_size=4).map(

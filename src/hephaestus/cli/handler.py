@@ -51,7 +51,17 @@ def error_document(code: str, exit_code: int, message: str, hint: str | None) ->
     return {"error": {"code": code, "exit_code": exit_code, "message": message, "hint": hint}}
 
 
+def one_line(text: str) -> str:
+    """Join ``text``'s non-blank lines with spaces: an error stays one line whatever wrapped it.
+
+    A library's exception text (YAML's, pydantic's) may span lines; the error contract is one
+    line of message and one of hint.
+    """
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
 def _report(env: Environment, code: str, exit_code: int, message: str, hint: str | None) -> int:
+    message, hint = one_line(message), one_line(hint) if hint else hint
     if env.format is OutputFormat.json:
         sys.stdout.write(json_document(error_document(code, exit_code, message, hint)) + "\n")
         sys.stdout.flush()

@@ -182,8 +182,10 @@ def read_pins(root: Path) -> dict[str, Pin]:
         # BaseLoader reads every scalar as text: an unquoted `rev: 1.10` stays "1.10", not 1.1.
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506  # BaseLoader builds only str, list and dict
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         raise ConfigError(
-            f"{PRE_COMMIT_CONFIG} is not valid YAML: {exc}", hint=f"fix {path}"
+            f"{PRE_COMMIT_CONFIG} is not valid YAML: {where}{problem or exc}", hint=f"fix {path}"
         ) from exc
     repos = data.get("repos", []) if isinstance(data, dict) else None
     if not isinstance(repos, list):
