@@ -191,6 +191,14 @@ def test_bad_value_in_file_names_key_and_file(tmp_path: Path) -> None:
     assert info.value.exit_code is ExitCode.USAGE
 
 
+@pytest.mark.parametrize("url", ["api.github.com", "ftp://example.org", "https://"])
+def test_an_api_url_that_is_not_http_is_refused(tmp_path: Path, url: str) -> None:
+    """`hephaestus config` catches it in CI, before any release command uses it."""
+    _pyproject(tmp_path, f'[tool.hephaestus.release]\napi-url = "{url}"\n')
+    with pytest.raises(ConfigError, match="'api-url'"):
+        load_config(tmp_path)
+
+
 def test_bad_value_in_environment_names_the_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -165,8 +165,8 @@ class ReleaseSection(Section):
     """Refuse a release without a Sigstore bundle (exit 4)."""
     trust_root: str | None = None
     """Sigstore trusted_root.json for offline verification, relative to the root."""
-    api_url: str = "https://api.github.com"
-    """GitHub REST API root (GitHub Enterprise: https://HOST/api/v3)."""
+    api_url: str = Field(default="https://api.github.com", pattern=r"^https?://[^/\s]+")
+    """GitHub REST API root, an http(s) URL (GitHub Enterprise: https://HOST/api/v3)."""
     destination: str = ".hephaestus/release"
     """Directory, relative to the root, receiving archives and extracted wheelhouses."""
     timeout: float = Field(default=30.0, gt=0)
