@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -120,3 +122,16 @@ def test_sanitize_refuses_the_filesystem_root() -> None:
     """``wheelhouse sanitize /`` would take every ._* file of the machine: refused at once."""
     with pytest.raises(SafetyError, match="filesystem root"):
         sanitize(Path("/"), dry_run=True)
+
+
+def test_names_that_are_not_utf8_are_reported_escaped(tmp_path: Path) -> None:
+    r"""``._caf\xe9`` (Latin-1) is cruft; reports show it as cleanup does, and JSON holds it."""
+    house = tmp_path / "house"
+    house.mkdir()
+    latin1 = house / os.fsdecode(b"._caf\xe9")
+    latin1.write_bytes(b"apple double")
+    report = verify_wheelhouse(house)
+    assert report.cruft == ["._caf\\xe9"]
+    assert json.loads(report.model_dump_json())["cruft"] == ["._caf\\xe9"]
+    assert sanitize(house).cruft == ["._caf\\xe9"]
+    assert not latin1.exists()

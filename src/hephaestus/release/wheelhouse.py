@@ -21,7 +21,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from hephaestus.cleanup.patterns import Matcher
 from hephaestus.core.config import CleanupCategory
 from hephaestus.core.errors import ExternalError, UsageError
-from hephaestus.core.fs import check_deletable_root, remove_path
+from hephaestus.core.fs import check_deletable_root, display_path, remove_path
 from hephaestus.release.models import SanitizeReport, WheelCheck, WheelhouseReport
 
 _CRUFT: Final = Matcher.for_categories(frozenset({CleanupCategory.os_cruft}))
@@ -32,6 +32,11 @@ def _directory(path: Path) -> Path:
     if not path.is_dir():
         raise UsageError(f"{path} is not a directory", hint="name the wheelhouse directory")
     return path.resolve()
+
+
+def _shown(names: list[str]) -> list[str]:
+    r"""Names as reports hold them: bytes that are not UTF-8 as ``\xNN``, as cleanup shows them."""
+    return [display_path(name) for name in names]
 
 
 def find_cruft(directory: Path) -> list[str]:
@@ -64,7 +69,7 @@ def sanitize(directory: Path, *, dry_run: bool = False) -> SanitizeReport:
     cruft = find_cruft(root)
     if not dry_run:
         remove_cruft(root, cruft)
-    return SanitizeReport(directory=str(root), cruft=cruft, dry_run=dry_run)
+    return SanitizeReport(directory=display_path(root), cruft=_shown(cruft), dry_run=dry_run)
 
 
 def remove_cruft(root: Path, cruft: list[str] | None = None) -> list[str]:
@@ -142,5 +147,9 @@ def verify_wheelhouse(directory: Path) -> WheelhouseReport:
 
     """
     root = _directory(directory)
-    checks = [WheelCheck(wheel=p.name, problems=check_wheel(p)) for p in wheels_in(root)]
-    return WheelhouseReport(directory=str(root), cruft=find_cruft(root), wheels=checks)
+    checks = [
+        WheelCheck(wheel=display_path(p.name), problems=check_wheel(p)) for p in wheels_in(root)
+    ]
+    return WheelhouseReport(
+        directory=display_path(root), cruft=_shown(find_cruft(root)), wheels=checks
+    )
