@@ -72,8 +72,8 @@ def sanitize(directory: Path, *, dry_run: bool = False) -> SanitizeReport:
     return SanitizeReport(directory=display_path(root), cruft=_shown(cruft), dry_run=dry_run)
 
 
-def remove_cruft(root: Path, cruft: list[str] | None = None) -> list[str]:
-    """Remove ``cruft`` (default: :func:`find_cruft`) below ``root``; return what it was.
+def remove_cruft(root: Path, cruft: list[str] | None = None) -> None:
+    """Remove ``cruft`` (default: :func:`find_cruft`) below ``root``.
 
     For a directory the caller made itself (an extraction's staging directory): no safety
     check of ``root``.
@@ -82,8 +82,7 @@ def remove_cruft(root: Path, cruft: list[str] | None = None) -> list[str]:
         ExternalError: a cruft path could not be removed (exit 5).
 
     """
-    found = find_cruft(root) if cruft is None else cruft
-    for relative in found:
+    for relative in find_cruft(root) if cruft is None else cruft:
         failures = remove_path(root / relative)
         if failures:
             raise ExternalError(
@@ -91,7 +90,6 @@ def remove_cruft(root: Path, cruft: list[str] | None = None) -> list[str]:
                 hint="check the permissions of the wheelhouse",
                 code="remove-failed",
             )
-    return found
 
 
 def _record_hash(data: bytes) -> str:
