@@ -23,7 +23,7 @@ from hephaestus.core.errors import (
     ToolTimeoutError,
 )
 from hephaestus.core.logging import LogSettings, configure
-from hephaestus.core.proc import ProcessResult, run, stream_records
+from hephaestus.core.proc import ProcessResult, RecordStream, run, stream_records
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -344,3 +344,31 @@ def test_stream_records_failure_names_the_last_error_line(tmp_path: Path) -> Non
     script = "import sys; sys.stderr.write('first\\nlast words\\n'); sys.exit(3)"
     with pytest.raises(ExternalError, match="exit code 3: last words"):
         list(stream_records([sys.executable, "-c", script], cwd=tmp_path, timeout=30))
+
+
+def test_record_stream_runs_before_it_is_read(tmp_path: Path) -> None:
+    """The process starts with the stream: it has written its file before anything is read."""
+    marker = tmp_path / "started"
+    script = f"import pathlib; pathlib.Path({str(marker)!r}).touch(); print('a', end='')"
+    with RecordStream([sys.executable, "-c", script], cwd=tmp_path, timeout=30) as stream:
+        deadline = time.monotonic() + 20
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert marker.exists()
+        assert list(stream) == ["a"]
+
+
+def test_record_stream_closed_unread_stops_the_process(tmp_path: Path) -> None:
+    """A stream given up before its end kills the process (it would block on a full pipe)."""
+    script = "import sys\nwhile True: sys.stdout.write('x' * 65536 + '\\0')"
+    stream = RecordStream([sys.executable, "-c", script], cwd=tmp_path, timeout=30)
+    stream.close()
+    assert stream.process.returncode is not None
+    assert stream.process.stdout is not None
+    assert stream.process.stdout.closed
+
+
+def test_record_stream_of_a_missing_program_raises_at_once(tmp_path: Path) -> None:
+    """Not installed: ToolNotFoundError when the stream is made, with the hint given."""
+    with pytest.raises(ToolNotFoundError, match="no-such-tool-xyz"):
+        RecordStream(["no-such-tool-xyz"], cwd=tmp_path, timeout=30, install_hint="install it")

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from hephaestus.core.errors import ExternalError, ToolNotFoundError, ToolTimeoutError
 from hephaestus.core.events import Event
@@ -128,6 +128,111 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
     )
 
 
+class RecordStream:
+    """A process started at once whose output records are read later, never all held at once.
+
+    The caller can do other work while the process runs (its output waits in a 1 MiB pipe),
+    then iterate once. Records are split on ``separator`` and decoded like :func:`os.fsdecode`
+    (surrogate escapes), so file names round-trip exactly. ``env`` adds variables to the
+    inherited environment. stderr goes to a temporary file (no pipe to fill up and deadlock).
+    A watchdog kills the process at ``timeout`` even if it hangs without writing anything.
+    :meth:`close` (or leaving the ``with`` block) stops a process not read to its end.
+
+    Raises:
+        ToolNotFoundError: ``argv[0]`` is not installed (when started).
+        ToolTimeoutError: the whole run took longer than ``timeout`` seconds (it is killed).
+        ExternalError: the process exited non-zero (its last stderr line is in the message).
+
+    """
+
+    def __init__(  # noqa: PLR0913  # keyword-only, each with a default
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str,
+        timeout: float,
+        separator: bytes = b"\0",
+        install_hint: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.program = program = str(argv[0])
+        if shutil.which(program) is None:
+            raise ToolNotFoundError(
+                f"{program!r} is not installed or not on PATH",
+                hint=install_hint or f"install {program} and make sure it is on PATH",
+            )
+        self.separator = separator
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115  # closed in close()
+        try:
+            self.process = subprocess.Popen(
+                [str(a) for a in argv],
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self.errors,
+                env=None if env is None else {**os.environ, **env},
+            )
+        except BaseException:
+            self.errors.close()
+            raise
+        assert self.process.stdout is not None  # noqa: S101  # stdout=PIPE guarantees it
+        if sys.platform == "linux":  # a 1 MiB pipe: the writer rarely waits for a busy reader
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(self.process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+        self.watchdog = threading.Timer(timeout, self.process.kill)
+        self.watchdog.daemon = True
+        self.watchdog.start()
+        self.timeout = timeout
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the process if it still runs; release the pipe and the error file."""
+        self.watchdog.cancel()
+        if self.process.poll() is None:  # not read to its end
+            self.process.kill()
+            self.process.wait()
+        assert self.process.stdout is not None  # noqa: S101  # stdout=PIPE guarantees it
+        self.process.stdout.close()
+        self.errors.close()
+
+    def __iter__(self) -> Iterator[str]:
+        """Yield the records as they arrive; check the exit status at the end; then close."""
+        try:
+            yield from self._read()
+        finally:
+            self.close()
+
+    def _read(self) -> Iterator[str]:
+        process, separator = self.process, self.separator
+        assert process.stdout is not None  # noqa: S101  # stdout=PIPE guarantees it
+        pending = b""
+        while chunk := os.read(process.stdout.fileno(), 1 << 16):
+            *records, pending = (pending + chunk).split(separator)
+            yield from (os.fsdecode(record) for record in records if record)
+        code = process.wait()
+        self.watchdog.cancel()
+        if code == -signal.SIGKILL:
+            raise ToolTimeoutError(
+                f"{self.program!r} did not finish within {self.timeout:g} s and was stopped",
+                hint="raise the timeout, or find out why it hangs",
+            )
+        if pending:
+            yield os.fsdecode(pending)
+        if code != 0:
+            self.errors.seek(0)
+            lines = self.errors.read().decode("utf-8", "replace").strip().splitlines()
+            raise ExternalError(
+                f"{self.program!r} failed with exit code {code}: "
+                f"{lines[-1] if lines else ''}".rstrip(),
+                hint="run it by hand to see the whole error",
+            )
+
+
 def stream_records(  # noqa: PLR0913  # keyword-only, each with a default
     argv: Sequence[str],
     *,
@@ -137,13 +242,7 @@ def stream_records(  # noqa: PLR0913  # keyword-only, each with a default
     install_hint: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
-    """Run ``argv`` and yield its output records as they arrive, never holding all of it.
-
-    Records are split on ``separator`` and decoded like :func:`os.fsdecode` (surrogate
-    escapes), so file names round-trip exactly. ``env`` adds variables to the inherited
-    environment. stderr goes to a temporary file (no pipe to
-    fill up and deadlock). A watchdog kills the process at ``timeout`` even if it hangs
-    without writing anything.
+    """Run ``argv`` when first read and yield its output records (see :class:`RecordStream`).
 
     Raises:
         ToolNotFoundError: ``argv[0]`` is not installed.
@@ -151,50 +250,12 @@ def stream_records(  # noqa: PLR0913  # keyword-only, each with a default
         ExternalError: the process exited non-zero (its last stderr line is in the message).
 
     """
-    program = str(argv[0])
-    if shutil.which(program) is None:
-        raise ToolNotFoundError(
-            f"{program!r} is not installed or not on PATH",
-            hint=install_hint or f"install {program} and make sure it is on PATH",
-        )
-    with (
-        tempfile.TemporaryFile() as errors,
-        subprocess.Popen(
-            [str(a) for a in argv],
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env=None if env is None else {**os.environ, **env},
-        ) as process,
-    ):
-        watchdog = threading.Timer(timeout, process.kill)
-        watchdog.start()
-        pending = b""
-        try:
-            assert process.stdout is not None  # noqa: S101  # stdout=PIPE guarantees it
-            if sys.platform == "linux":  # a 1 MiB pipe: the writer rarely waits for a busy reader
-                with contextlib.suppress(OSError):
-                    fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
-            while chunk := os.read(process.stdout.fileno(), 1 << 16):
-                *records, pending = (pending + chunk).split(separator)
-                yield from (os.fsdecode(record) for record in records if record)
-            code = process.wait()
-        finally:
-            watchdog.cancel()
-            if process.poll() is None:  # the consumer stopped early
-                process.kill()
-        if code == -signal.SIGKILL:
-            raise ToolTimeoutError(
-                f"{program!r} did not finish within {timeout:g} s and was stopped",
-                hint="raise the timeout, or find out why it hangs",
-            )
-        if pending:
-            yield os.fsdecode(pending)
-        if code != 0:
-            errors.seek(0)
-            lines = errors.read().decode("utf-8", "replace").strip().splitlines()
-            raise ExternalError(
-                f"{program!r} failed with exit code {code}: {lines[-1] if lines else ''}".rstrip(),
-                hint="run it by hand to see the whole error",
-            )
+    with RecordStream(
+        argv,
+        cwd=cwd,
+        timeout=timeout,
+        separator=separator,
+        install_hint=install_hint,
+        env=env,
+    ) as stream:
+        yield from stream
