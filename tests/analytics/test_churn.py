@@ -60,6 +60,14 @@ def test_window_and_path_narrow_the_files(known_history: Path) -> None:
     assert inputs.churn["pkg/core.py"].commits == 1
 
 
+@pytest.mark.parametrize("since", ["1970-01-01", "1971-06-30", "2023-12-31"])
+def test_an_early_window_start_keeps_every_commit(known_history: Path, since: str) -> None:
+    """A start before 1973 (epoch under 10^8) is still read as seconds by git: all commits."""
+    inputs = _collect(known_history, since=since)
+    assert (inputs.window.commits, inputs.window.fetched) == (5, 5)
+    assert inputs.churn["pkg/core.py"].commits == 3
+
+
 def test_complexity_of_the_current_tree(known_history: Path) -> None:
     """Per-function cyclomatic complexity; per-file sum, max and lines of code."""
     complexity = _collect(known_history).complexity

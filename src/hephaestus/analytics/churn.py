@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from hephaestus.core.errors import UsageError
-from hephaestus.core.proc import run, stream_records
+from hephaestus.core.proc import RecordStream, run
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -138,28 +138,47 @@ class LogReader:
     since: int | None = None
     revisions: str = "HEAD"
     aliases: dict[str, str] = field(default_factory=dict)
+    stream: RecordStream | None = None
+
+    def start(self) -> LogReader:
+        """Start git now (its output waits in the pipe until :meth:`commits` reads it).
+
+        Raises:
+            ToolNotFoundError: git is not installed.
+
+        """
+        if self.stream is None:
+            # GIT_FLUSH=0: git fills its buffer instead of flushing each commit into the pipe.
+            self.stream = RecordStream(
+                self.argv(),
+                cwd=self.root,
+                timeout=LOG_TIMEOUT,
+                separator=_RECORD,
+                install_hint=GIT_HINT,
+                env={"GIT_FLUSH": "0"},
+            )
+        return self
+
+    def close(self) -> None:
+        """Stop git if it still runs (a reader given up before its end)."""
+        if self.stream is not None:
+            self.stream.close()
 
     def argv(self) -> list[str]:
         """Return the git command line of this pass."""
         diff = "--numstat" if self.lines else "--name-status"
         argv = ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", "log", "-z"]
         argv += [diff, "-M", "--no-color", f"--format={_HEADER}%H{_FIELD}%at{_FIELD}%aN"]
-        if self.since is not None:
-            argv.append(f"--since=@{self.since}")
+        if self.since is not None:  # '@N +0000': git reads N as seconds whatever its size
+            argv.append(f"--since=@{self.since} +0000")
         return [*argv, self.revisions, "--"]
 
     def _records(self) -> Iterator[str]:
         # A path may itself hold the marker: a piece that is no header belongs to the one before.
         pending = ""
         separator = _RECORD.decode()
-        # GIT_FLUSH=0: git fills its buffer instead of flushing each commit into the pipe.
-        records = stream_records(
-            self.argv(),
-            cwd=self.root,
-            timeout=LOG_TIMEOUT,
-            separator=_RECORD,
-            env={"GIT_FLUSH": "0"},
-        )
+        records = self.start().stream
+        assert records is not None  # noqa: S101  # start() set it
         for piece in records:
             if _HEAD.match(piece):
                 if pending:
