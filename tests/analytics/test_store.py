@@ -12,9 +12,11 @@ import pytest
 from tests.analytics.conftest import SECTION
 from tests.analytics.history import commit, write
 
-from hephaestus.analytics import AnalysisOptions, find_hotspots, rank_files
+from hephaestus.analytics import AnalysisOptions, find_hotspots, history, rank_files
+from hephaestus.analytics.churn import head_commit
 from hephaestus.analytics.ingest import ingest_events
 from hephaestus.analytics.store import SCHEMA_VERSION, StoreError, database_path, open_store
+from hephaestus.core.progress import NO_PROGRESS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -220,3 +222,21 @@ def test_a_name_reused_after_a_rename_keeps_its_own_history(repo: Path) -> None:
         (r.path, r.commits, r.score) for r in cold.rows
     ]
     assert {r.path: r.commits for r in warm.rows}["pkg/moved.py"] == 1
+
+
+def test_work_beside_git_that_fails_leaves_the_store_as_it_was(repo: Path) -> None:
+    """The tree survey runs while git reads the log; if it fails, nothing is cached."""
+
+    def survey() -> None:
+        raise OSError("the tree could not be listed")
+
+    head = head_commit(repo)
+    assert head is not None
+    with open_store(repo) as store:
+        with pytest.raises(OSError, match="could not be listed"):
+            history.update(
+                store, repo, head=head, since=0, large=50, lines=False, progress=NO_PROGRESS,
+                meanwhile=survey,
+            )  # fmt: skip
+        assert store.history() is None
+        assert store.last_row() == 0

@@ -22,7 +22,13 @@ from hephaestus.analytics.models import (
     Window,
 )
 from hephaestus.analytics.store import Store, Tally, open_memory_store, open_store
-from hephaestus.analytics.tree import finish_complexity, list_tree, plan_complexity
+from hephaestus.analytics.tree import (
+    ComplexityWork,
+    TreeFile,
+    finish_complexity,
+    list_tree,
+    plan_complexity,
+)
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
@@ -103,20 +109,24 @@ def collect(
     since = git.parse_since(options.since or section.since)
     head = git.head_commit(root)
     missing: list[MissingData] = []
-    files, unnamed = list_tree(root, section, options.paths)
-    if unnamed:
-        missing.append(_left_out(unnamed))
-    work = plan_complexity(root, files, store)
-    # Files not measured before are parsed (in a worker process when many) while git walks
-    # the history and this process reads it: the three overlap on the machine's cores.
-    measuring = Measuring.start(root, work.todo)
+
+    def survey() -> tuple[list[TreeFile], ComplexityWork, Measuring]:
+        # The current tree is listed and its new files parsed (in a worker process when many)
+        # while git walks the history and this process reads it: the three share the cores.
+        files, unnamed = list_tree(root, section, options.paths)
+        if unnamed:
+            missing.append(_left_out(unnamed))
+        work = plan_complexity(root, files, store)
+        return files, work, Measuring.start(root, work.todo)
+
     fetched, tally = 0, Tally()
     if head is None:
+        files, work, measuring = survey()
         missing.append(MissingData(factor="history", message="the repository has no commits yet"))
     else:
-        fetched, tally = history.update(
+        fetched, tally, (files, work, measuring) = history.update(
             store, root, head=head, since=since, large=section.large_commit,
-            lines=options.lines, progress=progress,
+            lines=options.lines, progress=progress, meanwhile=survey,
         )  # fmt: skip
     complexity, unreadable = finish_complexity(work, measuring.result(), store)
     churn = history.file_churn(tally, lines=options.lines)

@@ -10,17 +10,19 @@ the limit changed, or when a new commit renamed a file (old changes are relabell
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from hephaestus.analytics import churn as git
 from hephaestus.analytics.store import NUL
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from pathlib import Path
 
     from hephaestus.analytics.store import Store, Tally
     from hephaestus.core.progress import Progress
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +99,12 @@ def update(  # noqa: PLR0913  # keyword-only, each needed
     large: int,
     lines: bool,
     progress: Progress,
-) -> tuple[int, Tally]:
-    """Bring the commit cache and the tally up to ``head``; return (commits read, tally).
+    meanwhile: Callable[[], T],
+) -> tuple[int, Tally, T]:
+    """Bring the commit cache and the tally up to ``head``; return (commits read, tally, ...).
+
+    ``meanwhile`` runs once git has started, before its output is read: work done there
+    overlaps git's pass (the pipe holds its output). Its result is returned third.
 
     Raises:
         ExternalError: git failed (exit 5).
@@ -106,8 +112,9 @@ def update(  # noqa: PLR0913  # keyword-only, each needed
     """
     with store.transaction():  # the state is read under the write lock: no double counting
         return _update(
-            store, root, head=head, since=since, large=large, lines=lines, progress=progress
-        )
+            store, root, head=head, since=since, large=large, lines=lines, progress=progress,
+            meanwhile=meanwhile,
+        )  # fmt: skip
 
 
 def _update(  # noqa: PLR0913  # keyword-only, each needed
@@ -119,7 +126,8 @@ def _update(  # noqa: PLR0913  # keyword-only, each needed
     large: int,
     lines: bool,
     progress: Progress,
-) -> tuple[int, Tally]:
+    meanwhile: Callable[[], T],
+) -> tuple[int, Tally, T]:
     state = store.history()
     window = {"since": since, "large": large}
     touched: set[str] = set()
@@ -131,13 +139,16 @@ def _update(  # noqa: PLR0913  # keyword-only, each needed
     ):
         tally = store.tally(since=since, large=large, lines=state.lines)
         if state.head == head and tally is not None:
-            return 0, tally
+            return 0, tally, meanwhile()
         fetched, reader = 0, None
         if state.head != head:
             reader = git.LogReader(root, lines=state.lines, revisions=f"{state.head}..{head}")
+            extra = _beside(reader, meanwhile)
             progress.note(f"reading commits since {state.head[:12]}")
             cached = store.last_row()
             fetched = store.add_commits(_counted(reader.commits(), tally or {}, touched, **window))
+        else:
+            extra = meanwhile()
         if reader is not None and reader.aliases:  # relabel older rows: count again
             renamed = {old: new for old, new in reader.aliases.items() if git.is_text(new)}
             store.relabel(renamed, upto=cached)
@@ -149,15 +160,26 @@ def _update(  # noqa: PLR0913  # keyword-only, each needed
             tally, since=since, large=large, lines=state.lines, only=None if whole else touched
         )
         store.set_history(head=head, since=state.since, lines=state.lines)
-        return fetched, tally
+        return fetched, tally, extra
     reader = git.LogReader(root, lines=lines, since=since, revisions=head)
+    extra = _beside(reader, meanwhile)
     progress.note("reading history")
     tally = {}
     store.clear_commits()
     fetched = store.add_commits(_counted(reader.commits(), tally, None, **window))
     store.save_tally(tally, since=since, large=large, lines=lines, only=None)
     store.set_history(head=head, since=since, lines=lines)
-    return fetched, tally
+    return fetched, tally, extra
+
+
+def _beside(reader: git.LogReader, meanwhile: Callable[[], T]) -> T:
+    """Start ``reader``'s git, run ``meanwhile``; stop git if ``meanwhile`` fails."""
+    reader.start()
+    try:
+        return meanwhile()
+    except BaseException:
+        reader.close()
+        raise
 
 
 def file_churn(tally: Tally, *, lines: bool) -> dict[str, FileChurn]:
