@@ -372,3 +372,30 @@ def test_record_stream_of_a_missing_program_raises_at_once(tmp_path: Path) -> No
     """Not installed: ToolNotFoundError when the stream is made, with the hint given."""
     with pytest.raises(ToolNotFoundError, match="no-such-tool-xyz"):
         RecordStream(["no-such-tool-xyz"], cwd=tmp_path, timeout=30, install_hint="install it")
+
+
+def test_a_spooled_stream_is_read_while_its_process_still_writes(tmp_path: Path) -> None:
+    """Spooled output is read as the file grows; stdin reaches the process; order is kept."""
+    script = (
+        "import sys, time\n"
+        "for line in sys.stdin:\n"
+        "    sys.stdout.write(line.strip() + '\\0'); sys.stdout.flush(); time.sleep(0.05)\n"
+    )
+    given = "".join(f"r{i}\n" for i in range(20)).encode()
+    stream = RecordStream(
+        [sys.executable, "-c", script], cwd=tmp_path, timeout=30, stdin=given, spool=True
+    )
+    records = iter(stream)
+    assert next(records) == "r0"
+    assert stream.process.poll() is None  # the first record came before the process ended
+    assert list(records) == [f"r{i}" for i in range(1, 20)]
+
+
+def test_a_spooled_stream_that_fails_names_the_last_error_line(tmp_path: Path) -> None:
+    """A spooled process that exits non-zero raises like a piped one, after its records."""
+    script = "import sys; sys.stdout.write('a\\0'); sys.stderr.write('boom\\n'); sys.exit(4)"
+    stream = RecordStream([sys.executable, "-c", script], cwd=tmp_path, timeout=30, spool=True)
+    records = iter(stream)
+    assert next(records) == "a"
+    with pytest.raises(ExternalError, match="exit code 4: boom"):
+        next(records)

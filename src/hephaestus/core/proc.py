@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Final, Self
 
 from hephaestus.core.errors import ExternalError, ToolNotFoundError, ToolTimeoutError
 from hephaestus.core.events import Event
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 _log = get_logger(__name__)
+SPOOL_WAIT: Final = 0.002
+"""Seconds to wait for a spooled process to write more (it is read while it runs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +134,14 @@ class RecordStream:
     """A process started at once whose output records are read later, never all held at once.
 
     The caller can do other work while the process runs (its output waits in a 1 MiB pipe),
-    then iterate once. Records are split on ``separator`` and decoded like :func:`os.fsdecode`
-    (surrogate escapes), so file names round-trip exactly. ``env`` adds variables to the
-    inherited environment. stderr goes to a temporary file (no pipe to fill up and deadlock).
-    A watchdog kills the process at ``timeout`` even if it hangs without writing anything.
-    :meth:`close` (or leaving the ``with`` block) stops a process not read to its end.
+    then iterate once. With ``spool`` the output goes to a temporary file instead, so the
+    process never waits for its reader: it is read once the process has ended (several
+    streams can then run side by side and be read in turn). ``stdin`` is fed to the process.
+    Records are split on ``separator`` and decoded like :func:`os.fsdecode` (surrogate
+    escapes), so file names round-trip exactly. ``env`` adds variables to the inherited
+    environment. stderr goes to a temporary file (no pipe to fill up and deadlock). A watchdog
+    kills the process at ``timeout`` even if it hangs without writing anything. :meth:`close`
+    (or leaving the ``with`` block) stops a process not read to its end.
 
     Raises:
         ToolNotFoundError: ``argv[0]`` is not installed (when started).
@@ -154,6 +159,8 @@ class RecordStream:
         separator: bytes = b"\0",
         install_hint: str | None = None,
         env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+        spool: bool = False,
     ) -> None:
         self.program = program = str(argv[0])
         if shutil.which(program) is None:
@@ -162,27 +169,32 @@ class RecordStream:
                 hint=install_hint or f"install {program} and make sure it is on PATH",
             )
         self.separator = separator
-        self.errors = tempfile.TemporaryFile()  # noqa: SIM115  # closed in close()
-        try:
+        self.timeout = timeout
+        with contextlib.ExitStack() as undo:
+            self.errors = undo.enter_context(tempfile.TemporaryFile())
+            self.spool = undo.enter_context(tempfile.TemporaryFile()) if spool else None
+            given = undo.enter_context(tempfile.TemporaryFile()) if stdin else None
+            if given is not None:
+                given.write(stdin or b"")
+                given.seek(0)
             self.process = subprocess.Popen(
                 [str(a) for a in argv],
                 cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
+                stdin=subprocess.DEVNULL if given is None else given,
+                stdout=subprocess.PIPE if self.spool is None else self.spool,
                 stderr=self.errors,
                 env=None if env is None else {**os.environ, **env},
             )
-        except BaseException:
-            self.errors.close()
-            raise
-        assert self.process.stdout is not None  # noqa: S101  # stdout=PIPE guarantees it
-        if sys.platform == "linux":  # a 1 MiB pipe: the writer rarely waits for a busy reader
+            if given is not None:
+                given.close()  # the child holds its own descriptor
+            undo.pop_all()  # the files live until close()
+        if self.process.stdout is not None and sys.platform == "linux":
+            # a 1 MiB pipe: the writer rarely waits for a busy reader
             with contextlib.suppress(OSError):
                 fcntl.fcntl(self.process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
         self.watchdog = threading.Timer(timeout, self.process.kill)
         self.watchdog.daemon = True
         self.watchdog.start()
-        self.timeout = timeout
 
     def __enter__(self) -> Self:
         return self
@@ -191,13 +203,15 @@ class RecordStream:
         self.close()
 
     def close(self) -> None:
-        """Stop the process if it still runs; release the pipe and the error file."""
+        """Stop the process if it still runs; release the pipe and the temporary files."""
         self.watchdog.cancel()
         if self.process.poll() is None:  # not read to its end
             self.process.kill()
             self.process.wait()
-        assert self.process.stdout is not None  # noqa: S101  # stdout=PIPE guarantees it
-        self.process.stdout.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        if self.spool is not None:
+            self.spool.close()
         self.errors.close()
 
     def __iter__(self) -> Iterator[str]:
@@ -207,11 +221,30 @@ class RecordStream:
         finally:
             self.close()
 
+    def _chunks(self) -> Iterator[bytes]:
+        """Output as it comes: from the pipe, or from the spool file while it grows."""
+        if self.spool is None:
+            assert self.process.stdout is not None  # noqa: S101  # stdout=PIPE without spool
+            while chunk := os.read(self.process.stdout.fileno(), 1 << 16):
+                yield chunk
+            return
+        # pread: the child writes through the same open file, so its offset must not move.
+        offset = 0
+        while True:
+            ended = self.process.poll() is not None  # before reading: nothing written is missed
+            chunk = os.pread(self.spool.fileno(), 1 << 20, offset)
+            if chunk:
+                offset += len(chunk)
+                yield chunk
+            elif ended:
+                return
+            else:
+                time.sleep(SPOOL_WAIT)
+
     def _read(self) -> Iterator[str]:
         process, separator = self.process, self.separator
-        assert process.stdout is not None  # noqa: S101  # stdout=PIPE guarantees it
         pending = b""
-        while chunk := os.read(process.stdout.fileno(), 1 << 16):
+        for chunk in self._chunks():
             *records, pending = (pending + chunk).split(separator)
             yield from (os.fsdecode(record) for record in records if record)
         code = process.wait()
