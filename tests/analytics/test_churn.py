@@ -11,7 +11,7 @@ import pytest
 from tests.analytics.conftest import SECTION
 from tests.analytics.history import commit, write
 
-from hephaestus.analytics import complexity
+from hephaestus.analytics import churn, complexity
 from hephaestus.analytics.analysis import AnalysisOptions, Inputs, analysis_store, collect
 from hephaestus.analytics.churn import parse_since
 from hephaestus.analytics.coverage import read_coverage
@@ -182,3 +182,21 @@ def test_binary_files_count_no_lines(tmp_path: Path) -> None:
     inputs = _collect(root, lines=True)
     assert {p: (c.added, c.removed) for p, c in inputs.churn.items()} == {"plain.py": (2, 0)}
     assert [m.message for m in inputs.missing] == ["blob.py: not readable as Python source"]
+
+
+@pytest.mark.parametrize("parts", [2, 3, 5])
+def test_history_read_in_parts_equals_one_pass(
+    known_history: Path, parts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commits cut into parts read by git side by side: the same commits, order and renames."""
+
+    def read(parts: int) -> tuple[list[tuple[str, int, str, list[str]]], dict[str, str]]:
+        reader = churn.LogReader(known_history, lines=False, since=0, parts=parts)
+        commits = [(c.sha, c.time, c.author, c.paths) for c in reader.commits()]
+        return commits, reader.aliases
+
+    monkeypatch.setattr(churn, "MIN_PART", 1)
+    whole, aliases = read(1)
+    assert len(whole) == 5
+    assert aliases == {"old.py": "pkg/moved.py"}
+    assert read(parts) == (whole, aliases)
