@@ -16,7 +16,7 @@ from hephaestus.analytics.analysis import AnalysisOptions, Inputs, analysis_stor
 from hephaestus.analytics.churn import parse_since
 from hephaestus.analytics.coverage import read_coverage
 from hephaestus.analytics.models import CoverageFormat
-from hephaestus.core.errors import UsageError
+from hephaestus.core.errors import ExternalError, UsageError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -200,3 +200,11 @@ def test_history_read_in_parts_equals_one_pass(
     assert len(whole) == 5
     assert aliases == {"old.py": "pkg/moved.py"}
     assert read(parts) == (whole, aliases)
+
+
+@pytest.mark.parametrize("parts", [1, 2])
+def test_a_history_git_cannot_read_is_an_external_error(known_history: Path, parts: int) -> None:
+    """An unknown revision fails in rev-list (parts) or in log (one pass): exit 5, one line."""
+    reader = churn.LogReader(known_history, lines=False, revisions="no-such-revision", parts=parts)
+    with pytest.raises(ExternalError, match="'git' failed with exit code"):
+        list(reader.commits())

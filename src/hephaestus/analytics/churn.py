@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from hephaestus.core.proc import RecordStream, run
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+    from typing import IO
 
 GIT_HINT: Final = "install git: the analytics read the repository's history"
 _RELATIVE = re.compile(r"\s*(\d+)\s*(day|week|month|year)s?\s*", re.IGNORECASE)
@@ -35,6 +37,19 @@ MAX_PARTS: Final = 4
 """The history is read by up to this many git processes side by side (one per core)."""
 MIN_PART: Final = 1000
 """Fewer commits than this per process are not worth another one."""
+
+
+def _copy(source: IO[bytes], start: int, end: int) -> IO[bytes]:
+    """Copy bytes ``start:end`` of ``source`` into a new temporary file, at its start."""
+    target = tempfile.TemporaryFile()  # noqa: SIM115  # handed to (and closed by) a RecordStream
+    while start < end:
+        chunk = os.pread(source.fileno(), min(end - start, 1 << 16), start)
+        if not chunk:
+            break
+        target.write(chunk)
+        start += len(chunk)
+    target.seek(0)
+    return target
 
 
 def cores() -> int:
@@ -172,12 +187,11 @@ class LogReader:
         if self.streams is None and self.listing is None:
             if (self.parts or min(cores(), MAX_PARTS)) == 1:
                 self.streams = [self._stream([*self._log(), *self._window(), "--"])]
-            else:
+            else:  # its output stays in a file: memory does not grow with the history
                 argv = ["git", "rev-list", *self._window(), "--"]
                 self.listing = RecordStream(
-                    argv, cwd=self.root, timeout=LOG_TIMEOUT, separator=b"\n",
-                    install_hint=GIT_HINT,
-                )  # fmt: skip
+                    argv, cwd=self.root, timeout=LOG_TIMEOUT, install_hint=GIT_HINT, spool=True
+                )
         return self
 
     def _launch(self) -> list[RecordStream]:
@@ -186,15 +200,18 @@ class LogReader:
         if self.streams is not None:
             return self.streams
         assert self.listing is not None  # noqa: S101  # start() set one of the two
-        listed = [f"{sha}\n" for sha in self.listing]
-        parts = max(1, min(self.parts or min(cores(), MAX_PARTS), len(listed) // MIN_PART))
-        argv = [*self._log(), "--no-walk=unsorted", "--stdin", "--"]
-        bounds = [len(listed) * k // parts for k in range(parts + 1)]
         self.streams = []
         try:
-            for k in range(parts if listed else 0):  # no commit: no git (it would show HEAD)
-                given = "".join(listed[bounds[k] : bounds[k + 1]]).encode()
-                self.streams.append(self._stream(argv, stdin=given, spool=k > 0))
+            with self.listing:
+                listed = self.listing.spooled()
+                width = len(listed.readline())  # one commit id and a newline per line
+                count = os.fstat(listed.fileno()).st_size // width if width else 0
+                parts = max(1, min(self.parts or min(cores(), MAX_PARTS), count // MIN_PART))
+                argv = [*self._log(), "--no-walk=unsorted", "--stdin", "--"]
+                bounds = [count * k // parts * width for k in range(parts + 1)]
+                for k in range(parts if count else 0):  # no commit, no git: it would show HEAD
+                    given = _copy(listed, bounds[k], bounds[k + 1])
+                    self.streams.append(self._stream(argv, stdin=given, spool=k > 0))
         except BaseException:
             self.close()
             raise
@@ -208,7 +225,7 @@ class LogReader:
             stream.close()
 
     def _stream(
-        self, argv: list[str], *, stdin: bytes | None = None, spool: bool = False
+        self, argv: list[str], *, stdin: IO[bytes] | None = None, spool: bool = False
     ) -> RecordStream:
         # GIT_FLUSH=0: git fills its buffer instead of flushing each commit into the pipe.
         return RecordStream(

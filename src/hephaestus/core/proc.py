@@ -29,6 +29,7 @@ if sys.platform == "linux":
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
+    from typing import IO
 
 _log = get_logger(__name__)
 SPOOL_WAIT: Final = 0.002
@@ -135,8 +136,9 @@ class RecordStream:
 
     The caller can do other work while the process runs (its output waits in a 1 MiB pipe),
     then iterate once. With ``spool`` the output goes to a temporary file instead, so the
-    process never waits for its reader: it is read once the process has ended (several
-    streams can then run side by side and be read in turn). ``stdin`` is fed to the process.
+    process never waits for its reader: it is read while it grows, or whole through
+    :meth:`spooled` (several streams can run side by side and be read in turn). ``stdin``
+    (bytes, or an open file the stream then owns and closes) is fed to the process.
     Records are split on ``separator`` and decoded like :func:`os.fsdecode` (surrogate
     escapes), so file names round-trip exactly. ``env`` adds variables to the inherited
     environment. stderr goes to a temporary file (no pipe to fill up and deadlock). A watchdog
@@ -159,7 +161,7 @@ class RecordStream:
         separator: bytes = b"\0",
         install_hint: str | None = None,
         env: Mapping[str, str] | None = None,
-        stdin: bytes | None = None,
+        stdin: bytes | IO[bytes] | None = None,
         spool: bool = False,
     ) -> None:
         self.program = program = str(argv[0])
@@ -173,10 +175,13 @@ class RecordStream:
         with contextlib.ExitStack() as undo:
             self.errors = undo.enter_context(tempfile.TemporaryFile())
             self.spool = undo.enter_context(tempfile.TemporaryFile()) if spool else None
-            given = undo.enter_context(tempfile.TemporaryFile()) if stdin else None
-            if given is not None:
-                given.write(stdin or b"")
+            given: IO[bytes] | None = None
+            if isinstance(stdin, bytes):
+                given = undo.enter_context(tempfile.TemporaryFile())
+                given.write(stdin)
                 given.seek(0)
+            elif stdin is not None:
+                given = undo.enter_context(stdin)
             self.process = subprocess.Popen(
                 [str(a) for a in argv],
                 cwd=cwd,
@@ -242,28 +247,50 @@ class RecordStream:
                 time.sleep(SPOOL_WAIT)
 
     def _read(self) -> Iterator[str]:
-        process, separator = self.process, self.separator
+        separator = self.separator
         pending = b""
         for chunk in self._chunks():
             *records, pending = (pending + chunk).split(separator)
             yield from (os.fsdecode(record) for record in records if record)
-        code = process.wait()
+        failure = self._failure()
+        if isinstance(failure, ToolTimeoutError):
+            raise failure
+        if pending:
+            yield os.fsdecode(pending)
+        if failure is not None:
+            raise failure
+
+    def spooled(self) -> IO[bytes]:
+        """Wait for the (spooled) process to end; return its output file, at its start.
+
+        Raises:
+            ToolTimeoutError: it took longer than the timeout (it is killed).
+            ExternalError: it exited non-zero.
+
+        """
+        assert self.spool is not None  # noqa: S101  # only for spool=True
+        failure = self._failure()
+        if failure is not None:
+            raise failure
+        self.spool.seek(0)
+        return self.spool
+
+    def _failure(self) -> ToolTimeoutError | ExternalError | None:
+        code = self.process.wait()
         self.watchdog.cancel()
         if code == -signal.SIGKILL:
-            raise ToolTimeoutError(
+            return ToolTimeoutError(
                 f"{self.program!r} did not finish within {self.timeout:g} s and was stopped",
                 hint="raise the timeout, or find out why it hangs",
             )
-        if pending:
-            yield os.fsdecode(pending)
-        if code != 0:
-            self.errors.seek(0)
-            lines = self.errors.read().decode("utf-8", "replace").strip().splitlines()
-            raise ExternalError(
-                f"{self.program!r} failed with exit code {code}: "
-                f"{lines[-1] if lines else ''}".rstrip(),
-                hint="run it by hand to see the whole error",
-            )
+        if code == 0:
+            return None
+        self.errors.seek(0)
+        lines = self.errors.read().decode("utf-8", "replace").strip().splitlines()
+        return ExternalError(
+            f"{self.program!r} failed with exit code {code}: {lines[-1] if lines else ''}".rstrip(),
+            hint="run it by hand to see the whole error",
+        )
 
 
 def stream_records(  # noqa: PLR0913  # keyword-only, each with a default
