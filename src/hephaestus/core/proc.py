@@ -166,6 +166,8 @@ class RecordStream:
     ) -> None:
         self.program = program = str(argv[0])
         if shutil.which(program) is None:
+            if stdin is not None and not isinstance(stdin, bytes):
+                stdin.close()  # it was handed over: closed on every path
             raise ToolNotFoundError(
                 f"{program!r} is not installed or not on PATH",
                 hint=install_hint or f"install {program} and make sure it is on PATH",
