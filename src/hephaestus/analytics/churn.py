@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from hephaestus.core.errors import UsageError
-from hephaestus.core.proc import RecordStream, run
+from hephaestus.core.proc import READ_SIZE, RecordStream, run
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -43,7 +43,7 @@ def _copy(source: IO[bytes], start: int, end: int) -> IO[bytes]:
     """Copy bytes ``start:end`` of ``source`` into a new temporary file, at its start."""
     target = tempfile.TemporaryFile()  # noqa: SIM115  # handed to (and closed by) a RecordStream
     while start < end:
-        chunk = os.pread(source.fileno(), min(end - start, 1 << 16), start)
+        chunk = os.pread(source.fileno(), min(end - start, READ_SIZE), start)
         if not chunk:
             break
         target.write(chunk)
@@ -185,7 +185,7 @@ class LogReader:
 
         """
         if self.streams is None and self.listing is None:
-            if (self.parts or min(cores(), MAX_PARTS)) == 1:
+            if self._most() == 1:
                 self.streams = [self._stream([*self._log(), *self._window(), "--"])]
             else:  # its output stays in a file: memory does not grow with the history
                 argv = ["git", "rev-list", *self._window(), "--"]
@@ -193,6 +193,9 @@ class LogReader:
                     argv, cwd=self.root, timeout=LOG_TIMEOUT, install_hint=GIT_HINT, spool=True
                 )
         return self
+
+    def _most(self) -> int:
+        return self.parts or min(cores(), MAX_PARTS)
 
     def _launch(self) -> list[RecordStream]:
         """Start the parts of the pass once the commit list is in (see :meth:`start`)."""
@@ -206,7 +209,7 @@ class LogReader:
                 listed = self.listing.spooled()
                 width = len(listed.readline())  # one commit id and a newline per line
                 count = os.fstat(listed.fileno()).st_size // width if width else 0
-                parts = max(1, min(self.parts or min(cores(), MAX_PARTS), count // MIN_PART))
+                parts = max(1, min(self._most(), count // MIN_PART))
                 argv = [*self._log(), "--no-walk=unsorted", "--stdin", "--"]
                 bounds = [count * k // parts * width for k in range(parts + 1)]
                 for k in range(parts if count else 0):  # no commit, no git: it would show HEAD

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from typing import IO
 
 _log = get_logger(__name__)
+READ_SIZE: Final = 1 << 16
+"""Bytes read at a time from a process's output (pipe or spool file)."""
 SPOOL_WAIT: Final = 0.002
 """Seconds to wait for a spooled process to write more (it is read while it runs)."""
 
@@ -232,14 +234,14 @@ class RecordStream:
         """Output as it comes: from the pipe, or from the spool file while it grows."""
         if self.spool is None:
             assert self.process.stdout is not None  # noqa: S101  # stdout=PIPE without spool
-            while chunk := os.read(self.process.stdout.fileno(), 1 << 16):
+            while chunk := os.read(self.process.stdout.fileno(), READ_SIZE):
                 yield chunk
             return
         # pread: the child writes through the same open file, so its offset must not move.
         offset = 0
         while True:
             ended = self.process.poll() is not None  # before reading: nothing written is missed
-            chunk = os.pread(self.spool.fileno(), 1 << 20, offset)
+            chunk = os.pread(self.spool.fileno(), READ_SIZE, offset)
             if chunk:
                 offset += len(chunk)
                 yield chunk
