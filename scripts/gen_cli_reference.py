@@ -73,6 +73,11 @@ HANDLER_CODES = (
         ),
     ),
     ("interrupted", errors.ExitCode.INTERRUPTED, "Interrupted (Ctrl-C)."),
+    (
+        "terminated",
+        errors.ExitCode.TERMINATED,
+        "Terminated (SIGTERM); the tools it started were stopped first.",
+    ),
 )
 
 

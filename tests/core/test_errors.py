@@ -12,6 +12,7 @@ from hephaestus.core.errors import (
     ExitCode,
     ExternalError,
     HephaestusError,
+    ProcessCancelledError,
     SafetyError,
     ToolNotFoundError,
     ToolTimeoutError,
@@ -50,6 +51,7 @@ DOCUMENTED_EXIT_CODES: dict[int, tuple[str, str]] = {
         "internal error (a bug: traceback saved to a file, one line on stderr)",
     ),
     130: ("INTERRUPTED", "interrupted"),
+    143: ("TERMINATED", "terminated (SIGTERM)"),
 }
 
 # Every error class: its exit code and its stable machine-readable code.
@@ -62,6 +64,7 @@ DOCUMENTED_ERRORS: dict[type[HephaestusError], tuple[ExitCode, str]] = {
     ExternalError: (ExitCode.EXTERNAL, "external-error"),
     ToolNotFoundError: (ExitCode.EXTERNAL, "tool-not-found"),
     ToolTimeoutError: (ExitCode.EXTERNAL, "tool-timeout"),
+    ProcessCancelledError: (ExitCode.EXTERNAL, "cancelled"),
 }
 
 
@@ -79,7 +82,7 @@ def _all_error_classes() -> set[type[HephaestusError]]:
 
 
 def test_exit_code_values_are_exactly_the_documented_table() -> None:
-    """ExitCode holds exactly 0, 1, 2, 3, 4, 5, 70 and 130, under the documented names."""
+    """ExitCode holds exactly 0, 1, 2, 3, 4, 5, 70, 130 and 143, under the documented names."""
     assert {code.value: code.name for code in ExitCode} == {
         value: name for value, (name, _) in DOCUMENTED_EXIT_CODES.items()
     }

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,14 +21,15 @@ from hephaestus.core.errors import (
     ExitCode,
     ExternalError,
     HephaestusError,
+    ProcessCancelledError,
     ToolNotFoundError,
     ToolTimeoutError,
 )
 from hephaestus.core.logging import LogSettings, configure
-from hephaestus.core.proc import ProcessResult, RecordStream, run, stream_records
+from hephaestus.core.proc import Cancellation, ProcessResult, RecordStream, run, stream_records
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
 PY = sys.executable
 MISSING_TOOL = "hephaestus-no-such-tool-7f3a"
@@ -399,3 +402,228 @@ def test_a_spooled_stream_that_fails_names_the_last_error_line(tmp_path: Path) -
     assert next(records) == "a"
     with pytest.raises(ExternalError, match="exit code 4: boom"):
         next(records)
+
+
+# --- process groups: nothing a tool starts outlives it ----------------------------------------
+
+# A tool three generations deep: each process waits until its child has written its pid file,
+# then writes its own, so "pid-2" existing means the whole family runs. Modes: "stay" (all sleep
+# in the tool's group), "escape" (the child leaves the group with setsid and keeps stdout open),
+# "leave" (the tool exits at once, its children sleep on, holding none of its pipes).
+FAMILY = """
+import os, subprocess, sys, time
+
+directory, depth, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if depth:
+    quiet = subprocess.DEVNULL if mode == "leave" else None
+    subprocess.Popen(
+        [sys.executable, "-I", __file__, directory, str(depth - 1), mode],
+        start_new_session=mode == "escape" and depth == 2,
+        stdout=quiet,
+        stderr=quiet,
+    )
+    while not os.path.exists(os.path.join(directory, f"pid-{depth - 1}")):
+        time.sleep(0.01)
+with open(os.path.join(directory, "pid.tmp"), "w") as f:
+    f.write(str(os.getpid()))
+os.replace(os.path.join(directory, "pid.tmp"), os.path.join(directory, f"pid-{depth}"))
+if mode != "leave" or depth < 2:
+    time.sleep(60)
+"""
+GENERATIONS = 3
+TIMEOUT = 2.5
+"""Long enough for the family to start on a slow machine, short enough for the suite."""
+STOP_BOUND = 2.0
+"""Seconds within which a stopped tool and all its descendants must be gone."""
+LINUX_ONLY = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting for its reaper is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rpartition(")")[2].split()[0] not in {"Z", "X"}
+
+
+def _still_running(pids: Iterable[int], *, within: float) -> list[int]:
+    """Wait up to ``within`` seconds for ``pids`` to end; return those still running."""
+    deadline = time.monotonic() + within
+    while (alive := [pid for pid in pids if _running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return alive
+
+
+def _family_pids(directory: Path) -> list[int]:
+    """The pids the family in ``directory`` wrote, youngest first."""
+    files = (directory / f"pid-{depth}" for depth in range(GENERATIONS))
+    return [int(path.read_text(encoding="utf-8")) for path in files if path.exists()]
+
+
+@pytest.fixture
+def family(tmp_path: Path) -> Iterator[Path]:
+    """A directory for a tool family's pid files; whatever of it still runs is killed after."""
+    directory = tmp_path / "family"
+    directory.mkdir()
+    (directory / "family.py").write_text(textwrap.dedent(FAMILY), encoding="utf-8")
+    yield directory
+    for pid in _family_pids(directory):
+        if _running(pid):
+            os.kill(pid, signal.SIGKILL)
+    assert not _still_running(_family_pids(directory), within=5)
+
+
+def _family(directory: Path, mode: str) -> list[str]:
+    """The argv of a tool family of :data:`GENERATIONS` processes (see :data:`FAMILY`)."""
+    script = str(directory / "family.py")
+    return [PY, "-I", script, str(directory), str(GENERATIONS - 1), mode]
+
+
+def _wait_for_family(directory: Path) -> None:
+    """Wait until every process of the family in ``directory`` runs."""
+    deadline = time.monotonic() + 30
+    while not (directory / f"pid-{GENERATIONS - 1}").exists():
+        assert time.monotonic() < deadline, "the tool family did not start"
+        time.sleep(0.01)
+
+
+def test_each_child_runs_in_a_session_of_its_own() -> None:
+    """run() starts the child as leader of a new session and process group, apart from ours."""
+    result = run(_python("import os; print(os.getpid(), os.getpgid(0), os.getsid(0))"), timeout=30)
+    pid, group, session = map(int, result.stdout.split())
+    assert pid == group == session
+    assert group != os.getpgid(0)
+
+
+@LINUX_ONLY
+def test_timeout_stops_the_tools_children_too(family: Path) -> None:
+    """On timeout the whole group (tool, child, grandchild) is gone within 2 s of the timeout."""
+    started = time.monotonic()
+    with pytest.raises(ToolTimeoutError):
+        run(_family(family, "stay"), timeout=TIMEOUT)
+    pids = _family_pids(family)
+    assert len(pids) == GENERATIONS
+    assert not _still_running(pids, within=STOP_BOUND)
+    assert time.monotonic() - started - TIMEOUT < STOP_BOUND
+
+
+@LINUX_ONLY
+def test_an_escaped_grandchild_holding_stdout_does_not_hang_run(family: Path) -> None:
+    """A descendant that left the group (setsid) and keeps stdout open delays run() < 2 s."""
+    started = time.monotonic()
+    with pytest.raises(ToolTimeoutError):
+        run(_family(family, "escape"), timeout=TIMEOUT)
+    assert time.monotonic() - started - TIMEOUT < STOP_BOUND
+    tool, *escaped = reversed(_family_pids(family))
+    assert not _still_running([tool], within=STOP_BOUND)
+    assert len(escaped) == GENERATIONS - 1
+    assert all(_running(pid) for pid in escaped)  # out of reach; the fixture kills them
+
+
+@LINUX_ONLY
+def test_what_a_tool_leaves_running_in_its_group_is_killed(family: Path) -> None:
+    """A tool that exits leaving children behind in its group: run() returns, they are killed."""
+    result = run(_family(family, "leave"), timeout=30)
+    assert result.ok
+    assert len(_family_pids(family)) == GENERATIONS
+    assert not _still_running(_family_pids(family), within=STOP_BOUND)
+
+
+@LINUX_ONLY
+@pytest.mark.parametrize("mode", ["stay", "escape"])
+def test_cancel_from_another_thread_stops_a_running_tool(family: Path, mode: str) -> None:
+    """cancel() from another thread: run() raises ProcessCancelledError within 2 s, group gone."""
+    token = Cancellation()
+    cancelled_at: list[float] = []
+
+    def cancel_when_running() -> None:
+        _wait_for_family(family)
+        cancelled_at.append(time.monotonic())
+        token.cancel()
+
+    canceller = threading.Thread(target=cancel_when_running)
+    canceller.start()
+    try:
+        with pytest.raises(ProcessCancelledError) as info:
+            run(_family(family, mode), timeout=60, cancellation=token)
+        ended = time.monotonic()
+    finally:
+        canceller.join()
+    assert ended - cancelled_at[0] < STOP_BOUND
+    assert info.value.code == "cancelled"
+    assert info.value.exit_code is ExitCode.EXTERNAL
+    assert token.cancelled
+    pids = _family_pids(family)
+    in_group = pids if mode == "stay" else pids[-1:]
+    assert not _still_running(in_group, within=STOP_BOUND)
+
+
+@LINUX_ONLY
+def test_ctrl_c_while_waiting_stops_the_group_and_is_raised(family: Path) -> None:
+    """SIGINT in the waiting (main) thread stops the tool's whole group, then propagates."""
+    main = threading.main_thread()
+    assert threading.current_thread() is main
+    sent_at: list[float] = []
+
+    def interrupt_when_running() -> None:
+        _wait_for_family(family)
+        sent_at.append(time.monotonic())
+        assert main.ident is not None
+        signal.pthread_kill(main.ident, signal.SIGINT)  # Ctrl-C, to the thread inside run()
+
+    interrupter = threading.Thread(target=interrupt_when_running)
+    interrupter.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run(_family(family, "stay"), timeout=60)
+    finally:
+        interrupter.join()
+    pids = _family_pids(family)
+    assert len(pids) == GENERATIONS
+    assert not _still_running(pids, within=STOP_BOUND)
+    assert time.monotonic() - sent_at[0] < STOP_BOUND
+
+
+def test_a_cancelled_token_starts_nothing(tmp_path: Path) -> None:
+    """Once cancelled (twice does no harm), run() with the token raises and starts no process."""
+    token = Cancellation()
+    assert not token.cancelled
+    token.cancel()
+    token.cancel()
+    marker = tmp_path / "started"
+    started = time.monotonic()
+    with pytest.raises(ProcessCancelledError, match="cancelled"):
+        run(
+            _python("import sys; open(sys.argv[1], 'w').close()", str(marker)),
+            timeout=30,
+            cancellation=token,
+        )
+    assert time.monotonic() - started < 0.5
+    assert not marker.exists()
+
+
+def test_a_token_never_cancelled_changes_nothing() -> None:
+    """A run with a token that is not cancelled returns its result as without one."""
+    token = Cancellation()
+    result = run(_python("print('done')"), timeout=30, cancellation=token)
+    assert result.stdout == "done\n"
+    assert not token.cancelled
+
+
+def test_record_stream_runs_in_a_session_of_its_own(tmp_path: Path) -> None:
+    """A RecordStream's process leads its own session and process group."""
+    script = "import os; print(os.getpid(), os.getpgid(0), os.getsid(0), sep='\\0', end='')"
+    pid, group, session = map(int, stream_records([PY, "-c", script], cwd=tmp_path, timeout=30))
+    assert pid == group == session
+    assert group != os.getpgid(0)
+
+
+@LINUX_ONLY
+def test_record_stream_timeout_stops_the_tools_children_too(family: Path) -> None:
+    """A stream past its timeout stops its whole group: no descendant of the tool survives."""
+    with pytest.raises(ToolTimeoutError):
+        list(stream_records(_family(family, "stay"), cwd=family, timeout=TIMEOUT))
+    pids = _family_pids(family)
+    assert len(pids) == GENERATIONS
+    assert not _still_running(pids, within=STOP_BOUND)

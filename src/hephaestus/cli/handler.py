@@ -2,7 +2,8 @@
 
 - :class:`HephaestusError` → ``error: …`` and ``hint: …`` on stderr, its exit code.
 - a usage error from the parser → usage and the error on stderr, exit 2.
-- Ctrl-C → exit 130.
+- Ctrl-C → exit 130; SIGTERM, while :func:`sigterm_raises` is in force (the console script) →
+  exit 143. Both arrive as an exception in the main thread, so the same clean-up runs.
 - anything else is a bug → the traceback goes to a crash file, one line on stderr, exit 70.
 
 In JSON mode stdout also receives exactly one error document, so agents always get JSON.
@@ -10,9 +11,12 @@ In JSON mode stdout also receives exactly one error document, so agents always g
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import signal
 import sys
+import threading
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,10 +31,51 @@ from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
+    from types import FrameType
 
 
 _log = get_logger(__name__)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by :func:`sigterm_raises`.
+
+    A ``KeyboardInterrupt``, so that whatever tidies up after Ctrl-C (stopping the process groups
+    of the tools a command started, ``finally`` blocks) does the same after SIGTERM.
+    """
+
+
+class _Signals:
+    """Whether SIGTERM arrived (Typer reports any ``KeyboardInterrupt`` as exit status 130)."""
+
+    terminated = False
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    """Raise :class:`Terminated` on SIGTERM; ignore a repeat, which would cut clean-up short."""
+    del signum, frame
+    if not _Signals.terminated:
+        _Signals.terminated = True
+        raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """While inside, SIGTERM raises :class:`Terminated` in the main thread; then restore.
+
+    For the console script only: a library caller keeps its own SIGTERM handling. Outside the
+    main thread, where Python cannot set signal handlers, nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _Signals.terminated = False
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def sniff_format(argv: Sequence[str]) -> OutputFormat:
@@ -72,6 +117,14 @@ def _report(env: Environment, code: str, exit_code: int, message: str, hint: str
     return exit_code
 
 
+def _interrupted(argv: Sequence[str], *, terminated: bool = False) -> int:
+    """Report Ctrl-C (exit 130), or SIGTERM (exit 143) when that was the cause."""
+    env = CURRENT.get() or Environment(format=sniff_format(argv))
+    if terminated or _Signals.terminated:
+        return _report(env, "terminated", ExitCode.TERMINATED, "terminated (SIGTERM)", None)
+    return _report(env, "interrupted", ExitCode.INTERRUPTED, "interrupted", None)
+
+
 def crash_directory() -> Path:
     """Where crash files go: ``$XDG_CACHE_HOME/hephaestus/crash`` (default ``~/.cache``)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -104,9 +157,8 @@ def guarded(invoke: Callable[[], Any], *, argv: Sequence[str]) -> int:  # noqa: 
     token = CURRENT.set(None)
     try:
         result = invoke()
-        if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a silent exit code 130
-            env = CURRENT.get() or Environment(format=sniff_format(argv))
-            return _report(env, "interrupted", ExitCode.INTERRUPTED, "interrupted", None)
+        if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C (and SIGTERM) into a silent 130
+            return _interrupted(argv)
         return result if isinstance(result, int) else ExitCode.OK
     except HephaestusError as exc:
         env = CURRENT.get() or Environment(format=sniff_format(argv))
@@ -114,9 +166,8 @@ def guarded(invoke: Callable[[], Any], *, argv: Sequence[str]) -> int:  # noqa: 
         return _report(env, exc.code, exc.exit_code, exc.message, exc.hint)
     except typer.Exit as exc:
         return exc.exit_code
-    except (KeyboardInterrupt, typer.Abort):
-        env = CURRENT.get() or Environment(format=sniff_format(argv))
-        return _report(env, "interrupted", ExitCode.INTERRUPTED, "interrupted", None)
+    except (KeyboardInterrupt, typer.Abort) as exc:
+        return _interrupted(argv, terminated=isinstance(exc, Terminated))
     except typer.TyperException as exc:  # the parser's usage errors (Typer's own click)
         env = CURRENT.get() or Environment(format=sniff_format(argv))
         code = exc.exit_code

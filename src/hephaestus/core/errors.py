@@ -30,6 +30,8 @@ class ExitCode(IntEnum):
     """Internal error: a bug; the traceback is saved to a file and one line goes to stderr."""
     INTERRUPTED = 130
     """Interrupted (Ctrl-C)."""
+    TERMINATED = 143
+    """Terminated (SIGTERM): 128 + 15, as a shell reports a process the signal ended."""
 
     @property
     def meaning(self) -> str:
@@ -49,6 +51,7 @@ _MEANINGS = {
     "subprocess crash)",
     ExitCode.INTERNAL: "internal error (a bug: traceback saved to a file, one line on stderr)",
     ExitCode.INTERRUPTED: "interrupted",
+    ExitCode.TERMINATED: "terminated (SIGTERM)",
 }
 
 
@@ -114,6 +117,12 @@ class ToolNotFoundError(ExternalError):
 
 
 class ToolTimeoutError(ExternalError):
-    """A subprocess ran past its timeout and was killed."""
+    """A subprocess ran past its timeout and was stopped, with its whole process group."""
 
     code = "tool-timeout"
+
+
+class ProcessCancelledError(ExternalError):
+    """A subprocess was stopped because the operation that started it was cancelled."""
+
+    code = "cancelled"

@@ -1,8 +1,12 @@
-"""Run subprocesses the one safe way: argv lists, a timeout, captured output.
+"""Run subprocesses the one safe way: argv lists, a timeout, captured output, whole groups stopped.
 
-Never a shell. A missing executable becomes :class:`ToolNotFoundError` with an install hint; a
-timeout kills the process and becomes :class:`ToolTimeoutError`. A non-zero exit is data
-(:attr:`ProcessResult.returncode`), because for a gate "the tool found problems" is a result.
+Never a shell. A missing executable becomes :class:`ToolNotFoundError` with an install hint. A
+non-zero exit is data (:attr:`ProcessResult.returncode`): for a gate "found problems" is a result.
+Each child leads a session and process group of its own, stopped whole (SIGTERM, then SIGKILL;
+see :mod:`~hephaestus.core.process_groups`) on timeout (:class:`ToolTimeoutError`), through a
+:class:`Cancellation` token (:class:`ProcessCancelledError`), or when anything else ends the wait
+(Ctrl-C, SIGTERM raised as an exception, a bug): no tool's children outlive it. Ctrl-C reaches
+hephaestus alone (the children are not in the terminal's group), and it stops the groups.
 """
 
 from __future__ import annotations
@@ -19,9 +23,21 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Self
 
-from hephaestus.core.errors import ExternalError, ToolNotFoundError, ToolTimeoutError
+from hephaestus.core.errors import (
+    ExternalError,
+    ProcessCancelledError,
+    ToolNotFoundError,
+    ToolTimeoutError,
+)
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
+from hephaestus.core.process_groups import (
+    Cancellation,
+    communicate,
+    signal_group,
+    stop_and_reap,
+    stop_groups,
+)
 
 if sys.platform == "linux":
     import fcntl
@@ -30,6 +46,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
     from typing import IO
+
+__all__ = ["READ_SIZE", "Cancellation", "ProcessResult", "RecordStream", "run", "stream_records"]
 
 _log = get_logger(__name__)
 READ_SIZE: Final = 1 << 16
@@ -54,31 +72,28 @@ class ProcessResult:
         return self.returncode == 0
 
 
-def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
+def _cancelled_error(program: str) -> ProcessCancelledError:
+    return ProcessCancelledError(
+        f"{program!r} was stopped because the operation was cancelled",
+        hint="nothing to fix: run the command again when you need its result",
+    )
+
+
+def _timeout_error(program: str, timeout: float) -> ToolTimeoutError:
+    return ToolTimeoutError(
+        f"{program!r} did not finish within {timeout:g} s and was stopped",
+        hint="raise the timeout, or find out why it hangs",
+    )
+
+
+def _check(
     argv: Sequence[str],
     *,
-    cwd: Path | str | None = None,
-    timeout: float,
-    env: Mapping[str, str | None] | None = None,
-    stdin: str | None = None,
-    install_hint: str | None = None,
-    errors: str = "replace",
-) -> ProcessResult:
-    r"""Run ``argv`` (no shell) in ``cwd`` and return its captured result.
-
-    ``env`` entries are added to the current environment; an entry whose value is ``None``
-    removes that variable. Output is decoded as UTF-8 with
-    ``errors`` (default: replacement, so a tool's odd bytes never crash the caller; use
-    ``"surrogateescape"`` to round-trip file names exactly), with no newline translation:
-    ``\r`` and ``\r\n`` arrive as the tool wrote them.
-
-    Raises:
-        ToolNotFoundError: ``argv[0]`` is not installed or not executable.
-        ToolTimeoutError: the process ran longer than ``timeout`` seconds (it is killed).
-        ValueError: ``argv`` is empty.
-        NotADirectoryError: ``cwd`` does not exist (a caller's bug, not a missing tool).
-
-    """
+    cwd: Path | str | None,
+    env: Mapping[str, str | None] | None,
+    install_hint: str | None,
+) -> tuple[tuple[str, ...], dict[str, str] | None]:
+    """Check :func:`run`'s arguments, raising as it says; return argv as str and the child's env."""
     if not argv:
         raise ValueError("argv must name a program")
     argv = tuple(str(a) for a in argv)
@@ -95,20 +110,56 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
             f"{program!r} is not installed or not on PATH",
             hint=install_hint or f"install {program} and make sure it is on PATH",
         )
+    return argv, merged_env
+
+
+def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
+    argv: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    timeout: float,
+    env: Mapping[str, str | None] | None = None,
+    stdin: str | None = None,
+    install_hint: str | None = None,
+    errors: str = "replace",
+    cancellation: Cancellation | None = None,
+) -> ProcessResult:
+    r"""Run ``argv`` (no shell) in ``cwd``, in a process group of its own; return its result.
+
+    ``env`` entries are added to the current environment; an entry whose value is ``None``
+    removes that variable. Output is decoded as UTF-8 with ``errors`` (default: replacement, so
+    a tool's odd bytes never crash the caller; ``"surrogateescape"`` round-trips file names),
+    with no newline translation: ``\r`` and ``\r\n`` arrive as the tool wrote them. Without
+    ``stdin`` the child reads an empty input, never hephaestus' own. Whatever ends the wait
+    early (timeout, ``cancellation``, an exception such as Ctrl-C) stops the whole group first,
+    then reads for half a second at most what a descendant that left the group holds open.
+    What the tool left running in its group when it exited is killed.
+
+    Raises:
+        ToolNotFoundError: ``argv[0]`` is not installed or not executable.
+        ToolTimeoutError: the process ran longer than ``timeout`` seconds (its group is stopped).
+        ProcessCancelledError: ``cancellation`` was cancelled before or while it ran (its group is
+            stopped; nothing is started once the token is cancelled).
+        ValueError: ``argv`` is empty.
+        NotADirectoryError: ``cwd`` does not exist (a caller's bug, not a missing tool).
+
+    """
+    argv, merged_env = _check(argv, cwd=cwd, env=env, install_hint=install_hint)
+    program = argv[0]
+    if cancellation is not None and cancellation.cancelled:
+        raise _cancelled_error(program)
     _log.debug(Event.PROCESS_STARTED, argv=list(argv), cwd=str(cwd) if cwd else None)
     started = time.perf_counter()
     try:
-        completed = subprocess.run(
+        process = subprocess.Popen(
             argv,
             cwd=cwd,
             env=merged_env,
-            input=None if stdin is None else stdin.encode("utf-8"),
-            # Never let a tool read hephaestus' own stdin (piped data, or a terminal it would
-            # wait on until the timeout).
-            stdin=subprocess.DEVNULL if stdin is None else None,
-            capture_output=True,  # bytes: decoded below without newline translation
-            timeout=timeout,
-            check=False,
+            # never hephaestus' own stdin (piped data, or a terminal to wait on until the timeout)
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,  # bytes: decoded below without newline translation
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
     except FileNotFoundError as exc:
         # which() saw it, but it vanished or its interpreter line points nowhere.
@@ -116,19 +167,32 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
             f"{program!r} could not be started: {exc.strerror}",
             hint=install_hint or f"reinstall {program}",
         ) from exc
+    if cancellation is not None and not cancellation.admit(process):
+        stop_and_reap(process)  # cancelled while it started
+        raise _cancelled_error(program)
+    try:
+        data = None if stdin is None else stdin.encode("utf-8")
+        output = communicate(process, data, timeout=timeout, cancellation=cancellation)
     except subprocess.TimeoutExpired as exc:
+        stop_and_reap(process)
         _log.warning(Event.PROCESS_TIMED_OUT, argv=list(argv), timeout=timeout)
-        raise ToolTimeoutError(
-            f"{program!r} did not finish within {timeout:g} s and was stopped",
-            hint="raise the timeout, or find out why it hangs",
-        ) from exc
+        raise _timeout_error(program, timeout) from exc
+    except BaseException:
+        stop_and_reap(process)  # Ctrl-C, SIGTERM, a bug: the tool's group never outlives the wait
+        raise
+    finally:
+        taken = cancellation is not None and cancellation.release(process)
+    if output is None or taken:
+        stop_and_reap(process)
+        raise _cancelled_error(program)
+    signal_group(process, signal.SIGKILL)  # what the tool left running behind it
     duration = time.perf_counter() - started
-    _log.debug(Event.PROCESS_FINISHED, argv=list(argv), returncode=completed.returncode)
+    _log.debug(Event.PROCESS_FINISHED, argv=list(argv), returncode=process.returncode)
     return ProcessResult(
         argv=argv,
-        returncode=completed.returncode,
-        stdout=completed.stdout.decode("utf-8", errors),
-        stderr=completed.stderr.decode("utf-8", errors),
+        returncode=process.returncode,
+        stdout=output[0].decode("utf-8", errors),
+        stderr=output[1].decode("utf-8", errors),
         duration=duration,
     )
 
@@ -143,13 +207,14 @@ class RecordStream:
     (bytes, or an open file the stream then owns and closes) is fed to the process.
     Records are split on ``separator`` and decoded like :func:`os.fsdecode` (surrogate
     escapes), so file names round-trip exactly. ``env`` adds variables to the inherited
-    environment. stderr goes to a temporary file (no pipe to fill up and deadlock). A watchdog
-    kills the process at ``timeout`` even if it hangs without writing anything. :meth:`close`
-    (or leaving the ``with`` block) stops a process not read to its end.
+    environment. stderr goes to a temporary file (no pipe to fill up and deadlock). The process
+    runs in a process group of its own: a watchdog stops the group at ``timeout`` (SIGTERM, then
+    SIGKILL) even if it hangs without writing anything, and :meth:`close` (or leaving the
+    ``with`` block) kills what is left of the group, e.g. a process not read to its end.
 
     Raises:
         ToolNotFoundError: ``argv[0]`` is not installed (when started).
-        ToolTimeoutError: the whole run took longer than ``timeout`` seconds (it is killed).
+        ToolTimeoutError: the whole run took longer than ``timeout`` seconds (it is stopped).
         ExternalError: the process exited non-zero (its last stderr line is in the message).
 
     """
@@ -193,6 +258,7 @@ class RecordStream:
                 stdout=subprocess.PIPE if self.spool is None else self.spool,
                 stderr=self.errors,
                 env=None if env is None else {**os.environ, **env},
+                start_new_session=True,
             )
             if given is not None:
                 given.close()  # the child holds its own descriptor
@@ -201,7 +267,9 @@ class RecordStream:
             # a 1 MiB pipe: the writer rarely waits for a busy reader
             with contextlib.suppress(OSError):
                 fcntl.fcntl(self.process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
-        self.watchdog = threading.Timer(timeout, self.process.kill)
+        self.expired = False
+        """Whether the watchdog stopped the process group at the timeout."""
+        self.watchdog = threading.Timer(timeout, self._expire)
         self.watchdog.daemon = True
         self.watchdog.start()
 
@@ -211,12 +279,16 @@ class RecordStream:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def _expire(self) -> None:
+        """Stop the process group: the watchdog calls this when the timeout has passed."""
+        self.expired = True
+        stop_groups([self.process])
+
     def close(self) -> None:
-        """Stop the process if it still runs; release the pipe and the temporary files."""
+        """Kill what is left of the process group; release the pipe and the temporary files."""
         self.watchdog.cancel()
-        if self.process.poll() is None:  # not read to its end
-            self.process.kill()
-            self.process.wait()
+        signal_group(self.process, signal.SIGKILL)  # not read to its end, or left behind
+        self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
         if self.spool is not None:
@@ -268,7 +340,7 @@ class RecordStream:
         """Wait for the (spooled) process to end; return its output file, at its start.
 
         Raises:
-            ToolTimeoutError: it took longer than the timeout (it is killed).
+            ToolTimeoutError: it took longer than the timeout (it is stopped).
             ExternalError: it exited non-zero.
 
         """
@@ -282,11 +354,8 @@ class RecordStream:
     def _failure(self) -> ToolTimeoutError | ExternalError | None:
         code = self.process.wait()
         self.watchdog.cancel()
-        if code == -signal.SIGKILL:
-            return ToolTimeoutError(
-                f"{self.program!r} did not finish within {self.timeout:g} s and was stopped",
-                hint="raise the timeout, or find out why it hangs",
-            )
+        if self.expired and code != 0:
+            return _timeout_error(self.program, self.timeout)
         if code == 0:
             return None
         self.errors.seek(0)
@@ -310,7 +379,7 @@ def stream_records(  # noqa: PLR0913  # keyword-only, each with a default
 
     Raises:
         ToolNotFoundError: ``argv[0]`` is not installed.
-        ToolTimeoutError: the whole run took longer than ``timeout`` seconds (it is killed).
+        ToolTimeoutError: the whole run took longer than ``timeout`` seconds (it is stopped).
         ExternalError: the process exited non-zero (its last stderr line is in the message).
 
     """
