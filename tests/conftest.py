@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 # Fixtures shared beyond their directory: the GitHub stand-in, tiny wheels, throw-away venvs.
-pytest_plugins = ["tests.release.fixtures"]
+# The guard fails any session, or subset of the suite, that changes the environment running it.
+pytest_plugins = ["tests.release.fixtures", "tests.environment_guard"]
 
 
 @pytest.fixture(autouse=True)

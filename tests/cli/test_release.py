@@ -32,13 +32,21 @@ def _manifest(name: str, data: bytes) -> bytes:
     return f"{hashlib.sha256(data).hexdigest()}  {name}\n".encode()
 
 
+NO_PYTHON = "no-such-python"
+"""An interpreter that does not exist, for runs that must not install: without ``--python`` pip
+would install into the environment running the tests (the developer's ``.venv``), and a run
+that wrongly got that far then fails (exit 5) instead of changing it."""
+
+
 def _install(cli: Cli, standin: StandIn, destination: Path, *extra: str) -> tuple[int, str, str]:
+    python = () if "--python" in extra else ("--python", str(Path(NO_PYTHON).absolute()))
     out = cli(
         "--format", "json", "release", "install",
         "--repository", standin.repository,
         "--api-url", standin.api_url,
         "--destination", str(destination),
         "--token", TOKEN,
+        *python,
         *extra,
     )  # fmt: skip
     return out.exit_code, out.stdout, out.stderr
@@ -271,6 +279,7 @@ def test_dry_run_text_shows_the_plan_and_leaves_nothing(
     out = cli(
         "release", "install", "--repository", standin.repository, "--api-url", standin.api_url,
         "--destination", str(destination), "--dry-run", "--tag", "v1.0.0",
+        "--python", str(Path(NO_PYTHON).absolute()),
     )  # fmt: skip
     assert out.exit_code == 0, out.stderr
     assert "dry run: verified, would install from top-level wheels: tinyapp==2.1" in out.stdout
@@ -328,7 +337,12 @@ def test_persistent_failure_is_a_clear_error_without_partial_file(
 
 
 def test_token_is_never_shown(
-    cli: Cli, standin: StandIn, wheelhouse_tar: bytes, destination: Path, tmp_path: Path
+    cli: Cli,
+    standin: StandIn,
+    wheelhouse_tar: bytes,
+    destination: Path,
+    fresh_venv: Path,
+    tmp_path: Path,
 ) -> None:
     """The token appears in no output, log, report, error or written file."""
     standin.add_release(
@@ -336,23 +350,27 @@ def test_token_is_never_shown(
         {ARCHIVE: wheelhouse_tar, f"{ARCHIVE}.sha256": _manifest(ARCHIVE, wheelhouse_tar)},
     )
     debug = ("--log-level", "debug", "--log-format", "json")
+    # The third run installs: into a venv of this test, never the one running the tests.
+    into_venv = ("--python", str(fresh_venv / "bin" / "python"))
+    nowhere = ("--python", str(tmp_path / NO_PYTHON))
     runs = [
         cli(*debug, "--format", "json", "release", "install", "--repository", standin.repository,
             "--api-url", standin.api_url, "--destination", str(destination), "--dry-run",
-            "--token", TOKEN),
+            "--token", TOKEN, *nowhere),
         cli(*debug, "release", "install", "--repository", standin.repository,
             "--api-url", standin.api_url + "/nowhere", "--destination", str(destination),
-            "--token", TOKEN),
+            "--token", TOKEN, *nowhere),
         cli(*debug, "release", "install", "--repository", standin.repository,
-            "--api-url", standin.api_url, "--destination", str(destination),
+            "--api-url", standin.api_url, "--destination", str(destination), *into_venv,
             env={"GITHUB_TOKEN": TOKEN}),
         cli(*debug, "release", "backfill", "--repository", standin.repository,
             "--api-url", standin.api_url, "--dry-run", env={"GH_TOKEN": TOKEN}),
     ]  # fmt: skip
     standin.api_faults = ["401"]
     runs.append(cli(*debug, "release", "install", "--repository", standin.repository,
-                    "--api-url", standin.api_url, "--token", TOKEN))  # fmt: skip
+                    "--api-url", standin.api_url, "--token", TOKEN, *nowhere))  # fmt: skip
     assert [r.exit_code for r in runs] == [0, 5, 0, 0, 5]
+    assert installed(fresh_venv) == {"tinyapp": "2.1", "tinylib": "1.0"}
     for run in runs:
         assert TOKEN not in run.stdout
         assert TOKEN not in run.stderr
@@ -402,7 +420,8 @@ def test_default_destination_is_made_only_when_needed(
         "v1.0.0",
         {ARCHIVE: wheelhouse_tar, f"{ARCHIVE}.sha256": _manifest(ARCHIVE, b"other bytes")},
     )
-    base = ("release", "install", "--repository", standin.repository, "--api-url")
+    nowhere = ("--python", str(Path(NO_PYTHON).absolute()))
+    base = ("release", "install", *nowhere, "--repository", standin.repository, "--api-url")
     refused = cli(*base, standin.api_url)
     assert refused.exit_code == ExitCode.VERIFICATION
     assert not Path(".hephaestus").exists()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -20,6 +19,9 @@ if TYPE_CHECKING:
     from tests.release.standin import StandIn
 
 ARCHIVE = "house.tar.gz"
+NO_PYTHON = "no-such-python"
+"""The interpreter of flows that must stop before pip: never the one running the tests, whose
+environment an install would change; a flow that wrongly got that far fails instead."""
 
 
 def _publish(standin: StandIn, files: dict[str, bytes]) -> bytes:
@@ -93,7 +95,7 @@ def test_existing_wheelhouse_needs_overwrite(
     """An existing target is refused (exit 2) before anything is downloaded."""
     _publish(standin, _wheels(tiny_wheels, "tinylib"))
     (destination / "house").mkdir()
-    options = _options(standin, destination, sys.executable)
+    options = _options(standin, destination, destination.parent / NO_PYTHON)
     with (
         GitHub(api_url=standin.api_url) as github,
         pytest.raises(UsageError, match="already exists"),
@@ -129,7 +131,9 @@ def test_no_wheels_is_refused(standin: StandIn, destination: Path) -> None:
         GitHub(api_url=standin.api_url) as github,
         pytest.raises(VerificationError, match="holds no wheel"),
     ):
-        install_release(github, options=_options(standin, destination, sys.executable))
+        install_release(
+            github, options=_options(standin, destination, destination.parent / NO_PYTHON)
+        )
     assert list(destination.iterdir()) == []
 
 
