@@ -1,24 +1,35 @@
-"""The files a gate reads: the repository's files, selected by the gate's patterns, hashed.
+"""The files gates check, and the files their tools may read (what a cached pass depends on).
 
-The repository's files are what git would consider: tracked, plus untracked files that no ignore
-rule covers (``git ls-files --cached --others --exclude-standard``), listed once per run. State
-and tool caches (``.hephaestus/``, ``.mypy_cache/``, ``__pycache__/``…) never count: a gate's own
-run writes them, and counting them would make every run look changed.
+Two listings, each made once per run:
+
+- :func:`repository_files`: tracked files plus untracked files no ignore rule covers (``git
+  ls-files --cached --others --exclude-standard``): the files gates *check*.
+- :func:`input_universe`: every file under root a tool may read, git-ignored ones included (a
+  git-ignored module that checked code imports, ignored test data, ``uv.lock``), except
+  environments (a directory holding ``pyvenv.cfg`` or ``conda-meta/``), VCS data,
+  ``node_modules`` and tool state (:data:`NEVER_INPUTS`): the files that key a cached pass.
+
+State and tool caches never count in either: a gate's own run writes them, and counting them
+would make every run look changed. Contents are hashed by :mod:`hephaestus.gates.fingerprint`.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
+import re
+import stat
 from typing import TYPE_CHECKING, Final
 
 import pathspec
 
 from hephaestus.core.errors import ExternalError, ToolNotFoundError
+from hephaestus.core.fs import is_virtualenv
 from hephaestus.core.proc import stream_records
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Collection, Iterable, Iterator, Sequence
     from pathlib import Path
 
 NEVER_INPUTS: Final = (
@@ -42,6 +53,42 @@ NEVER_INPUTS: Final = (
 _NEVER = pathspec.GitIgnoreSpec.from_lines(NEVER_INPUTS)
 ALWAYS_INPUTS: Final = ("pyproject.toml",)
 """Read by every gate: it holds the gates' own configuration and most tools' settings."""
+PRUNED_DIRECTORIES: Final = frozenset(
+    {p.rstrip("/") for p in NEVER_INPUTS if p.endswith("/")} | {".hg", ".svn", "node_modules"}
+)
+"""Directories never part of the input universe, wherever they are: never even listed."""
+_PRUNED_NAME = re.compile(
+    "|".join(fnmatch.translate(p) for p in (*NEVER_INPUTS, ".git") if not p.endswith("/"))
+)
+"""File names never inputs (``.git`` is a file in submodules and linked work trees)."""
+GIT_REDIRECTS: Final = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+)
+"""Variables (set in git hooks) that make git answer for another repository than root's."""
+
+
+def git_records(root: Path, *args: str, timeout: float) -> Iterator[str]:
+    """Run ``git args`` in ``root`` and yield its NUL-separated output records.
+
+    git's redirecting variables (:data:`GIT_REDIRECTS`) are removed with ``env -u``, since
+    :func:`stream_records` can only add variables.
+
+    Raises:
+        ToolNotFoundError: git (or env) is not installed.
+        ExternalError: git failed or timed out.
+
+    """
+    unset = [arg for name in GIT_REDIRECTS if name in os.environ for arg in ("-u", name)]
+    argv = ["env", *unset, "git", *args] if unset else ["git", *args]
+    return stream_records(argv, cwd=root, timeout=timeout)
 
 
 def _walk(root: Path) -> list[str]:
@@ -62,9 +109,9 @@ def repository_files(root: Path, *, timeout: float = 60.0) -> tuple[str, ...]:
     directory counts. Tracked files deleted from the work tree are left out: gates pass these
     paths to tools, and their absence changes the input digest anyway.
     """
-    argv = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    args = ("ls-files", "-z", "--cached", "--others", "--exclude-standard")
     try:
-        listed: Iterable[str] = list(stream_records(argv, cwd=root, timeout=timeout))
+        listed: Iterable[str] = list(git_records(root, *args, timeout=timeout))
     except (ToolNotFoundError, ExternalError):
         listed = _walk(root)
     kept = {p for p in listed if not _NEVER.match_file(p)}
@@ -77,6 +124,92 @@ def select(files: Sequence[str], patterns: Sequence[str]) -> list[str]:
         return list(files)
     spec = pathspec.GitIgnoreSpec.from_lines([*patterns, *ALWAYS_INPUTS])
     return [f for f in files if spec.match_file(f)]
+
+
+def _pruned(path: str) -> bool:
+    *directories, name = path.split("/")
+    return (
+        name in PRUNED_DIRECTORIES
+        or _PRUNED_NAME.match(name) is not None
+        or not PRUNED_DIRECTORIES.isdisjoint(directories)
+    )
+
+
+def _environment_of(path: str) -> str | None:
+    """Return the environment directory ``path`` shows (``env/pyvenv.cfg`` shows ``env``)."""
+    parts = path.split("/")
+    if parts[-1] == "pyvenv.cfg" and len(parts) > 1:
+        return "/".join(parts[:-1])
+    if "conda-meta" in parts[1:-1]:
+        return "/".join(parts[: parts.index("conda-meta", 1)])
+    return None
+
+
+def _scan(root: Path, start: str, found: set[str]) -> None:
+    """Add the files below ``start`` (root-relative, '' for root) to ``found``, pruning."""
+    pending = [start]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(root / current if current else root) as listing:
+                entries = list(listing)
+        except OSError:
+            continue  # vanished or unreadable: what a tool cannot list it cannot read either
+        if current and is_virtualenv({e.name for e in entries}):
+            continue
+        prefix = f"{current}/" if current else ""
+        for entry in entries:
+            try:
+                directory = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                directory = False
+            if directory:
+                if entry.name not in PRUNED_DIRECTORIES:
+                    pending.append(prefix + entry.name)
+            elif _PRUNED_NAME.match(entry.name) is None:
+                found.add(prefix + entry.name)
+
+
+def input_universe(root: Path, *, timeout: float = 60.0) -> tuple[str, ...]:
+    """Return every file below ``root`` a tool may read (relative, '/'-separated, sorted).
+
+    Tracked, untracked and git-ignored files; git lists an ignored directory as one entry, which
+    is walked here (as are nested repositories and submodules), never descending into pruned
+    directories or environments. Symlinks are listed, never followed. Without git the whole tree
+    is walked with the same pruning.
+    """
+    listings = (
+        ("ls-files", "-z", "--cached", "--others", "--exclude-standard"),
+        ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"),
+    )
+    found: set[str] = set()
+    base = str(root)
+    try:
+        listed = [entry for args in listings for entry in git_records(root, *args, timeout=timeout)]
+    except (ToolNotFoundError, ExternalError):
+        _scan(root, "", found)
+        listed = []
+    for entry in listed:
+        path = entry.rstrip("/")
+        if _pruned(path):
+            continue
+        try:
+            mode = os.lstat(os.path.join(base, path)).st_mode  # noqa: PTH118  # hot: str paths
+        except OSError:
+            continue  # tracked but deleted: its absence is the change
+        if stat.S_ISDIR(mode):
+            _scan(root, path, found)  # ignored directory, nested repository, submodule
+        else:
+            found.add(path)
+    environments = {e for e in map(_environment_of, found) if e is not None}
+    if environments:
+        found = {p for p in found if not _under(p, environments)}
+    return tuple(sorted(found))
+
+
+def _under(path: str, directories: Collection[str]) -> bool:
+    parts = path.split("/")
+    return any("/".join(parts[:depth]) in directories for depth in range(1, len(parts)))
 
 
 class InputHasher:
