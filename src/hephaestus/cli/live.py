@@ -1,14 +1,19 @@
-"""Gate results as they finish: a live table on a terminal, one line each otherwise (stderr)."""
+"""Gates as they run and finish: a live table on a terminal, one line each otherwise (stderr)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from hephaestus.cli.environment import OutputFormat
+from hephaestus.cli.environment import OutputFormat, wants_color
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from typing import TextIO
+
+    from rich.table import Table
 
     from hephaestus.cli.environment import Environment
     from hephaestus.gates.models import GateResult
@@ -22,6 +27,16 @@ STYLES = {
 }
 
 
+class GateWatcher(Protocol):
+    """What the runner tells the display; every method may be called from any thread."""
+
+    def started(self, name: str) -> None:
+        """Gate ``name``'s subprocess is about to run (never called for cached or skipped gates)."""
+
+    def finished(self, result: GateResult) -> None:
+        """Show a gate's final result: passed, failed, cached, skipped or could-not-run."""
+
+
 def result_line(result: GateResult) -> str:
     """One line about one finished gate."""
     count = result.finding_count
@@ -30,47 +45,112 @@ def result_line(result: GateResult) -> str:
     return f"{result.name}: {result.status.value} ({result.duration:.1f} s{counts}){reason}"
 
 
-@contextmanager
-def live_results(env: Environment) -> Iterator[Callable[[GateResult], None]]:
-    """Yield a callback showing each result as it arrives (nothing in JSON mode)."""
-    if env.format is OutputFormat.json:
-        yield lambda _result: None
-        return
-    if not env.stderr.isatty():
+class _Silent:
+    """JSON mode: stderr stays empty."""
 
-        def write(result: GateResult) -> None:
-            env.stderr.write(result_line(result) + "\n")
-            env.stderr.flush()
+    def started(self, name: str) -> None:
+        """Show nothing."""
 
-        yield write
-        return
-    from rich.console import Console  # noqa: PLC0415  # only on a terminal
-    from rich.live import Live  # noqa: PLC0415
-    from rich.spinner import Spinner  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    def finished(self, result: GateResult) -> None:
+        """Show nothing."""
 
-    rows: list[GateResult] = []
 
-    def table() -> Table:
-        grid = Table("gate", "status", "time", "findings", box=None)
-        for row in rows:
-            style = STYLES[row.status.value]
+class _Lines:
+    """Off a terminal (CI logs): one line per finished gate, none when a gate starts.
+
+    A start line would double the log for little: gates start together, and every started gate
+    ends in a result line (the runner's timeout guarantees it) that carries its duration.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def started(self, name: str) -> None:
+        """Show nothing (see the class docstring)."""
+
+    def finished(self, result: GateResult) -> None:
+        """Write the result's line and flush it, so a CI log shows it at once."""
+        with self._lock:
+            self._stream.write(result_line(result) + "\n")
+            self._stream.flush()
+
+
+class _Board:
+    """On a terminal: the finished gates' rows, then each running gate with its elapsed time.
+
+    The board is itself the rich renderable: rich's refresh thread calls :meth:`__rich__` several
+    times a second, so elapsed times move even when no gate starts or finishes.
+    """
+
+    def __init__(self, *, clock: Callable[[], float]) -> None:
+        from rich.spinner import Spinner  # noqa: PLC0415  # only on a terminal
+
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._running: dict[str, float] = {}  # name -> start time, in start order
+        self._finished: list[GateResult] = []
+        # One spinner for every row: a spinner animates from its first render, so it must last.
+        self._spinner = Spinner("dots", "running", style="cyan")
+        self._idle = Spinner("dots", "working…")
+
+    def started(self, name: str) -> None:
+        """Add ``name`` to the running gates, its clock starting now."""
+        with self._lock:
+            self._running[name] = self._clock()
+
+    def finished(self, result: GateResult) -> None:
+        """Move ``result``'s gate from the running gates (if there) to the finished rows."""
+        with self._lock:
+            self._running.pop(result.name, None)
+            self._finished.append(result)
+
+    def __rich__(self) -> Table:
+        """Return the table as of now (the caller is rich, at each refresh)."""
+        from rich.table import Table  # noqa: PLC0415  # only on a terminal
+
+        with self._lock:
+            finished = list(self._finished)
+            running = list(self._running.items())
+        now = self._clock()
+        grid = Table("gate", "status", box=None)
+        grid.add_column("time", justify="right")
+        grid.add_column("findings", justify="right")
+        for row in finished:
             grid.add_row(
                 row.name,
                 row.status.value,
                 f"{row.duration:.1f} s",
                 str(row.finding_count),
-                style=style,
+                style=STYLES[row.status.value],
             )
-        grid.add_row(Spinner("dots", "running…"), "", "", "")
+        for name, start in running:
+            grid.add_row(name, self._spinner, f"{max(now - start, 0):.1f} s", "")
+        if not running:  # preparing, between gates, or finishing: show that something moves
+            grid.add_row(self._idle, "", "", "")
         return grid
 
-    with Live(
-        table(), console=Console(file=env.stderr), transient=True, refresh_per_second=8
-    ) as live:
 
-        def update(result: GateResult) -> None:
-            rows.append(result)
-            live.update(table())
+@contextmanager
+def live_results(
+    env: Environment, *, clock: Callable[[], float] = time.monotonic
+) -> Iterator[GateWatcher]:
+    """Yield a :class:`GateWatcher` that shows gates as they start and finish, on stderr.
 
-        yield update
+    On a terminal, a live table (cleared on exit) names each running gate with its elapsed
+    time, measured with ``clock``; off a terminal, one :func:`result_line` per finished gate;
+    in JSON mode, nothing.
+    """
+    if env.format is OutputFormat.json:
+        yield _Silent()
+        return
+    if not env.stderr.isatty():
+        yield _Lines(env.stderr)
+        return
+    from rich.console import Console  # noqa: PLC0415  # only on a terminal
+    from rich.live import Live  # noqa: PLC0415
+
+    board = _Board(clock=clock)
+    console = Console(file=env.stderr, no_color=not wants_color(env.color, env.stderr))
+    with Live(board, console=console, transient=True, refresh_per_second=8):
+        yield board
