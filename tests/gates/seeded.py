@@ -1,4 +1,8 @@
-"""Seeded repositories: one with a problem for every built-in gate, and its fixed twin."""
+"""Seeded repositories: one with a problem for every built-in gate, and its fixed twin.
+
+Both use every built-in tool but pip-audit as a real project does: declared in a dependency
+group, configured (mypy's files, ruff's format table, a .yamllint).
+"""
 
 from __future__ import annotations
 
@@ -15,15 +19,25 @@ PYPROJECT = """\
 name = "demo"
 version = "0.1.0"
 
+[dependency-groups]
+dev = ["mypy", "pytest", "pytest-cov", "ruff", "yamllint"]
+
+[tool.mypy]
+files = ["src", "tests"]
+
 [tool.ruff.lint]
 select = ["F", "E", "I"]
+
+[tool.ruff.format]
+quote-style = "double"
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 pythonpath = ["src"]
 """
 CLEAN = {
-    ".gitignore": "__pycache__/\n.coverage\n",
+    ".gitignore": "__pycache__/\n.coverage\n.venv/\n",
+    ".yamllint": "extends: default\n",
     "pyproject.toml": PYPROJECT,
     "src/demo/__init__.py": '"""Demo package."""\n',
     "src/demo/core.py": (

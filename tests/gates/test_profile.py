@@ -15,9 +15,9 @@ from hephaestus.gates.models import GateStatus
 from hephaestus.gates.runner import (
     GuardRailsOptions,
     ProfileOptions,
-    _plan,  # the planned configuration is what a gate receives
     run_guard_rails,
 )
+from hephaestus.gates.selection import plan  # what a gate receives
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -91,7 +91,7 @@ def test_coverage_goal_replaces_the_pytest_threshold(repo: Path) -> None:
     """The profile's coverage goal becomes the pytest gate's configured threshold."""
     section = GuardRailsSection(gate={"pytest": {"coverage_threshold": 50}})
     options = GuardRailsOptions(profile=ProfileOptions(name="p", coverage_threshold=90.0))
-    planned = _plan({"pytest": Pytest()}, ["pytest"], options, section, repo)
+    planned = plan({"pytest": Pytest()}, options, section, repo)
     assert planned[0].config.coverage_threshold == 90.0  # type: ignore[attr-defined]
 
 

@@ -103,12 +103,14 @@ def test_editing_an_input_reruns_only_the_gates_reading_it(repo: Path) -> None:
     assert _status(report) == {"word": GateStatus.cached, "sleep": GateStatus.passed}
 
 
-def test_untracked_ignored_files_are_not_inputs(repo: Path) -> None:
-    """A file git ignores does not invalidate the cache; an untracked unignored one does."""
+def test_ignored_and_untracked_files_are_inputs(repo: Path) -> None:
+    """A tool may read a file git ignores: changing one re-runs the gate, as a new file does."""
     (repo / "a.txt").write_text("fine\n")
     (repo / ".gitignore").write_text("ignored.txt\n")
     _run(repo, [WordGate])
+    assert _status(_run(repo, [WordGate])) == {"word": GateStatus.cached}
     (repo / "ignored.txt").write_text("FIXME\n")
+    assert _status(_run(repo, [WordGate])) == {"word": GateStatus.passed}
     assert _status(_run(repo, [WordGate])) == {"word": GateStatus.cached}
     (repo / "new.txt").write_text("fresh\n")
     assert _status(_run(repo, [WordGate])) == {"word": GateStatus.passed}

@@ -155,6 +155,16 @@ def guard_rails(
             help="Run the drift remediation commands (implies --drift), then check again.",
         ),
     ] = False,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python",
+            metavar="PATH",
+            help="The project's interpreter or virtual environment, where its tests, mypy and "
+            "pip-audit run.  [default: the active venv, .venv, or the project manager's]",
+            show_default=False,
+        ),
+    ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
@@ -169,9 +179,13 @@ def guard_rails(
 
     Gates (ruff-check, ruff-format, mypy, pytest with coverage, pip-audit, yamllint and plugins)
     come from the hephaestus.gates entry points and are configured in
-    [tool.hephaestus.guard-rails]. A gate whose inputs are unchanged since its last pass is
+    [tool.hephaestus.guard-rails]. Each runs only where the repository uses its tool (declared,
+    configured or in a pre-commit hook) unless named with --gate, with the repository's own
+    configuration, in the repository's own environment (--python, the active venv, .venv…);
+    nothing is written without --fix. A gate whose inputs are unchanged since its last pass is
     reported as cached. Exits 0 when every required gate passed, 1 on findings or drift, 5 when a
-    required gate could not run (missing tool, crash, timeout, unreachable service).
+    required gate could not run (no project environment, missing tool, crash, timeout,
+    unreachable service), 130/143 when interrupted (the partial report is still written).
     """
     env: Environment = ctx.obj
     root = find_repository_root(Path.cwd())
@@ -189,9 +203,16 @@ def guard_rails(
         drift=drift or auto_remediate,
         auto_remediate=auto_remediate,
         profile=_profile(config, profile),
+        python=python,
     )
-    with live_results(env) as show:
-        report = run_guard_rails(root, options=options, section=config.guard_rails, on_result=show)
+    with live_results(env) as watch:
+        report = run_guard_rails(
+            root,
+            options=options,
+            section=config.guard_rails,
+            on_start=watch.started,
+            on_result=watch.finished,
+        )
     annotate = github_annotations
     if annotate is None:
         annotate = os.environ.get("GITHUB_ACTIONS") == "true"

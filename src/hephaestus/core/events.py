@@ -21,6 +21,7 @@ class Event(StrEnum):
     PROCESS_TIMED_OUT = "process.timed_out"
     GATE_STARTED = "gate.started"
     GATE_CRASHED = "gate.crashed"
+    CONFIG_IGNORED = "config.ignored"
     CACHE_PRUNED = "cache.pruned"
     CACHE_UNAVAILABLE = "cache.unavailable"
     HTTP_RETRY = "http.retry"

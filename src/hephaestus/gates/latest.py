@@ -7,12 +7,14 @@ but the file, and the run's own result never depends on it.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from hephaestus.core.events import Event
 from hephaestus.core.fs import write_atomic
 from hephaestus.core.logging import get_logger
 from hephaestus.gates.cache import ensure_state_directory
+from hephaestus.gates.models import GateStatus
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
 
 LATEST = ("guard-rails", "latest.json")
 """Where the latest report lives, below the state directory ``.hephaestus``."""
+DURATIONS = ("guard-rails", "durations.json")
+"""How long each gate's tool last took to run (cached runs do not count), to start the longest
+gates first."""
 
 _log = get_logger(__name__)
 
@@ -30,13 +35,31 @@ def latest_report_path(root: Path) -> Path:
     return root.joinpath(".hephaestus", *LATEST)
 
 
+def load_durations(root: Path) -> dict[str, float]:
+    """Return the last measured duration of each gate ({} when none is known)."""
+    try:
+        data = json.loads(root.joinpath(".hephaestus", *DURATIONS).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float) and v >= 0}
+
+
 def save_latest_report(root: Path, report: GuardRailsReport) -> Path | None:
-    """Keep ``report`` as the latest of ``root``; return its path, or ``None`` if unwritable."""
+    """Keep ``report`` as the latest of ``root``, and the durations of the gates that ran.
+
+    Returns the report's path, or ``None`` if it cannot be written.
+    """
     path = latest_report_path(root)
+    durations = load_durations(root)
+    ran = {GateStatus.passed, GateStatus.failed}
+    durations.update({r.name: round(r.duration, 3) for r in report.results if r.status in ran})
     try:
         ensure_state_directory(root)
         path.parent.mkdir(exist_ok=True)
         write_atomic(path, report.model_dump_json(indent=2))
+        write_atomic(root.joinpath(".hephaestus", *DURATIONS), json.dumps(durations, indent=1))
     except OSError as exc:
         _log.warning(Event.CACHE_UNAVAILABLE, root=str(root), error=exc.strerror)
         return None

@@ -86,6 +86,11 @@ class GateResult(_Frozen):
     duration: float = Field(ge=0, description="Seconds spent running it (0 when cached/skipped).")
     tool: str | None = Field(default=None, description="Distribution that provides the tool.")
     tool_version: str | None = None
+    tool_origin: str | None = Field(
+        default=None,
+        description="Where the tool that ran came from: the project environment, PATH, or "
+        "hephaestus' environment (standalone tools only).",
+    )
     findings: tuple[Finding, ...] = ()
     tests: tuple[TestCase, ...] = ()
     reason: str | None = Field(
@@ -163,6 +168,16 @@ class GuardRailsReport(_Frozen):
     jobs: int = Field(ge=1, description="Gates allowed to run at once.")
     drift: DriftReport | None = Field(default=None, description="Present with --drift.")
     profile: str | None = Field(default=None, description="QA profile applied (--profile).")
+    environment: str | None = Field(
+        default=None,
+        description="The project environment the gates ran in and how it was found; null when "
+        "the project has none (gates that import the project then could not run).",
+    )
+    interrupted: str | None = Field(
+        default=None,
+        description="Why the run stopped early (interrupted by SIGINT or SIGTERM): the report "
+        "is partial.",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -170,7 +185,11 @@ class GuardRailsReport(_Frozen):
         """0 if every required gate passed; 1 on findings or drift; 5 if one could not run.
 
         Findings win over "could not run": they are actionable, and re-running will not help.
+        An interrupted run exits 130 (SIGINT) or 143 (SIGTERM), whatever it found.
         """
+        if self.interrupted is not None:
+            terminated = "SIGTERM" in self.interrupted
+            return int(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
         required = [r for r in self.results if r.required]
         if any(r.status is GateStatus.failed for r in required) or (
             self.drift is not None and self.drift.drifted

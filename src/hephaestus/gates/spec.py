@@ -18,10 +18,11 @@ gate could not run; that is never reported as a pass.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from hephaestus.core.proc import ProcessResult
-    from hephaestus.gates.environment import ToolEnvironment
+    from hephaestus.gates.environment import LocatedTool, ToolEnvironment
     from hephaestus.gates.models import Finding, TestCase
+    from hephaestus.gates.project import ProjectTools
 
 SPEC_VERSION: Final = 1
 """Version of this contract. A gate built for another version is refused when it loads."""
@@ -86,6 +88,14 @@ class GateContext(Generic[C]):
     """An empty private directory for report files, removed after :meth:`Gate.parse`."""
     pyproject: Mapping[str, object]
     """The parsed pyproject.toml ({} if there is none), to find layout and tool settings."""
+    project: ProjectTools
+    """What the repository declares, configures and hooks (to decide whether it uses a tool)."""
+    tool_cache: Path | None = None
+    """A persistent private directory for the tool's own cache (inside hephaestus' state, never
+    the work tree), or ``None`` when there is none: the tool must then write no cache at all."""
+    has_environment: bool = True
+    """Whether ``environment`` is the project's own; ``False`` when the project has none (then
+    it names where one was looked for and holds no tools)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +126,28 @@ class Gate(Generic[C]):
     (pip-audit's vulnerability database changes daily)."""
     precommit_repos: ClassVar[tuple[str, ...]] = ()
     """pre-commit hook repositories that pin this tool (for drift)."""
+    imports_project: ClassVar[bool] = False
+    """Whether the tool imports or runs the project's code (pytest, mypy, pip-audit). Such a gate
+    runs only in the project's own environment, never in hephaestus' (it could not run without
+    one); a standalone tool (ruff, yamllint) may come from PATH or hephaestus' environment."""
+    config_files: ClassVar[tuple[str, ...]] = ()
+    """Configuration file names the tool also reads from the root's parent directories (its
+    discovery chain, e.g. ``ruff.toml``): their contents are part of the cache key."""
+    user_config: ClassVar[tuple[str, ...]] = ()
+    """User-level configuration files the tool reads, relative to ``$XDG_CONFIG_HOME`` (default
+    ``~/.config``), or to the home directory when they start with ``~/``: part of the cache key."""
+    environment_variables: ClassVar[tuple[str, ...]] = ()
+    """fnmatch patterns of the environment variables the tool reads (``PYTEST_*``, ``MYPYPATH``):
+    part of the cache key, on top of the ones every Python tool reads (``PYTHON*``, ``PATH``…)."""
+
+    def configured(self, context: GateContext[C]) -> str | None:  # noqa: ARG002  # a default hook
+        """Return why the repository does not use this tool, or ``None`` if it does.
+
+        A gate the repository does not use is skipped as "not configured" unless it is named
+        with ``--gate`` or in ``[tool.hephaestus.guard-rails]``. The default (for plugins, which
+        a project installs on purpose) says the tool is used.
+        """
+        return None
 
     def applies(self, context: GateContext[C]) -> str | None:  # noqa: ARG002  # a default hook
         """Return why the gate does not apply to this repository, or ``None`` if it does."""
@@ -133,9 +165,19 @@ class Gate(Generic[C]):
         if self.tool is None:
             return "n/a"
         found = context.environment.version_of(self.tool)
+        if found is None and not self.imports_project:
+            return standalone(context, self.tool, self.tool).version
         if found is None:
             raise tool_not_found(context.environment, self.tool, self.tool)
         return found
+
+    def process_environment(self, context: GateContext[C]) -> Mapping[str, str | None]:  # noqa: ARG002  # a default hook
+        """Return variables to set (``None``: remove) for the tool's process.
+
+        They come on top of the runner's (the project environment first on ``PATH``,
+        ``VIRTUAL_ENV``).
+        """
+        return {}
 
     def command(self, context: GateContext[C]) -> Sequence[str]:
         """Return the argv to run (the tool from ``context.environment``, never a shell).
@@ -180,6 +222,31 @@ def executable(environment: ToolEnvironment, program: str, distribution: str) ->
     if found is None:
         raise tool_not_found(environment, program, distribution)
     return str(found)
+
+
+_LOCATED: dict[tuple[str, str, str], LocatedTool | None] = {}
+
+
+def standalone(context: GateContext[Any], program: str, distribution: str) -> LocatedTool:
+    """Find a standalone tool (one that does not import the project) for ``context``.
+
+    The project environment's copy first, then PATH's, then hephaestus' own; the result names
+    which binary and version it is, for the report.
+
+    Raises:
+        GateError: ``tool-not-found``, with the command that installs ``distribution``.
+
+    """
+    from hephaestus.gates.environment import locate_tool  # noqa: PLC0415  # avoids an import cycle
+
+    project = context.environment if context.has_environment else None
+    key = (str(project.prefix) if project else "", program, os.environ.get("PATH", ""))
+    if key not in _LOCATED:
+        _LOCATED[key] = locate_tool(project, program, distribution)
+    found = _LOCATED[key]
+    if found is None:
+        raise tool_not_found(context.environment, program, distribution)
+    return found
 
 
 def tool_not_found(environment: ToolEnvironment, program: str, distribution: str) -> GateError:

@@ -19,6 +19,7 @@ from tests.gitrepo import git
 
 from hephaestus.core.proc import run
 from hephaestus.gates.environment import ToolEnvironment
+from hephaestus.gates.project import ProjectTools
 from hephaestus.gates.spec import Gate, GateContext, Outcome
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class GateRunner:
         scratch = self._scratch_parent / f"scratch-{self._count}"
         scratch.mkdir()
         pyproject = root / "pyproject.toml"
+        parsed = tomllib.loads(pyproject.read_text()) if pyproject.is_file() else {}
         return GateContext(
             root=root,
             config=gate.config_model.model_validate(dict(config or {})),
@@ -67,7 +69,8 @@ class GateRunner:
             files=repository_files(root),
             fix=fix,
             scratch=scratch,
-            pyproject=tomllib.loads(pyproject.read_text()) if pyproject.is_file() else {},
+            pyproject=parsed,
+            project=ProjectTools.read(root, parsed),
         )
 
     def process(self, gate: Gate[Any], context: GateContext[Any]) -> ProcessResult:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -36,28 +37,36 @@ def test_clean_repository_passes(clean: Path, run_gate: GateRunner) -> None:
     assert run_gate(Mypy(), clean).findings == ()
 
 
-def test_targets_come_from_the_layout(messy: Path, run_gate: GateRunner) -> None:
-    """Without configured files mypy checks the src/ packages and tests/, then the args."""
+def test_targets_come_from_the_pre_commit_hook(tmp_path: Path, run_gate: GateRunner) -> None:
+    """Without configured files, the mypy hook's file selection and args; never a guess."""
+    hook = (
+        "repos:\n- repo: https://github.com/pre-commit/mirrors-mypy\n  rev: v1.13.0\n"
+        "  hooks:\n  - id: mypy\n    files: ^src/\n    args: [--strict]\n"
+    )
+    pyproject = CLEAN["pyproject.toml"].replace('[tool.mypy]\nfiles = ["src", "tests"]\n', "")
+    files = {**CLEAN, "pyproject.toml": pyproject, ".pre-commit-config.yaml": hook}
+    root = build(tmp_path / "repo", files)
     gate = Mypy()
-    argv = gate.command(run_gate.context(gate, messy, config={"args": ["--strict"]}))
-    assert list(argv[1:]) == ["-O", "json", "src/demo", "tests", "--strict"]
+    argv = gate.command(run_gate.context(gate, root))
+    targets = ["src/demo/__init__.py", "src/demo/core.py"]
+    assert list(argv[1:]) == ["--strict", "-O", "json", "--cache-dir", os.devnull, *targets]
 
 
-def test_configured_files_mean_no_paths(tmp_path: Path, run_gate: GateRunner) -> None:
+def test_configured_files_mean_no_paths(clean: Path, run_gate: GateRunner) -> None:
     """With [tool.mypy] files, mypy gets no paths and checks what its config says."""
-    pyproject = CLEAN["pyproject.toml"] + '\n[tool.mypy]\nfiles = ["src"]\n'
-    root = build(tmp_path / "repo", {**CLEAN, "pyproject.toml": pyproject})
     gate = Mypy()
-    assert list(gate.command(run_gate.context(gate, root))[1:]) == ["-O", "json"]
-    assert run_gate(gate, root).findings == ()
+    argv = gate.command(run_gate.context(gate, clean, config={"args": ["--strict"]}))
+    assert list(argv[1:]) == ["--strict", "-O", "json", "--cache-dir", os.devnull]
+    assert run_gate(gate, clean).findings == ()
 
 
 def test_nothing_to_check_is_an_error(tmp_path: Path, run_gate: GateRunner) -> None:
-    """No package, module or tests directory: mypy cannot be told what to check."""
-    root = build(tmp_path / "repo", {"README.md": "# hi\n"})
+    """Configured, but nothing names what to check: not configured, and forced an error."""
+    pyproject = CLEAN["pyproject.toml"].replace('files = ["src", "tests"]\n', "")
+    root = build(tmp_path / "repo", {**CLEAN, "pyproject.toml": pyproject})
     gate = Mypy()
     context = run_gate.context(gate, root)
-    assert gate.applies(context) == "no Python files"
+    assert "names no files" in (gate.configured(context) or "")
     with pytest.raises(GateError, match="cannot tell what mypy should check"):
         gate.command(context)
 

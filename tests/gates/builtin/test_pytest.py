@@ -69,6 +69,8 @@ def test_commands(clean: Path, tmp_path: Path, run_gate: GateRunner) -> None:
         "-o",
         "junit_family=xunit1",
         "--color=no",
+        "-p",
+        "no:cacheprovider",
         "--cov=src/demo",
         report,
         "-x",

@@ -42,11 +42,20 @@ def test_declarations(gate: Gate[Any]) -> None:
     assert all(url.startswith("https://github.com/") for url in gate.precommit_repos)
 
 
-@pytest.mark.parametrize("gate", GATES, ids=lambda g: g.name)
+PROJECT_GATES = [g for g in GATES if g.imports_project]
+STANDALONE = [g for g in GATES if not g.imports_project]
+
+
+def test_which_gates_import_the_project() -> None:
+    """pytest, mypy and pip-audit import the project; ruff and yamllint are standalone tools."""
+    assert {g.name for g in PROJECT_GATES} == {"pytest", "mypy", "pip-audit"}
+
+
+@pytest.mark.parametrize("gate", PROJECT_GATES, ids=lambda g: g.name)
 def test_missing_tool_in_empty_bin_dir(
     gate: Gate[Any], clean: Path, tmp_path: Path, run_gate: GateRunner
 ) -> None:
-    """An environment without the tool's executable: tool-not-found with an install hint."""
+    """A project environment without the tool's executable: tool-not-found with a hint."""
     empty = ToolEnvironment(tmp_path, tmp_path / "bin", (tmp_path / "site",))
     context = run_gate.context(gate, clean, environment=empty)
     with pytest.raises(GateError) as raised:
@@ -55,7 +64,7 @@ def test_missing_tool_in_empty_bin_dir(
     assert f"uv add --dev {gate.tool}" in (raised.value.hint or "")
 
 
-@pytest.mark.parametrize("gate", GATES, ids=lambda g: g.name)
+@pytest.mark.parametrize("gate", PROJECT_GATES, ids=lambda g: g.name)
 def test_missing_tool_in_a_bare_venv(
     gate: Gate[Any], clean: Path, bare_venv: ToolEnvironment, run_gate: GateRunner
 ) -> None:
@@ -65,3 +74,14 @@ def test_missing_tool_in_a_bare_venv(
         with pytest.raises(GateError) as raised:
             hook(context)
         assert raised.value.code == "tool-not-found"
+
+
+@pytest.mark.parametrize("gate", STANDALONE, ids=lambda g: g.name)
+def test_a_standalone_tool_missing_from_the_project_comes_from_elsewhere(
+    gate: Gate[Any], clean: Path, bare_venv: ToolEnvironment, run_gate: GateRunner
+) -> None:
+    """Ruff and yamllint missing from the project environment: PATH's, else hephaestus' own."""
+    context = run_gate.context(gate, clean, environment=bare_venv)
+    program = gate.command(context)[0]
+    assert not program.startswith(str(bare_venv.prefix))
+    assert gate.version(context) not in {"", "unknown"}

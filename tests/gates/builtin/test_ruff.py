@@ -62,17 +62,35 @@ def test_format_fix_reformats(messy_copy: Path, run_gate: GateRunner) -> None:
 
 
 def test_commands_pass_no_paths_and_append_args(clean: Path, run_gate: GateRunner) -> None:
-    """Ruff finds files itself; --fix and the configured args shape the command."""
+    """Ruff finds files itself; the args come first, the read-only (or --fix) mode last."""
     check = RuffCheck()
     argv = check.command(run_gate.context(check, clean, config={"args": ["--preview"]}))
-    assert list(argv[1:]) == ["check", "--output-format", "json", "--preview"]
+    assert list(argv[1:]) == [
+        "check", "--preview", "--no-cache", "--output-format", "json", "--no-fix"
+    ]  # fmt: skip
     argv = check.command(run_gate.context(check, clean, fix=True))
-    assert list(argv[1:]) == ["check", "--output-format", "json", "--fix"]
+    assert list(argv[1:]) == ["check", "--no-cache", "--output-format", "json", "--fix"]
     form = RuffFormat()
     assert list(form.command(run_gate.context(form, clean))[1:]) == [
-        "format", "--check", "--output-format", "json"
+        "format", "--no-cache", "--check", "--output-format", "json"
     ]  # fmt: skip
-    assert list(form.command(run_gate.context(form, clean, fix=True))[1:]) == ["format"]
+    assert list(form.command(run_gate.context(form, clean, fix=True))[1:]) == [
+        "format", "--no-cache"
+    ]  # fmt: skip
+
+
+def test_hook_args_apply_without_their_fixing_flags(tmp_path: Path, run_gate: GateRunner) -> None:
+    """A pre-commit ruff hook's args are used, but --fix and --unsafe-fixes never are."""
+    hook = (
+        "repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  rev: v0.8.0\n"
+        "  hooks:\n  - id: ruff\n    args: [--fix, --unsafe-fixes, --preview]\n"
+    )
+    root = build(tmp_path / "repo", {**CLEAN, ".pre-commit-config.yaml": hook})
+    check = RuffCheck()
+    argv = list(check.command(run_gate.context(check, root)))
+    assert argv[-1] == "--no-fix"
+    assert "--preview" in argv
+    assert not {"--fix", "--unsafe-fixes"} & set(argv)
 
 
 def test_syntax_error_is_a_finding(tmp_path: Path, run_gate: GateRunner) -> None:

@@ -59,7 +59,7 @@ def test_command_lists_existing_yaml_files(tmp_path: Path, run_gate: GateRunner)
     (root / "gone.yaml").unlink()
     gate = Yamllint()
     argv = gate.command(run_gate.context(gate, root, config={"args": ["-s"]}))
-    assert list(argv[1:]) == ["-f", "parsable", "-s", "--", "ci/b.yml", "config.yaml"]
+    assert list(argv[1:]) == ["-s", "-f", "parsable", "--", "ci/b.yml", "config.yaml"]
 
 
 def test_applies_only_to_yaml(tmp_path: Path, run_gate: GateRunner) -> None:

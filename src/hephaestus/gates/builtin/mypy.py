@@ -1,7 +1,12 @@
 """The ``mypy`` gate: type-check with mypy's JSON output (``-O json``, mypy 1.11 or later).
 
-Targets: none when mypy's configuration names them (``files``, ``modules``, ``packages``);
-otherwise the discovered packages (``src/`` layout or top-level ones) plus the tests directory.
+mypy imports the project's dependencies' types, so it runs in the project's environment only.
+Targets are what the project type-checks, never guessed: none when mypy's configuration names
+them (``files``, ``modules``, ``packages``), else the files the project's ``mypy`` pre-commit
+hook would get (its ``files``/``exclude``/``types``) with the hook's ``args``. A project that
+configures mypy but names no targets is skipped as not configured (forced with ``--gate``, the
+gate could not run). mypy's cache goes to hephaestus' state directory (``/dev/null`` without
+one: mypy's documented "write no cache").
 Exit codes: 0 clean, 1 errors found, 2 mypy stopped early. Exit 2 is a finding when the
 blocking error is a syntax error in the code, and "could not run" for anything else (bad
 options, duplicate modules, unreadable files).
@@ -9,15 +14,12 @@ options, duplicate modules, unreadable files).
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hephaestus.gates.builtin.layout import (
-    find_tests_directory,
-    mypy_configured_targets,
-    python_packages,
-)
+from hephaestus.gates.builtin.layout import mypy_configured_targets
 from hephaestus.gates.models import Finding, Severity
 from hephaestus.gates.spec import (
     Gate,
@@ -71,6 +73,15 @@ class Mypy(Gate[GateConfig]):
         "setup.cfg",
     )
     precommit_repos: ClassVar[tuple[str, ...]] = ("https://github.com/pre-commit/mirrors-mypy",)
+    imports_project: ClassVar[bool] = True
+    config_files: ClassVar[tuple[str, ...]] = (
+        "mypy.ini",
+        ".mypy.ini",
+        "pyproject.toml",
+        "setup.cfg",
+    )
+    user_config: ClassVar[tuple[str, ...]] = ("mypy/config", "~/.config/mypy/config", "~/.mypy.ini")
+    environment_variables: ClassVar[tuple[str, ...]] = ("MYPY*",)
 
     def applies(self, context: GateContext[GateConfig]) -> str | None:
         """Apply when the repository has Python files."""
@@ -78,31 +89,53 @@ class Mypy(Gate[GateConfig]):
             None if any(f.endswith((".py", ".pyi")) for f in context.files) else "no Python files"
         )
 
+    def configured(self, context: GateContext[GateConfig]) -> str | None:
+        """Say whether mypy is declared, configured or hooked, and something names its targets."""
+        used = context.project.uses(
+            distribution="mypy",
+            tables=(("tool", "mypy"),),
+            files=("mypy.ini", ".mypy.ini"),
+            hooks=("mypy",),
+            sections={"setup.cfg": ("mypy",)},
+        )
+        if not used:
+            return "not configured: no [tool.mypy], mypy.ini, mypy dependency or pre-commit hook"
+        if not mypy_configured_targets(context.root, context.pyproject) and (
+            context.project.hook("mypy") is None
+        ):
+            return (
+                "not configured: mypy's configuration names no files to check "
+                "(set files in [tool.mypy])"
+            )
+        return None
+
     def targets(self, context: GateContext[GateConfig]) -> list[str]:
-        """Return what to check: nothing if mypy's configuration says, else the discovered layout.
+        """Return what to check: nothing if mypy's configuration says, else the hook's files.
 
         Raises:
-            GateError: no configured targets and no Python package or module found.
+            GateError: ``no-targets``: neither mypy's configuration nor a hook names any.
 
         """
         if mypy_configured_targets(context.root, context.pyproject):
             return []
-        found = [p.path for p in python_packages(context.root, context.files, context.pyproject)]
-        tests = find_tests_directory(context.files)
-        if tests is not None and tests not in found:
-            found.append(tests)
+        hook = context.project.hook("mypy")
+        found = hook.select(context.files) if hook is not None else []
         if not found:
             raise GateError(
-                "cannot tell what mypy should check: no package, module or tests directory",
+                "cannot tell what mypy should check: its configuration names no files",
                 hint="set `files` in [tool.mypy] of pyproject.toml",
                 code="no-targets",
             )
         return found
 
     def command(self, context: GateContext[GateConfig]) -> Sequence[str]:
-        """``mypy -O json <targets> <args>``."""
+        """``mypy <args> -O json --cache-dir <state> <targets>``."""
         mypy = executable(context.environment, "mypy", "mypy")
-        return [mypy, "-O", "json", *self.targets(context), *context.config.args]
+        targets = self.targets(context)
+        hook = context.project.hook("mypy")
+        args = context.config.args or (hook.args if hook is not None and targets else ())
+        cache = str(context.tool_cache) if context.tool_cache is not None else os.devnull
+        return [mypy, *args, "-O", "json", "--cache-dir", cache, *targets]
 
     def parse(self, context: GateContext[GateConfig], process: ProcessResult) -> Outcome:
         """One finding per error or note mypy printed."""

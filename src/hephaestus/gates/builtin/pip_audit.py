@@ -64,6 +64,10 @@ class Waiver(BaseModel):
 class PipAuditConfig(GateConfig):
     """Settings of the pip-audit gate."""
 
+    required: bool = False
+    """Optional unless configured as required: the vulnerability services are often out of
+    reach (offline CI, proxies), and "could not run" must not fail every such build."""
+
     waivers: tuple[Waiver, ...] = ()
     vulnerability_service: Literal["pypi", "osv"] = "pypi"
 
@@ -103,6 +107,13 @@ class PipAudit(Gate[PipAuditConfig]):
     )
     cacheable: ClassVar[bool] = False
     precommit_repos: ClassVar[tuple[str, ...]] = ("https://github.com/pypa/pip-audit",)
+    imports_project: ClassVar[bool] = True
+    """It audits the environment it runs in: it must be the project's."""
+
+    def configured(self, context: GateContext[PipAuditConfig]) -> str | None:
+        """Say whether pip-audit is declared or hooked."""
+        used = context.project.uses(distribution="pip-audit", hooks=("pip-audit",))
+        return None if used else "not configured: no pip-audit dependency or pre-commit hook"
 
     def command(self, context: GateContext[PipAuditConfig]) -> Sequence[str]:
         """``pip-audit -f json --progress-spinner off --skip-editable -s <service> <args>``."""

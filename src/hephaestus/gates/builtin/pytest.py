@@ -1,5 +1,9 @@
 """The ``pytest`` gate: run the tests (pytest's own ``testpaths``), read its JUnit XML report.
 
+The tests import the project, so they run in the project's environment only. A check writes
+nothing into the work tree: pytest's cache goes to hephaestus' state directory (or the cache
+plugin is off), coverage data to a private scratch directory, bytecode under a private prefix.
+
 Every test becomes a :class:`TestCase`; a failed or erroring one is also an error finding at
 the failing line of its traceback. With ``coverage-threshold`` set, pytest-cov measures the
 discovered packages (or coverage's configured ``source``) into a JSON report in ``scratch``.
@@ -62,10 +66,47 @@ class Pytest(Gate[PytestConfig]):
     description: ClassVar[str] = "run the tests with pytest"
     tool: ClassVar[str | None] = "pytest"
     config_model: ClassVar[type[GateConfig]] = PytestConfig
+    imports_project: ClassVar[bool] = True
+    config_files: ClassVar[tuple[str, ...]] = (
+        "pytest.ini",
+        ".pytest.ini",
+        "pyproject.toml",
+        "tox.ini",
+        "setup.cfg",
+        "conftest.py",
+        ".coveragerc",
+    )
+    environment_variables: ClassVar[tuple[str, ...]] = (
+        "PYTEST_*",
+        "COV_*",
+        "COVERAGE_*",
+        "HYPOTHESIS_*",
+        "PY_COLORS",
+        "NO_COLOR",
+    )
 
     def applies(self, context: GateContext[PytestConfig]) -> str | None:
         """Apply when the repository has test modules (test_*.py or *_test.py)."""
         return None if any(map(is_test_file, context.files)) else "no test files"
+
+    def configured(self, context: GateContext[PytestConfig]) -> str | None:
+        """Say whether pytest is declared or configured (pyproject, pytest.ini, tox.ini…)."""
+        used = context.project.uses(
+            distribution="pytest",
+            tables=(("tool", "pytest"),),
+            files=("pytest.ini", ".pytest.ini"),
+            sections={"tox.ini": ("pytest",), "setup.cfg": ("tool:pytest",)},
+        )
+        return None if used else "not configured: no pytest dependency or pytest configuration"
+
+    def process_environment(self, context: GateContext[PytestConfig]) -> dict[str, str | None]:
+        """Coverage data into scratch; bytecode under the tool cache (else not written)."""
+        variables: dict[str, str | None] = {"COVERAGE_FILE": str(context.scratch / ".coverage")}
+        if context.tool_cache is not None:
+            variables["PYTHONPYCACHEPREFIX"] = str(context.tool_cache / "pycache")
+        else:
+            variables["PYTHONDONTWRITEBYTECODE"] = "1"
+        return variables
 
     def command(self, context: GateContext[PytestConfig]) -> Sequence[str]:
         """``pytest --junitxml=<scratch> -o junit_family=xunit1 [--cov …] <args>``, no paths.
@@ -77,7 +118,12 @@ class Pytest(Gate[PytestConfig]):
         """
         pytest = executable(context.environment, "pytest", "pytest")
         junit = f"--junitxml={context.scratch / 'junit.xml'}"
-        argv = [pytest, junit, "-o", "junit_family=xunit1", "--color=no"]
+        cache = (
+            ["-o", f"cache_dir={context.tool_cache / 'pytest'}"]
+            if context.tool_cache is not None
+            else ["-p", "no:cacheprovider"]
+        )
+        argv = [pytest, junit, "-o", "junit_family=xunit1", "--color=no", *cache]
         if context.config.coverage_threshold is not None:
             argv += self._coverage_args(context)
         return [*argv, *context.config.args]

@@ -1,6 +1,10 @@
 """The ruff gates: ``ruff-check`` (lint) and ``ruff-format`` (formatting), from ruff's JSON.
 
 No paths are passed: ruff finds the files itself from its configuration and ``.gitignore``.
+Options come from the gate's ``args``, else from the project's pre-commit hook for that tool
+(fixing flags dropped). A check never writes: ``--no-fix`` (or ``--check``) comes last, so it
+wins over ``fix = true`` in the project's configuration, and ruff's cache goes to hephaestus'
+state directory (``--no-cache`` without one). Only ``--fix`` writes.
 Exit codes: 0 clean, 1 problems found, 2 ruff could not run (bad configuration or arguments).
 One exception: ``ruff format --check`` also exits 2 when a file does not parse; its JSON then
 holds an ``invalid-syntax`` entry, which is reported as a finding like ``ruff check`` does.
@@ -8,11 +12,14 @@ holds an ``invalid-syntax`` entry, which is reported as a finding like ``ruff ch
 
 from __future__ import annotations
 
+import contextlib
+import tomllib
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from hephaestus.gates.models import Finding, Severity
+from hephaestus.gates.project import without
 from hephaestus.gates.spec import (
     Gate,
     GateConfig,
@@ -20,12 +27,13 @@ from hephaestus.gates.spec import (
     GateError,
     Outcome,
     could_not_run,
-    executable,
     relative,
+    standalone,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
     from hephaestus.core.proc import ProcessResult
 
@@ -33,6 +41,12 @@ PYTHON_SUFFIXES = (".py", ".pyi", ".ipynb")
 PROBLEMS, ERROR = 1, 2
 """ruff's exit codes: problems found; ruff failed (bad configuration, arguments, or syntax)."""
 HINT = "run the command by hand to see ruff's whole message; check [tool.ruff] and the gate's args"
+WRITING_FLAGS = ("--fix", "--unsafe-fixes", "--fix-only", "--no-fix", "--diff", "--watch")
+"""Flags of a project's hook args that would make a check write (or not report): dropped."""
+CONFIGURATION = (("tool", "ruff"),)
+CONFIG_FILES = ("ruff.toml", ".ruff.toml")
+AUTOMATION = ("tox.ini", "noxfile.py", "Makefile", "justfile", "pyproject.toml", ".gitlab-ci.yml")
+"""Files whose text says which commands a project runs (plus .github/workflows/*.yml)."""
 
 
 class _Location(BaseModel):
@@ -69,6 +83,15 @@ class _Ruff(Gate[GateConfig]):
     )
     writes_with_fix: ClassVar[bool] = True
     precommit_repos: ClassVar[tuple[str, ...]] = ("https://github.com/astral-sh/ruff-pre-commit",)
+    config_files: ClassVar[tuple[str, ...]] = ("pyproject.toml", "ruff.toml", ".ruff.toml")
+    user_config: ClassVar[tuple[str, ...]] = (
+        "ruff/ruff.toml",
+        "ruff/.ruff.toml",
+        "ruff/pyproject.toml",
+    )
+    environment_variables: ClassVar[tuple[str, ...]] = ("RUFF_*",)
+    hook_ids: ClassVar[tuple[str, ...]]
+    """Ids of the pre-commit hooks that run this gate's ruff command."""
 
     def applies(self, context: GateContext[GateConfig]) -> str | None:
         """Apply when the repository has Python files (or notebooks)."""
@@ -77,7 +100,30 @@ class _Ruff(Gate[GateConfig]):
         )
 
     def _ruff(self, context: GateContext[GateConfig]) -> str:
-        return executable(context.environment, "ruff", "ruff")
+        return str(standalone(context, "ruff", "ruff").path)
+
+    def _args(self, context: GateContext[GateConfig]) -> tuple[str, ...]:
+        """Return the gate's ``args``, else the project's hook's, without flags that write.
+
+        The cache location (hephaestus' state, or none) follows.
+        """
+        hook = context.project.hook(*self.hook_ids)
+        args = context.config.args or (hook.args if hook is not None else ())
+        cache = (
+            ("--cache-dir", str(context.tool_cache))
+            if context.tool_cache is not None
+            else ("--no-cache",)
+        )
+        return (*without(args, WRITING_FLAGS), *cache)
+
+    @staticmethod
+    def _ruff_used(context: GateContext[GateConfig]) -> bool:
+        return context.project.uses(
+            distribution="ruff",
+            tables=CONFIGURATION,
+            files=CONFIG_FILES,
+            hooks=("ruff", "ruff-check", "ruff-format"),
+        )
 
     def _findings(self, context: GateContext[GateConfig], stdout: str) -> tuple[Finding, ...]:
         """Parse ruff's JSON list into findings.
@@ -123,11 +169,18 @@ class RuffCheck(_Ruff):
 
     name: ClassVar[str] = "ruff-check"
     description: ClassVar[str] = "lint Python code with ruff check"
+    hook_ids: ClassVar[tuple[str, ...]] = ("ruff", "ruff-check")
+
+    def configured(self, context: GateContext[GateConfig]) -> str | None:
+        """Say whether ruff is declared, configured ([tool.ruff], ruff.toml) or hooked."""
+        if self._ruff_used(context):
+            return None
+        return "not configured: no [tool.ruff], ruff.toml, ruff dependency or pre-commit hook"
 
     def command(self, context: GateContext[GateConfig]) -> Sequence[str]:
-        """``ruff check --output-format json [--fix] <args>`` with no paths."""
-        fix = ["--fix"] if context.fix else []
-        return [self._ruff(context), "check", "--output-format", "json", *fix, *context.config.args]
+        """``ruff check <args> --output-format json --no-fix`` (``--fix`` with --fix), no paths."""
+        mode = "--fix" if context.fix else "--no-fix"
+        return [self._ruff(context), "check", *self._args(context), "--output-format", "json", mode]
 
     def parse(self, context: GateContext[GateConfig], process: ProcessResult) -> Outcome:
         """One finding per diagnostic; exit 2 (or any other code) means ruff could not run."""
@@ -143,11 +196,31 @@ class RuffFormat(_Ruff):
 
     name: ClassVar[str] = "ruff-format"
     description: ClassVar[str] = "check Python formatting with ruff format"
+    hook_ids: ClassVar[tuple[str, ...]] = ("ruff-format",)
+
+    def configured(self, context: GateContext[GateConfig]) -> str | None:
+        """Say whether the project formats with ruff.
+
+        It does with a ``ruff-format`` hook, a ``[tool.ruff.format]`` (or ruff.toml
+        ``[format]``) table, or ``ruff format`` in its automation (tox, nox, make, CI
+        workflows). Declaring ruff alone does not say the project formats with it.
+        """
+        project = context.project
+        if project.hook("ruff-format") is not None or project.has_table("tool", "ruff", "format"):
+            return None
+        if any(_has_format_table(context.root / name) for name in CONFIG_FILES):
+            return None
+        if _automation_runs(context.root, "ruff format"):
+            return None
+        return (
+            "not configured: no ruff-format hook, [tool.ruff.format] table or `ruff format` "
+            "in the project's automation"
+        )
 
     def command(self, context: GateContext[GateConfig]) -> Sequence[str]:
-        """``ruff format --check --output-format json <args>``, or ``ruff format <args>`` to fix."""
+        """``ruff format <args> --check --output-format json``, or ``ruff format <args>`` to fix."""
         mode = [] if context.fix else ["--check", "--output-format", "json"]
-        return [self._ruff(context), "format", *mode, *context.config.args]
+        return [self._ruff(context), "format", *self._args(context), *mode]
 
     def parse(self, context: GateContext[GateConfig], process: ProcessResult) -> Outcome:
         """One finding per file that would change; a file that does not parse is one too."""
@@ -164,3 +237,22 @@ class RuffFormat(_Ruff):
             if any(f.rule == "invalid-syntax" for f in findings):
                 return Outcome(findings=findings)
         raise could_not_run("ruff format", process, HINT)
+
+
+def _has_format_table(path: Path) -> bool:
+    """Whether the ruff.toml at ``path`` has a ``[format]`` table."""
+    try:
+        return isinstance(tomllib.loads(path.read_text(encoding="utf-8")).get("format"), dict)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
+def _automation_runs(root: Path, command: str) -> bool:
+    """Whether the project's automation (tox, nox, make, just, CI workflows) runs ``command``."""
+    files = [root / name for name in AUTOMATION]
+    files += sorted((root / ".github" / "workflows").glob("*.y*ml"))
+    for path in files:
+        with contextlib.suppress(OSError):
+            if command in path.read_text(encoding="utf-8", errors="replace"):
+                return True
+    return False

@@ -4,7 +4,8 @@ The files are the repository's ``*.yaml`` and ``*.yml`` (tracked or untracked-no
 explicitly; yamllint's own configuration (``.yamllint``, its ``ignore``) still applies.
 Exit codes: 0 no error (warnings allowed), 1 errors found, 2 warnings found under ``--strict``
 (they then count as errors); anything else (an unreadable file, a bad configuration) means
-yamllint could not run.
+yamllint could not run. It runs only where the project uses yamllint: its default rules are
+nobody's style.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from hephaestus.gates.spec import (
     GateError,
     Outcome,
     could_not_run,
-    executable,
     relative,
+    standalone,
 )
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from hephaestus.core.proc import ProcessResult
 
 SUFFIXES = (".yaml", ".yml")
+CONFIG_FILES = (".yamllint", ".yamllint.yaml", ".yamllint.yml")
 HELP_URL = "https://yamllint.readthedocs.io/en/stable/rules.html#module-yamllint.rules.{module}"
 HINT = "run the command by hand to see yamllint's whole message; check .yamllint"
 PROBLEM: Final = re.compile(
@@ -47,10 +49,30 @@ class Yamllint(Gate[GateConfig]):
     tool: ClassVar[str | None] = "yamllint"
     inputs: ClassVar[tuple[str, ...]] = ("*.yaml", "*.yml", ".yamllint")
     precommit_repos: ClassVar[tuple[str, ...]] = ("https://github.com/adrienverge/yamllint",)
+    config_files: ClassVar[tuple[str, ...]] = CONFIG_FILES
+    user_config: ClassVar[tuple[str, ...]] = ("yamllint/config",)
+    environment_variables: ClassVar[tuple[str, ...]] = ("YAMLLINT_*", "XDG_CONFIG_HOME")
+
+    def configured(self, context: GateContext[GateConfig]) -> str | None:
+        """Say whether yamllint is configured (.yamllint), declared or hooked.
+
+        Its default rules are nobody's style: without a configuration it does not run.
+        """
+        used = context.project.uses(
+            distribution="yamllint", files=CONFIG_FILES, hooks=("yamllint",)
+        )
+        return (
+            None if used else "not configured: no .yamllint, yamllint dependency or pre-commit hook"
+        )
 
     def _yaml_files(self, context: GateContext[GateConfig]) -> list[str]:
-        """Return the repository's YAML files that exist (a deleted tracked file is skipped)."""
-        return [f for f in context.files if f.endswith(SUFFIXES) and (context.root / f).is_file()]
+        """Return the YAML files to lint that exist (a deleted tracked file is skipped).
+
+        They are the project's yamllint hook's selection when it has one, else every YAML file.
+        """
+        hook = context.project.hook("yamllint")
+        files = hook.select(context.files) if hook is not None else context.files
+        return [f for f in files if f.endswith(SUFFIXES) and (context.root / f).is_file()]
 
     def applies(self, context: GateContext[GateConfig]) -> str | None:
         """Apply when the repository has YAML files."""
@@ -58,8 +80,10 @@ class Yamllint(Gate[GateConfig]):
 
     def command(self, context: GateContext[GateConfig]) -> Sequence[str]:
         """``yamllint -f parsable <args> -- <files>``."""
-        yamllint = executable(context.environment, "yamllint", "yamllint")
-        return [yamllint, "-f", "parsable", *context.config.args, "--", *self._yaml_files(context)]
+        yamllint = str(standalone(context, "yamllint", "yamllint").path)
+        hook = context.project.hook("yamllint")
+        args = context.config.args or (hook.args if hook is not None else ())
+        return [yamllint, *args, "-f", "parsable", "--", *self._yaml_files(context)]
 
     def parse(self, context: GateContext[GateConfig], process: ProcessResult) -> Outcome:
         """One finding per reported problem, with its rule and the rule's documentation."""

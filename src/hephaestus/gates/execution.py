@@ -1,0 +1,297 @@
+"""One gate's run within guard-rails: skip, environment, cache, process, parse, store.
+
+:class:`GateRun` holds what every gate of one run shares (the project environment, its files,
+the fingerprint and the cache, the cancellation token) and runs one gate at a time on a worker
+thread; :mod:`hephaestus.gates.runner` orders and collects them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+import tomllib
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hephaestus.core.errors import ConfigError, HephaestusError
+from hephaestus.core.events import Event
+from hephaestus.core.logging import get_logger
+from hephaestus.core.proc import Cancellation, run
+from hephaestus.gates.cache import ResultCache, cache_key, ensure_state_directory
+from hephaestus.gates.environment import (
+    NO_ENVIRONMENT_HINT,
+    ToolEnvironment,
+    find_environment,
+    is_own_environment,
+)
+from hephaestus.gates.fingerprint import Fingerprint
+from hephaestus.gates.inputs import repository_files
+from hephaestus.gates.models import GateResult, GateStatus, Severity
+from hephaestus.gates.project import ProjectTools
+from hephaestus.gates.spec import Gate, GateContext, GateError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from hephaestus.core.config import GuardRailsSection
+    from hephaestus.gates.runner import GuardRailsOptions
+    from hephaestus.gates.selection import Planned
+
+_log = get_logger(__name__)
+_SCRUBBED = ("COV_CORE_SOURCE", "COV_CORE_CONFIG", "COV_CORE_DATAFILE", "PYTEST_CURRENT_TEST")
+"""Set by a surrounding pytest run; a gate's own pytest must not inherit them."""
+
+
+def _environment_of_process(environment: ToolEnvironment, *, exists: bool) -> dict[str, str | None]:
+    """Return the variables every gate's process gets.
+
+    The project environment is active and first on PATH; hephaestus' own ``bin`` is off PATH
+    unless it is the project's.
+    """
+    own = ToolEnvironment.running().bin_dir.resolve()
+    entries = [
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
+        if entry
+        and ((exists and is_own_environment(environment.prefix)) or Path(entry).resolve() != own)
+    ]
+    if exists:
+        entries.insert(0, str(environment.bin_dir))
+    return {
+        "PATH": os.pathsep.join(entries),
+        "VIRTUAL_ENV": str(environment.prefix) if exists else None,
+        **dict.fromkeys(_SCRUBBED),
+    }
+
+
+class GateRun:
+    """One guard-rails run: shared state for the gates' workers."""
+
+    def __init__(self, root: Path, options: GuardRailsOptions, section: GuardRailsSection) -> None:
+        self.root = root
+        self.options = options
+        self.pyproject = _read_pyproject(root)
+        self.search = find_environment(
+            root, python=options.python or section.environment, pyproject=self.pyproject
+        )
+        self.environment = self.search.environment or ToolEnvironment.absent(root)
+        self.project = ProjectTools.read(root, self.pyproject)
+        self.files = repository_files(root)
+        self.state = _state_directory(root)
+        self.fingerprint = Fingerprint(root, state=self.state)
+        self.cache = (
+            ResultCache.for_repository(root, max_bytes=section.cache_max_mb << 20)
+            if options.cache and section.cache
+            else None
+        )
+        self.stop = threading.Event()
+        self.interrupted: str | None = None
+        self.cancellation = Cancellation()
+        self.strict = options.profile is not None and options.profile.strict
+        self.process_env = _environment_of_process(
+            self.environment, exists=self.search.environment is not None
+        )
+        self.on_start: Callable[[str], None] = lambda _name: None
+        self.unused: set[str] = set()
+        """Gates whose tool the repository does not use (not drift-checked either)."""
+
+    def interrupt(self, why: str) -> None:
+        """Stop every gate: no new one starts, running tools' process groups are stopped."""
+        self.interrupted = why
+        self.stop.set()
+        self.cancellation.cancel()
+
+    def _tool_cache(self, gate: Gate[Any]) -> Path | None:
+        if self.state is None:
+            return None
+        directory = self.state / "tools" / gate.name
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return directory
+
+    def execute(self, planned: Planned) -> GateResult:
+        """Run one gate (or reuse its cached pass); never raises for the gate's own failures."""
+        gate, config = planned.gate, planned.config
+        base: dict[str, Any] = {"name": gate.name, "required": config.required, "tool": gate.tool}
+        if self.stop.is_set():
+            why = self.interrupted or "stopped by --fail-fast"
+            return GateResult(**base, status=GateStatus.skipped, duration=0, reason=why)
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix=f"hephaestus-{gate.name}-") as scratch:
+            context = GateContext(
+                root=self.root,
+                config=config,
+                environment=self.environment,
+                files=self.files,
+                fix=self.options.fix,
+                scratch=Path(scratch),
+                pyproject=self.pyproject,
+                project=self.project,
+                tool_cache=self._tool_cache(gate),
+                has_environment=self.search.environment is not None,
+            )
+            try:
+                result = self._attempt(planned, context, base, started)
+            except HephaestusError as exc:
+                reason, hint = exc.message, exc.hint
+                if self.interrupted is not None:
+                    reason, hint = f"stopped: {self.interrupted}", None
+                result = GateResult(
+                    **base,
+                    status=GateStatus.could_not_run,
+                    duration=time.perf_counter() - started,
+                    reason=reason,
+                    hint=hint,
+                )
+            except Exception as exc:  # noqa: BLE001  # a gate's own bug (a plugin's) must not sink the run
+                _log.error(Event.GATE_CRASHED, gate=gate.name, error=repr(exc))
+                _log.debug(Event.GATE_CRASHED, gate=gate.name, traceback=traceback.format_exc())
+                result = GateResult(
+                    **base,
+                    status=GateStatus.could_not_run,
+                    duration=time.perf_counter() - started,
+                    reason=f"the gate crashed: {type(exc).__name__}: {exc}",
+                    hint="report it to the gate's authors (log level debug shows the traceback)",
+                )
+        if self.options.fail_fast and result.required and result.status in _FAILING:
+            self.stop.set()
+        return result
+
+    def _skip(self, planned: Planned, context: GateContext[Any]) -> tuple[str, str | None] | None:
+        """Why the gate does not run here (and a hint), or ``None`` if it does."""
+        gate = planned.gate
+        if not planned.forced and (reason := gate.configured(context)) is not None:
+            self.unused.add(gate.name)
+            return reason, f"to run it anyway: --gate {gate.name}"
+        reason = gate.applies(context)
+        return None if reason is None else (reason, None)
+
+    def _attempt(
+        self, planned: Planned, context: GateContext[Any], base: dict[str, Any], started: float
+    ) -> GateResult:
+        gate = planned.gate
+        skip = self._skip(planned, context)
+        if skip is not None:
+            reason, hint = skip
+            return GateResult(
+                **base, status=GateStatus.skipped, duration=0, reason=reason, hint=hint
+            )
+        if gate.imports_project and self.search.environment is None:
+            raise GateError(self.search.missing(), hint=NO_ENVIRONMENT_HINT, code="no-environment")
+        version = gate.version(context)
+        base["tool_version"] = version
+        argv = tuple(gate.command(context))
+        base["tool_origin"] = self._origin(argv[0])
+        parts = self._key_parts(gate, context, version, argv)
+        environ = {**self.process_env, **gate.process_environment(context)}
+        seen = _without_scratch(environ, context.scratch)  # a new scratch path every run
+        before = self.fingerprint.digest(gate, environ=seen) if parts is not None else ""
+        key = cache_key({**parts, "inputs": before}) if parts is not None else None
+        if key is not None and self.cache is not None:
+            cached = self.cache.get(gate.name, key)
+            if cached is not None:
+                return cached.model_copy(
+                    update={**base, "status": GateStatus.cached, "duration": 0.0}
+                )
+        self.on_start(gate.name)
+        _log.info(Event.GATE_STARTED, gate=gate.name, argv=list(argv))
+        process = run(
+            argv,
+            cwd=self.root,
+            timeout=planned.timeout,
+            env=environ,
+            cancellation=self.cancellation,
+        )
+        outcome = gate.parse(context, process)
+        failing = _FAILING_SEVERITIES[self.strict]
+        failed = any(f.severity in failing for f in outcome.findings)
+        result = GateResult(
+            **base,
+            status=GateStatus.failed if failed else GateStatus.passed,
+            duration=time.perf_counter() - started,
+            findings=outcome.findings,
+            tests=outcome.tests,
+            command=argv,
+        )
+        if (
+            key is not None
+            and self.cache is not None
+            and result.status is GateStatus.passed
+            and self.fingerprint.digest(gate, fresh=True, environ=seen) == before  # unchanged
+        ):
+            self.cache.put(result, key)
+        return result
+
+    def _origin(self, program: str) -> str:
+        """Say where the tool that runs came from: the project environment, PATH, or ours."""
+        path = Path(program)
+        if self.search.environment is not None and path.parent == self.environment.bin_dir:
+            return f"project environment ({self.environment.origin})"
+        if path.parent == ToolEnvironment.running().bin_dir:
+            return "hephaestus' environment"
+        return "PATH"
+
+    def _key_parts(
+        self, gate: Gate[Any], context: GateContext[Any], version: str, argv: tuple[str, ...]
+    ) -> dict[str, Any] | None:
+        """Return what a pass depends on besides the files; ``None`` when it is not cached."""
+        if not gate.cacheable or (self.options.fix and gate.writes_with_fix):
+            return None
+        if self.cache is None:
+            return None
+        return {
+            "gate": gate.name,
+            "spec": gate.spec_version,
+            "tool": gate.tool,
+            "tool_version": version,
+            "argv": [a.replace(str(context.scratch), "<scratch>") for a in argv],
+            "program": _stat(argv[0]),
+            "config": context.config.model_dump(mode="json"),
+            "fix": self.options.fix,
+            "strict": self.strict,
+            "environment": self.environment.fingerprint,
+        }
+
+
+def _without_scratch(environ: Mapping[str, str | None], scratch: Path) -> dict[str, str | None]:
+    return {
+        k: None if v is None else v.replace(str(scratch), "<scratch>") for k, v in environ.items()
+    }
+
+
+def _stat(program: str) -> list[int]:
+    """Size and modification time of the tool's executable (a replaced binary is a new tool)."""
+    try:
+        found = os.stat(program)  # noqa: PTH116  # a str path
+    except OSError:
+        return []
+    return [found.st_size, found.st_mtime_ns]
+
+
+def _state_directory(root: Path) -> Path | None:
+    try:
+        return ensure_state_directory(root)
+    except OSError:
+        return None
+
+
+_FAILING = frozenset({GateStatus.failed, GateStatus.could_not_run})
+_FAILING_SEVERITIES = {
+    False: frozenset({Severity.error}),
+    True: frozenset({Severity.error, Severity.warning}),  # a strict profile
+}
+
+
+def _read_pyproject(root: Path) -> dict[str, Any]:
+    path = root / "pyproject.toml"
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}", hint="fix the file") from exc
