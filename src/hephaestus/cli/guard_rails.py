@@ -10,6 +10,7 @@ import typer
 
 from hephaestus.cli.environment import Environment, OutputFormat
 from hephaestus.cli.guard_rails_text import report_text
+from hephaestus.cli.handler import Reported
 from hephaestus.cli.live import live_results
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.render import emit
@@ -218,5 +219,7 @@ def guard_rails(
         annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     _write_reports(env, report, sarif, junit, annotate)
     emit(env, report, report_text)
+    if report.interrupted is not None:
+        raise Reported(report.exit_code)  # the partial report is the output: no error line
     if report.exit_code != ExitCode.OK:
         raise typer.Exit(report.exit_code)

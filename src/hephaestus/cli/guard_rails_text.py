@@ -64,12 +64,28 @@ def report_text(report: GuardRailsReport) -> list[Block]:
             blocks.append(Line(f"  … and {more} more (all of them with --format json)", "dim"))
     if report.drift is not None:
         blocks += _drift_blocks(report.drift)
+    return [*blocks, *_footer(report)]
+
+
+def _footer(report: GuardRailsReport) -> list[Block]:
+    """Say which environment the gates ran in, which tools came from outside it, the verdict."""
     counts: dict[str, int] = {}
     for result in report.results:
         counts[result.status.value] = counts.get(result.status.value, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in counts.items())
     verdict = "passed" if report.exit_code == 0 else "failed"
+    if report.interrupted is not None:
+        verdict = f"{report.interrupted} (partial report)"
     style = "bold green" if report.exit_code == 0 else "bold red"
+    environment = report.environment or "none (gates that import the project could not run)"
+    blocks: list[Block] = [Line(f"project environment: {environment}", "dim")]
+    outside = sorted(
+        f"{r.name} from {r.tool_origin}"
+        for r in report.results
+        if r.tool_origin and not r.tool_origin.startswith("project environment")
+    )
+    if outside:
+        blocks.append(Line(f"tools from outside it: {', '.join(outside)}", "dim"))
     profile = f" (QA profile {report.profile})" if report.profile is not None else ""
     blocks.append(
         Line(f"guard-rails {verdict}{profile}: {summary} in {report.duration:.1f} s", style)

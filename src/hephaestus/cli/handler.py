@@ -46,6 +46,18 @@ class Terminated(KeyboardInterrupt):
     """
 
 
+class Reported(Exception):  # noqa: N818  # not an error: an exit status already explained
+    """The command wrote its whole output (a partial report) and ends with ``exit_code``.
+
+    An interrupted guard-rails run prints its report and exits 130 or 143; a plain 130 from Typer
+    would be taken for a Ctrl-C that nobody reported yet.
+    """
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(exit_code)
+        self.exit_code = exit_code
+
+
 class _Signals:
     """Whether SIGTERM arrived (Typer reports any ``KeyboardInterrupt`` as exit status 130)."""
 
@@ -164,7 +176,7 @@ def guarded(invoke: Callable[[], Any], *, argv: Sequence[str]) -> int:  # noqa: 
         env = CURRENT.get() or Environment(format=sniff_format(argv))
         _log.debug(Event.COMMAND_FAILED, code=exc.code, exit_code=int(exc.exit_code))
         return _report(env, exc.code, exc.exit_code, exc.message, exc.hint)
-    except typer.Exit as exc:
+    except (typer.Exit, Reported) as exc:
         return exc.exit_code
     except (KeyboardInterrupt, typer.Abort) as exc:
         return _interrupted(argv, terminated=isinstance(exc, Terminated))

@@ -7,7 +7,7 @@ from tests.gates.builtin.conftest import snapshot
 from tests.gates.seeded import CLEAN, build
 
 from hephaestus.core.proc import ProcessResult
-from hephaestus.gates.builtin.ruff import RuffCheck, RuffFormat
+from hephaestus.gates.builtin.ruff import RuffCheck, RuffFormat, formats_as_json
 from hephaestus.gates.models import Severity
 from hephaestus.gates.spec import GateError
 
@@ -151,3 +151,59 @@ def test_format_exit_2_without_a_syntax_error_could_not_run(
     process = ProcessResult(("ruff",), 2, "[]", "error: something else", 0.1)
     with pytest.raises(GateError, match="something else"):
         gate.parse(run_gate.context(gate, clean), process)
+
+
+# What ruff 0.11 to 0.15 print for `ruff format --check` (no JSON for the formatter yet).
+OLD_FORMAT_ERR = "error: Failed to parse b.py:2:1: unexpected EOF while parsing\n"
+OLD_FORMAT_OUT = "Would reformat: a.py\n1 file would be reformatted, 1 file already formatted\n"
+
+
+@pytest.mark.parametrize(
+    ("returncode", "stdout", "stderr", "expected"),
+    [
+        (0, "2 files already formatted\n", "", []),
+        (1, OLD_FORMAT_OUT, "", [("unformatted", "a.py", None)]),
+        (
+            2,
+            OLD_FORMAT_OUT,
+            OLD_FORMAT_ERR,
+            [("unformatted", "a.py", None), ("invalid-syntax", "b.py", 2)],
+        ),
+    ],
+)
+def test_an_older_ruff_s_format_text_is_read(
+    clean: Path,
+    run_gate: GateRunner,
+    returncode: int,
+    stdout: str,
+    stderr: str,
+    expected: list[tuple[str, str, int | None]],
+) -> None:
+    """Before 0.16 `ruff format` has no JSON: its text gives the same findings."""
+    gate = RuffFormat()
+    process = ProcessResult(("ruff",), returncode, stdout, stderr, 0.1)
+    findings = gate.parse(run_gate.context(gate, clean), process).findings
+    assert [(f.rule, f.path, f.line) for f in findings] == expected
+
+
+@pytest.mark.parametrize(
+    ("returncode", "stdout", "stderr"),
+    [(1, "1 file already formatted\n", ""), (2, "", "error: unexpected argument")],
+)
+def test_an_older_ruff_s_unexplained_text_could_not_run(
+    clean: Path, run_gate: GateRunner, returncode: int, stdout: str, stderr: str
+) -> None:
+    """Exit 1 without a file to reformat, or exit 2 without a parse error: could not run."""
+    gate = RuffFormat()
+    process = ProcessResult(("ruff",), returncode, stdout, stderr, 0.1)
+    with pytest.raises(GateError):
+        gate.parse(run_gate.context(gate, clean), process)
+
+
+@pytest.mark.parametrize(
+    ("version", "json"),
+    [("0.11.11", False), ("0.15.9", False), ("0.16.0", True), ("unknown", True)],
+)
+def test_json_only_where_ruff_format_has_it(version: str, json: bool) -> None:
+    """`--output-format json` is passed to ruff format from 0.16 on (preview before)."""
+    assert formats_as_json(version) is json

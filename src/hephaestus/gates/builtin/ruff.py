@@ -13,9 +13,11 @@ holds an ``invalid-syntax`` entry, which is reported as a finding like ``ruff ch
 from __future__ import annotations
 
 import contextlib
+import re
 import tomllib
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Final
 
+from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from hephaestus.gates.models import Finding, Severity
@@ -41,6 +43,14 @@ PYTHON_SUFFIXES = (".py", ".pyi", ".ipynb")
 PROBLEMS, ERROR = 1, 2
 """ruff's exit codes: problems found; ruff failed (bad configuration, arguments, or syntax)."""
 HINT = "run the command by hand to see ruff's whole message; check [tool.ruff] and the gate's args"
+JSON_FORMAT_SINCE = Version("0.16")
+"""The first ruff whose ``format --output-format json`` is stable (0.14 and 0.15: preview)."""
+REFORMAT = "File would be reformatted"
+WOULD_REFORMAT: Final = re.compile(r"^Would reformat: (.+)$", re.MULTILINE)
+FAILED_TO_PARSE: Final = re.compile(
+    r"^error: Failed to parse (?P<path>.+?):(?P<line>\d+):(?P<column>\d+): (?P<message>.*)$",
+    re.MULTILINE,
+)
 WRITING_FLAGS = ("--fix", "--unsafe-fixes", "--fix-only", "--no-fix", "--diff", "--watch")
 """Flags of a project's hook args that would make a check write (or not report): dropped."""
 CONFIGURATION = (("tool", "ruff"),)
@@ -218,8 +228,14 @@ class RuffFormat(_Ruff):
         )
 
     def command(self, context: GateContext[GateConfig]) -> Sequence[str]:
-        """``ruff format <args> --check --output-format json``, or ``ruff format <args>`` to fix."""
-        mode = [] if context.fix else ["--check", "--output-format", "json"]
+        """``ruff format <args> --check --output-format json``, or ``ruff format <args>`` to fix.
+
+        Before ruff 0.16, ``format --output-format`` is unknown (or preview-only): the check
+        then reads ruff's text (``Would reformat: …``, ``error: Failed to parse …``).
+        """
+        mode = [] if context.fix else ["--check"]
+        if not context.fix and formats_as_json(standalone(context, "ruff", "ruff").version):
+            mode += ["--output-format", "json"]
         return [self._ruff(context), "format", *self._args(context), *mode]
 
     def parse(self, context: GateContext[GateConfig], process: ProcessResult) -> Outcome:
@@ -228,6 +244,8 @@ class RuffFormat(_Ruff):
             if process.returncode != 0:
                 raise could_not_run("ruff format", process, HINT)
             return Outcome()
+        if not process.stdout.lstrip().startswith(("[", "{")):  # an older ruff's text
+            return self._text(context, process)
         if process.returncode == 0:
             return Outcome(findings=self._findings(context, process.stdout))
         if process.returncode == PROBLEMS:
@@ -237,6 +255,38 @@ class RuffFormat(_Ruff):
             if any(f.rule == "invalid-syntax" for f in findings):
                 return Outcome(findings=findings)
         raise could_not_run("ruff format", process, HINT)
+
+    def _text(self, context: GateContext[GateConfig], process: ProcessResult) -> Outcome:
+        """Read ``ruff format --check``'s text: files it would reformat, files it cannot parse."""
+        findings = [
+            self._finding(context, _Diagnostic(code="unformatted", message=REFORMAT, filename=m[1]))
+            for m in WOULD_REFORMAT.finditer(process.stdout)
+        ]
+        findings += [
+            self._finding(
+                context,
+                _Diagnostic(
+                    code=None,
+                    message=m["message"],
+                    filename=m["path"],
+                    location=_Location(row=int(m["line"]), column=int(m["column"])),
+                ),
+            )
+            for m in FAILED_TO_PARSE.finditer(process.stderr)
+        ]
+        syntax = any(f.rule == "invalid-syntax" for f in findings)
+        expected = {0: not findings, PROBLEMS: bool(findings), ERROR: syntax}
+        if not expected.get(process.returncode, False):
+            raise could_not_run("ruff format", process, HINT)
+        return Outcome(findings=tuple(findings))
+
+
+def formats_as_json(version: str) -> bool:
+    """Whether this ruff reports ``format --check`` as JSON (0.16 and later; unknown: yes)."""
+    try:
+        return Version(version) >= JSON_FORMAT_SINCE
+    except InvalidVersion:
+        return True
 
 
 def _has_format_table(path: Path) -> bool:
