@@ -79,8 +79,9 @@ class GuardRailsSection(Section):
     cache_max_mb: int = Field(default=64, ge=1)
     """Upper bound of the result cache in .hephaestus/cache/, oldest entries dropped first."""
     environment: str | None = None
-    """Virtual environment whose tools run, relative to the root (default: .venv if it exists,
-    else the environment running hephaestus)."""
+    """The project's interpreter or virtual environment, relative to the root, as --python
+    (default: the active venv unless it is hephaestus' own, .venv, venv, pdm's, poetry's or
+    hatch's; never the environment running hephaestus)."""
     gate: dict[str, dict[str, Any]] = {}
     """Per-gate tables, validated by each gate's own configuration model."""
 
