@@ -225,7 +225,10 @@ def _activated(
         if (prefix / "pyvenv.cfg").is_file():
             found = ToolEnvironment.at(prefix, f"${variable} ({prefix})")
         elif (prefix / "conda-meta").is_dir():
-            found = ToolEnvironment.of_interpreter(prefix / _BIN / "python", f"${variable}")
+            try:
+                found = ToolEnvironment.of_interpreter(prefix / _BIN / "python", f"${variable}")
+            except ConfigError:  # a broken conda environment is not the one to use
+                continue
         else:
             continue
         if not is_own_environment(prefix) or _belongs_to(found, root, pyproject):
