@@ -291,14 +291,20 @@ CACHED = {
         '[dependency-groups]\ndev = ["pytest", "ruff"]\n'
         '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["src"]\n'
     ),
+    # ruff is configured nowhere in the tree: its configuration may come from above (below).
+    ".pre-commit-config.yaml": (
+        "repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  rev: v0.17.3\n"
+        "  hooks:\n  - id: ruff-format\n"
+    ),
     ".gitignore": ".venv/\n__pycache__/\nsrc/demo/generated.py\ntests/data/\n",
+    "README.md": "# Demo\n\n```python\nx = 1\n```\n",
     "src/demo/__init__.py": '"""Demo."""\n',
     "src/demo/core.py": '"""Core."""\n\nfrom demo.generated import VALUE\n\nANSWER = VALUE\n',
     "src/demo/generated.py": "VALUE = 42\n",
     "tests/data/expected.txt": "42\n",
     "tests/test_core.py": (
         "import pathlib\n\nfrom demo.core import ANSWER\n\n\ndef test_answer():\n"
-        "    expected = pathlib.Path(__file__).parent / 'data' / 'expected.txt'\n"
+        '    expected = pathlib.Path(__file__).parent / "data" / "expected.txt"\n'
         "    assert ANSWER == int(expected.read_text())\n"
     ),
 }
@@ -315,6 +321,9 @@ def _stale_case(name: str, root: Path, tmp_path: Path, monkeypatch: pytest.Monke
     if name == "ignored test data":
         (root / "tests/data/expected.txt").write_text("43\n")
         return "pytest"
+    if name == "Markdown code block":  # ruff formats Python blocks in Markdown (0.16 on)
+        (root / "README.md").write_text("# Demo\n\n```python\nx = {  'a':1 }\n```\n")
+        return "ruff-format"
     if name == "parent ruff.toml":
         (tmp_path / "ruff.toml").write_text('[lint]\nselect = ["D"]\n')
         return "ruff-check"
@@ -331,6 +340,7 @@ def _stale_case(name: str, root: Path, tmp_path: Path, monkeypatch: pytest.Monke
         "PYTEST_ADDOPTS",
         "ignored module",
         "ignored test data",
+        "Markdown code block",
         "parent ruff.toml",
         "user ruff config",
     ],
@@ -340,10 +350,11 @@ def test_no_stale_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: st
     if case == "user ruff config":
         monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
     root = repository(tmp_path / "work" / "repo", CACHED)
+    gates = ("pytest", "ruff-check", "ruff-format")
     first = guard_rails(root)
-    assert {result(first, g).status for g in ("pytest", "ruff-check")} == {GateStatus.passed}
+    assert {result(first, g).status for g in gates} == {GateStatus.passed}
     again = guard_rails(root)
-    assert {result(again, g).status for g in ("pytest", "ruff-check")} == {GateStatus.cached}
+    assert {result(again, g).status for g in gates} == {GateStatus.cached}
     gate = _stale_case(case, root, tmp_path / "work", monkeypatch)
     after = result(guard_rails(root), gate)
     fresh = result(guard_rails(root, cache=False), gate)
@@ -404,3 +415,40 @@ def test_longest_gate_starts_first(tmp_path: Path) -> None:
     order: list[str] = []
     guard_rails(root, cache=False, jobs=1, on_start=order.append)
     assert order[0] == "pytest"
+
+
+def _installed_ruff() -> str:
+    from importlib.metadata import version  # noqa: PLC0415
+
+    return version("ruff")
+
+
+@pytest.mark.parametrize("pinned", ["v0.11.11", "installed"])
+def test_a_ruff_from_outside_must_be_the_project_s_version(tmp_path: Path, pinned: str) -> None:
+    """Without a project environment, a ruff the project's pin rules out could not run."""
+    rev = f"v{_installed_ruff()}" if pinned == "installed" else pinned
+    hook = (
+        f"repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  rev: {rev}\n"
+        "  hooks:\n  - id: ruff\n"
+    )
+    files = {**CACHED, ".pre-commit-config.yaml": hook}
+    root = repository(tmp_path / "repo", files, venv=False)
+    ruff = result(guard_rails(root), "ruff-check")
+    assert ruff.tool_origin in {"PATH", "hephaestus' environment"}
+    if pinned == "installed":
+        assert ruff.status is GateStatus.passed
+    else:
+        assert ruff.status is GateStatus.could_not_run
+        assert "0.11.11" in (ruff.reason or "")
+        assert "uv sync" in (ruff.hint or "")
+
+
+def test_could_not_run_shows_the_command_and_the_tool_s_error(tmp_path: Path) -> None:
+    """A tool's usage error: the report has the argv that ran and the tool's error line."""
+    root = repository(tmp_path / "repo", CACHED)
+    section = GuardRailsSection(gate={"ruff-check": {"args": ["--select", "NOTARULE"]}})
+    report = run_guard_rails(root, options=GuardRailsOptions(), section=section)
+    ruff = result(report, "ruff-check")
+    assert ruff.status is GateStatus.could_not_run
+    assert "NOTARULE" in ruff.command
+    assert "Unknown rule selector `NOTARULE`" in (ruff.reason or "")

@@ -192,21 +192,51 @@ def check_drift(
             or a declared requirement does not parse.
 
     """
-    declarations, lock, pins = read_declarations(root), read_lock(root), read_pins(root)
-    entries: list[DriftEntry] = []
-    for tool, urls in tools.items():
-        name = canonicalize_name(tool)
-        installed = environment.version_of(name)
-        facts = _Facts(
-            name=name,
-            declaration=declarations.get(name),
-            lock_file=lock.file if lock is not None else None,
-            locked=_locked(lock, name, installed),
-            pin=_pin(pins, urls),
-            installed=installed,
+    sources = _Sources.read(root)
+    return DriftReport(
+        entries=tuple(
+            sources.judge(tool, urls, environment.version_of(canonicalize_name(tool)))
+            for tool, urls in tools.items()
         )
-        entries.append(_entry(facts))
-    return DriftReport(entries=tuple(entries))
+    )
+
+
+def judge_version(
+    root: Path, *, tool: str, repos: Sequence[str], installed: str | None
+) -> DriftEntry:
+    """Judge one installed version of ``tool`` against ``root``'s declarations, lock and pins.
+
+    Raises:
+        ConfigError: as :func:`check_drift`.
+
+    """
+    return _Sources.read(root).judge(tool, repos, installed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sources:
+    """What the repository says about its tools' versions, read once."""
+
+    declarations: Mapping[str, Declaration]
+    lock: Lock | None
+    pins: Mapping[str, Pin]
+
+    @classmethod
+    def read(cls, root: Path) -> _Sources:
+        return cls(read_declarations(root), read_lock(root), read_pins(root))
+
+    def judge(self, tool: str, repos: Iterable[str], installed: str | None) -> DriftEntry:
+        name = canonicalize_name(tool)
+        return _entry(
+            _Facts(
+                name=name,
+                declaration=self.declarations.get(name),
+                lock_file=self.lock.file if self.lock is not None else None,
+                locked=_locked(self.lock, name, installed),
+                pin=_pin(self.pins, repos),
+                installed=installed,
+            )
+        )
 
 
 def _tail(text: str) -> str:

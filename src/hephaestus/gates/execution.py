@@ -21,6 +21,7 @@ from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
 from hephaestus.core.proc import Cancellation, run
 from hephaestus.gates.cache import ResultCache, cache_key, ensure_state_directory
+from hephaestus.gates.drift import judge_version
 from hephaestus.gates.environment import (
     NO_ENVIRONMENT_HINT,
     ToolEnvironment,
@@ -29,7 +30,7 @@ from hephaestus.gates.environment import (
 )
 from hephaestus.gates.fingerprint import Fingerprint
 from hephaestus.gates.inputs import repository_files
-from hephaestus.gates.models import GateResult, GateStatus, Severity
+from hephaestus.gates.models import DriftVerdict, GateResult, GateStatus, Severity
 from hephaestus.gates.project import ProjectTools
 from hephaestus.gates.spec import Gate, GateContext, GateError
 
@@ -185,8 +186,10 @@ class GateRun:
             raise GateError(self.search.missing(), hint=NO_ENVIRONMENT_HINT, code="no-environment")
         version = gate.version(context)
         base["tool_version"] = version
-        argv = tuple(gate.command(context))
+        argv = base["command"] = tuple(gate.command(context))
         base["tool_origin"] = self._origin(argv[0])
+        if not gate.imports_project and gate.tool is not None:
+            self._check_foreign_version(gate, version, base["tool_origin"])
         parts = self._key_parts(gate, context, version, argv)
         environ = {**self.process_env, **gate.process_environment(context)}
         seen = _without_scratch(environ, context.scratch)  # a new scratch path every run
@@ -216,7 +219,6 @@ class GateRun:
             duration=time.perf_counter() - started,
             findings=outcome.findings,
             tests=outcome.tests,
-            command=argv,
         )
         if (
             key is not None
@@ -226,6 +228,32 @@ class GateRun:
         ):
             self.cache.put(result, key)
         return result
+
+    def _check_foreign_version(self, gate: Gate[Any], version: str, origin: str) -> None:
+        """Refuse a standalone tool from outside the project whose version the project rules out.
+
+        Another ruff formats differently: its verdict would not be the project's.
+
+        Raises:
+            GateError: ``tool-version-mismatch``, naming both versions.
+
+        """
+        if origin.startswith("project environment") or version == "unknown":
+            return
+        try:
+            entry = judge_version(
+                self.root, tool=str(gate.tool), repos=gate.precommit_repos, installed=version
+            )
+        except ConfigError:
+            return  # malformed declarations are --drift's to report; nothing is ruled out
+        if entry.verdict in {DriftVerdict.drift, DriftVerdict.pin_mismatch}:
+            raise GateError(
+                f"{gate.tool} {version} (from {origin}) is not the version the project "
+                f"uses: {entry.message}",
+                hint="create the project's environment (uv sync) so that its own "
+                f"{gate.tool} runs, or name it with --python",
+                code="tool-version-mismatch",
+            )
 
     def _origin(self, program: str) -> str:
         """Say where the tool that runs came from: the project environment, PATH, or ours."""

@@ -259,7 +259,19 @@ def tool_not_found(environment: ToolEnvironment, program: str, distribution: str
 
 
 def last_line(process: ProcessResult) -> str:
-    """Return the last non-empty line of stderr (else stdout), for a one-line message."""
+    """Return the tool's error line, for a one-line message.
+
+    That is the last line of stderr starting with "error" (a usage message ends with a line
+    such as "For more information, try '--help'"), else the last non-empty line of stderr,
+    else of stdout.
+    """
+    errors = [
+        line.strip()
+        for line in process.stderr.splitlines()
+        if line.strip().lower().startswith("error")
+    ]
+    if errors:
+        return errors[-1][:MAX_LINE]
     for stream in (process.stderr, process.stdout):
         lines = [line.strip() for line in stream.splitlines() if line.strip()]
         if lines:

@@ -84,13 +84,9 @@ class _Ruff(Gate[GateConfig]):
     """What both ruff gates share: the tool, its inputs and the JSON parser."""
 
     tool: ClassVar[str | None] = "ruff"
-    inputs: ClassVar[tuple[str, ...]] = (
-        *(f"*{suffix}" for suffix in PYTHON_SUFFIXES),
-        "pyproject.toml",
-        "ruff.toml",
-        ".ruff.toml",
-        ".gitignore",
-    )
+    inputs: ClassVar[tuple[str, ...]] = ("*",)
+    """Every file: ruff formats code blocks in Markdown (0.16 and later), and a project's
+    ``include``/``extend-include`` can add any file."""
     writes_with_fix: ClassVar[bool] = True
     precommit_repos: ClassVar[tuple[str, ...]] = ("https://github.com/astral-sh/ruff-pre-commit",)
     config_files: ClassVar[tuple[str, ...]] = ("pyproject.toml", "ruff.toml", ".ruff.toml")
