@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.gitrepo import git
 
+from hephaestus.core.state import state_directory
 from hephaestus.gates import fingerprint
-from hephaestus.gates.cache import ensure_state_directory
 from hephaestus.gates.fingerprint import STAT_CACHE_NAME, Fingerprint, StatCache
 from hephaestus.gates.spec import Gate, GateConfig
 
@@ -61,7 +61,7 @@ def digest(
     environ: Mapping[str, str | None] | None = None,
 ) -> str:
     """The digest a new run (a new Fingerprint, the persisted stat cache) gives ``gate``."""
-    found = Fingerprint(root, state=ensure_state_directory(root))
+    found = Fingerprint(root, state=state_directory(root))
     value = found.digest(gate(), environ=environ)
     found.save()
     return value
@@ -243,7 +243,7 @@ def test_user_configuration_through_a_symlink(repo: Path, tmp_path: Path) -> Non
 
 def test_change_while_the_gate_ran_is_seen_by_the_fresh_digest(repo: Path) -> None:
     """A file edited between digest() and digest(fresh=True) (same size, same mtime) differs."""
-    found = Fingerprint(repo, state=ensure_state_directory(repo))
+    found = Fingerprint(repo, state=state_directory(repo))
     gate = AllGate()
     before = found.digest(gate)
     assert found.digest(gate, fresh=True) == before
@@ -276,7 +276,7 @@ def test_gates_with_the_same_patterns_share_work(repo: Path) -> None:
 def test_warm_run_reads_no_unchanged_file(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With the stat cache of the last run, only a changed file is read again."""
     monkeypatch.setattr(fingerprint, "RACY_NS", 0)  # the files here are all brand new
-    cold = Fingerprint(repo, state=ensure_state_directory(repo))
+    cold = Fingerprint(repo, state=state_directory(repo))
     before = cold.digest(AllGate())
     cold.save()
     assert (repo / ".hephaestus" / "cache" / STAT_CACHE_NAME).is_file()
@@ -391,7 +391,7 @@ def test_concurrent_digests_agree_with_sequential_ones(repo: Path) -> None:
     """Workers asking at the same time get the digests one thread gets."""
     gates = [AllGate(), PythonGate(), TextGate()] * 4
     expected = [Fingerprint(repo, state=None).digest(g) for g in gates]
-    shared = Fingerprint(repo, state=ensure_state_directory(repo))
+    shared = Fingerprint(repo, state=state_directory(repo))
     got: list[str | None] = [None] * len(gates)
     barrier = threading.Barrier(len(gates))
 

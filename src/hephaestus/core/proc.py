@@ -86,6 +86,11 @@ def _timeout_error(program: str, timeout: float) -> ToolTimeoutError:
     )
 
 
+def _environment(env: Mapping[str, str | None]) -> dict[str, str]:
+    """Return this process's environment with ``env`` applied (``None`` removes a variable)."""
+    return {k: v for k, v in {**os.environ, **env}.items() if v is not None}
+
+
 def _check(
     argv: Sequence[str],
     *,
@@ -98,9 +103,7 @@ def _check(
         raise ValueError("argv must name a program")
     argv = tuple(str(a) for a in argv)
     program = argv[0]
-    merged_env = None
-    if env is not None:
-        merged_env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
+    merged_env = None if env is None else _environment(env)
     if cwd is not None and not os.path.isdir(cwd):  # noqa: PTH112  # str or Path alike
         raise NotADirectoryError(f"working directory {cwd} does not exist")
     # A relative program path ("./tool") is resolved against cwd, as the child will resolve it.
@@ -207,10 +210,11 @@ class RecordStream:
     (bytes, or an open file the stream then owns and closes) is fed to the process.
     Records are split on ``separator`` and decoded like :func:`os.fsdecode` (surrogate
     escapes), so file names round-trip exactly. ``env`` adds variables to the inherited
-    environment. stderr goes to a temporary file (no pipe to fill up and deadlock). The process
-    runs in a process group of its own: a watchdog stops the group at ``timeout`` (SIGTERM, then
-    SIGKILL) even if it hangs without writing anything, and :meth:`close` (or leaving the
-    ``with`` block) kills what is left of the group, e.g. a process not read to its end.
+    environment (an entry whose value is ``None`` removes that variable). stderr goes to a
+    temporary file (no pipe to fill up and deadlock). The process runs in a process group of
+    its own: a watchdog stops the group at ``timeout`` (SIGTERM, then SIGKILL) even if it hangs
+    without writing anything, and :meth:`close` (or leaving the ``with`` block) kills what is
+    left of the group, e.g. a process not read to its end.
 
     Raises:
         ToolNotFoundError: ``argv[0]`` is not installed (when started).
@@ -227,7 +231,7 @@ class RecordStream:
         timeout: float,
         separator: bytes = b"\0",
         install_hint: str | None = None,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
         stdin: bytes | IO[bytes] | None = None,
         spool: bool = False,
     ) -> None:
@@ -257,7 +261,7 @@ class RecordStream:
                 stdin=subprocess.DEVNULL if given is None else given,
                 stdout=subprocess.PIPE if self.spool is None else self.spool,
                 stderr=self.errors,
-                env=None if env is None else {**os.environ, **env},
+                env=None if env is None else _environment(env),
                 start_new_session=True,
             )
             if given is not None:
@@ -373,9 +377,11 @@ def stream_records(  # noqa: PLR0913  # keyword-only, each with a default
     timeout: float,
     separator: bytes = b"\0",
     install_hint: str | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
 ) -> Iterator[str]:
     """Run ``argv`` when first read and yield its output records (see :class:`RecordStream`).
+
+    ``env`` adds variables to the inherited environment; a ``None`` value removes one.
 
     Raises:
         ToolNotFoundError: ``argv[0]`` is not installed.

@@ -30,8 +30,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from hephaestus.core.errors import ExternalError, ToolNotFoundError
 from hephaestus.core.events import Event
 from hephaestus.core.fs import write_atomic
+from hephaestus.core.git import stream_git
 from hephaestus.core.logging import get_logger
-from hephaestus.gates.inputs import git_records
+from hephaestus.core.state import state_directory
 from hephaestus.gates.models import GateResult, GateStatus, Severity
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 _log = get_logger(__name__)
 FORMAT: Final = 2
 """Bumped when the entry layout or the key's parts change; older entries then never match."""
-STATE_IGNORE: Final = "# written by hephaestus: its state is never committed\n*\n"
 SECRET_SIZE: Final = 32
 _DOMAIN: Final = b"hephaestus gate cache entry\0"
 _PRIVATE: Final = stat.S_IRWXG | stat.S_IRWXO
@@ -73,16 +73,6 @@ def cache_key(parts: Mapping[str, Any]) -> str:
     """Return the SHA-256 of ``parts`` in canonical JSON (sorted keys, no whitespace)."""
     canonical = json.dumps({"format": FORMAT, **parts}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def ensure_state_directory(root: Path) -> Path:
-    """Create ``<root>/.hephaestus`` with a ``.gitignore`` that ignores it, and return it."""
-    state = root / ".hephaestus"
-    state.mkdir(exist_ok=True)
-    ignore = state / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(STATE_IGNORE, encoding="utf-8")
-    return state
 
 
 def owned_by_current_user(status: os.stat_result) -> bool:
@@ -165,7 +155,7 @@ def tracked_state(root: Path, *, timeout: float = 60.0) -> frozenset[str] | None
     cache cannot tell a committed entry from its own).
     """
     try:
-        return frozenset(git_records(root, "ls-files", "-z", "--", ".hephaestus", timeout=timeout))
+        return frozenset(stream_git(root, "ls-files", "-z", "--", ".hephaestus", timeout=timeout))
     except (ToolNotFoundError, ExternalError):
         return None if _inside_git(root) else frozenset()
 
@@ -203,7 +193,7 @@ class ResultCache:
         cannot say which state files it tracks: gates then simply run.
         """
         try:
-            directory = ensure_state_directory(root) / "cache" / "gates"
+            directory = state_directory(root) / "cache" / "gates"
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             _log.warning(Event.CACHE_UNAVAILABLE, root=str(root), error=exc.strerror)

@@ -20,7 +20,8 @@ from hephaestus.core.errors import ConfigError, HephaestusError
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
 from hephaestus.core.proc import Cancellation, run
-from hephaestus.gates.cache import ResultCache, cache_key, ensure_state_directory
+from hephaestus.core.state import state_directory
+from hephaestus.gates.cache import ResultCache, cache_key
 from hephaestus.gates.drift import judge_version
 from hephaestus.gates.environment import (
     NO_ENVIRONMENT_HINT,
@@ -303,7 +304,7 @@ def _stat(program: str) -> list[int]:
 
 def _state_directory(root: Path) -> Path | None:
     try:
-        return ensure_state_directory(root)
+        return state_directory(root)
     except OSError:
         return None
 

@@ -26,10 +26,10 @@ import pathspec
 
 from hephaestus.core.errors import ExternalError, ToolNotFoundError
 from hephaestus.core.fs import is_virtualenv
-from hephaestus.core.proc import stream_records
+from hephaestus.core.git import stream_git
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Iterator, Sequence
+    from collections.abc import Collection, Iterable, Sequence
     from pathlib import Path
 
 NEVER_INPUTS: Final = (
@@ -61,34 +61,6 @@ _PRUNED_NAME = re.compile(
     "|".join(fnmatch.translate(p) for p in (*NEVER_INPUTS, ".git") if not p.endswith("/"))
 )
 """File names never inputs (``.git`` is a file in submodules and linked work trees)."""
-GIT_REDIRECTS: Final = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-    "GIT_CEILING_DIRECTORIES",
-    "GIT_DISCOVERY_ACROSS_FILESYSTEM",
-)
-"""Variables (set in git hooks) that make git answer for another repository than root's."""
-
-
-def git_records(root: Path, *args: str, timeout: float) -> Iterator[str]:
-    """Run ``git args`` in ``root`` and yield its NUL-separated output records.
-
-    git's redirecting variables (:data:`GIT_REDIRECTS`) are removed with ``env -u``, since
-    :func:`stream_records` can only add variables.
-
-    Raises:
-        ToolNotFoundError: git (or env) is not installed.
-        ExternalError: git failed or timed out.
-
-    """
-    unset = [arg for name in GIT_REDIRECTS if name in os.environ for arg in ("-u", name)]
-    argv = ["env", *unset, "git", *args] if unset else ["git", *args]
-    return stream_records(argv, cwd=root, timeout=timeout)
 
 
 def _walk(root: Path) -> list[str]:
@@ -111,7 +83,7 @@ def repository_files(root: Path, *, timeout: float = 60.0) -> tuple[str, ...]:
     """
     args = ("ls-files", "-z", "--cached", "--others", "--exclude-standard")
     try:
-        listed: Iterable[str] = list(git_records(root, *args, timeout=timeout))
+        listed: Iterable[str] = list(stream_git(root, *args, timeout=timeout))
     except (ToolNotFoundError, ExternalError):
         listed = _walk(root)
     kept = {p for p in listed if not _NEVER.match_file(p)}
@@ -185,7 +157,7 @@ def input_universe(root: Path, *, timeout: float = 60.0) -> tuple[str, ...]:
     found: set[str] = set()
     base = str(root)
     try:
-        listed = [entry for args in listings for entry in git_records(root, *args, timeout=timeout)]
+        listed = [entry for args in listings for entry in stream_git(root, *args, timeout=timeout)]
     except (ToolNotFoundError, ExternalError):
         _scan(root, "", found)
         listed = []

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from hephaestus.core.events import Event
 from hephaestus.core.fs import write_atomic
 from hephaestus.core.logging import get_logger
-from hephaestus.gates.cache import ensure_state_directory
+from hephaestus.core.state import state_directory
 from hephaestus.gates.models import GateStatus
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def save_latest_report(root: Path, report: GuardRailsReport) -> Path | None:
     ran = {GateStatus.passed, GateStatus.failed}
     durations.update({r.name: round(r.duration, 3) for r in report.results if r.status in ran})
     try:
-        ensure_state_directory(root)
+        state_directory(root)
         path.parent.mkdir(exist_ok=True)
         write_atomic(path, report.model_dump_json(indent=2))
         write_atomic(root.joinpath(".hephaestus", *DURATIONS), json.dumps(durations, indent=1))
