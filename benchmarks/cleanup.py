@@ -16,6 +16,11 @@ pyvenv.cfg); hephaestus finds them by content. Neither run is told about tracked
 hephaestus asks git (one ``git ls-files``) and find does not.
 
     uv run python benchmarks/cleanup.py [--entries N] [--runs N] [--memory-sizes N,N]
+        [--shape repository|workspace] [--dir DIRECTORY]
+
+``--shape workspace`` makes the second tree: many small packages, each with its caches,
+``build/``, an ``.egg-info``, every fifth with a ``.venv`` and every seventh with
+``node_modules``.
 """
 
 from __future__ import annotations
@@ -102,6 +107,57 @@ def generate(root: Path, entries: int) -> None:  # noqa: C901  # one loop per ki
         subprocess.run(argv, cwd=root, check=True, env=env, capture_output=True)
 
 
+def generate_workspace(root: Path, entries: int) -> None:
+    """Write a workspace of many small packages (about 190 entries each), sources committed.
+
+    Each package has its caches, build/, an .egg-info; some have a .venv or node_modules.
+    """
+    root.mkdir(parents=True)
+    _write(root / ".gitignore", "__pycache__/\n*.py[co]\n")
+    packages = max(1, entries // 190)
+    for p in range(packages):
+        pkg = root / "packages" / f"pkg{p}"
+        _write(pkg / "pyproject.toml", f'[project]\nname = "pkg{p}"\n')
+        for m in range(10):
+            _write(pkg / "src" / f"pkg{p}" / f"m{m}.py", f"VALUE = {m}\n")
+            _write(pkg / "src" / f"pkg{p}" / "__pycache__" / f"m{m}.cpython-311.pyc", "b" * 64)
+            _write(pkg / "build" / "lib" / f"pkg{p}" / f"m{m}.py", "")
+        for t in range(5):
+            _write(pkg / "tests" / f"test_{t}.py", "def test(): pass\n")
+            _write(pkg / "tests" / "__pycache__" / f"test_{t}.cpython-311.pyc")
+            _write(pkg / ".pytest_cache" / "v" / "cache" / f"c{t}")
+            _write(pkg / ".ruff_cache" / "0.6" / f"r{t}")
+            _write(pkg / f"pkg{p}.egg-info" / f"F{t}.txt")
+        for c in range(30):
+            _write(pkg / ".mypy_cache" / "3.11" / f"pkg{p}" / f"m{c}.meta.json", "{}")
+        if p % 5 == 0:
+            _write(pkg / ".venv" / "pyvenv.cfg", "home = /usr\n")
+            for i in range(150):
+                site = pkg / ".venv" / "lib" / "python3.11" / "site-packages" / f"dep{i // 30}"
+                _write(site / f"f{i}.py")
+                _write(site / "__pycache__" / f"f{i}.cpython-311.pyc")
+        if p % 7 == 0:
+            for i in range(200):
+                _write(pkg / "node_modules" / f"n{i // 20}" / f"i{i}.js")
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@example.invalid",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@example.invalid",
+    }
+    tracked = ["git", "add", ".gitignore", *(f"packages/pkg{p}/src" for p in range(packages))]
+    for argv in (
+        ["git", "init", "-q"],
+        tracked,
+        ["git", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "bench"],
+    ):
+        subprocess.run(argv, cwd=root, check=True, env=env, capture_output=True)
+
+
+SHAPES = {"repository": generate, "workspace": generate_workspace}
+
+
 def find_argv(root: Path, *, delete: bool) -> list[str]:
     """Build the find command line with the same prunes and name predicates as --deep-clean."""
     prune = ["(", "-name", ".git", "-o", "-name", "node_modules", "-o", "-name", ".hephaestus"]
@@ -150,11 +206,15 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--memory-sizes", default="200000,1000000")
+    parser.add_argument(
+        "--shape", choices=sorted(SHAPES), default="repository", help="which tree to generate"
+    )
+    parser.add_argument("--dir", type=Path, default=None, help="where to make the trees")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="hephaestus-bench-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="hephaestus-bench-", dir=args.dir) as scratch:
         work = Path(scratch)
         template = work / "template"
-        generate(template, args.entries)
+        SHAPES[args.shape](template, args.entries)
         print(f"tree: {count(template)} entries (requested {args.entries})")
         plan = {
             "hephaestus": [HEPHAESTUS, "cleanup", "--deep-clean", "--dry-run", str(template)],

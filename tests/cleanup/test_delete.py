@@ -133,3 +133,16 @@ def test_failure_inside_a_tree_is_reported_not_counted_as_removed(
     assert str(repo / ".pytest_cache") not in {r.path for r in report.removed}
     assert (repo / ".pytest_cache" / "v" / "cache" / "lastfailed").exists()
     assert not (repo / ".mypy_cache").exists()
+
+
+def test_a_second_cleanup_of_the_same_root_waits_then_reports_busy(repo: Path) -> None:
+    """While one cleanup holds the root's lock, another gives up after its wait: exit 5, busy."""
+    from hephaestus.cleanup.lock import cleanup_lock  # noqa: PLC0415
+    from hephaestus.core.errors import ExternalError  # noqa: PLC0415
+
+    plan = plan_cleanup(repo, options=CleanupOptions())
+    with cleanup_lock(repo, timeout=1), pytest.raises(ExternalError) as raised:
+        execute_cleanup(plan, run_id="r", manifest=None, lock_timeout=0.2)
+    assert raised.value.code == "busy"
+    assert (repo / ".mypy_cache").exists()
+    assert execute_cleanup(plan, run_id="r", manifest=None).errors == []

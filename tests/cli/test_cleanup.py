@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.cleanup.conftest import build_repository
 
 from hephaestus.cleanup.models import CleanupPlan, CleanupReport
@@ -176,3 +178,38 @@ def test_typed_confirmation_on_a_terminal(
     assert exit_code == code, screen
     assert str(other) in screen
     assert (other / "__pycache__").exists() is (code != 0)
+
+
+@pytest.mark.parametrize("pattern", ["!", "\\", "a/[z-a]"])
+def test_invalid_exclude_pattern_is_a_usage_error(cli: Cli, repo: Path, pattern: str) -> None:
+    """The patterns that crashed with exit 70, from a flag or from configuration, exit 2."""
+    out = cli("cleanup", str(repo), "--dry-run", "--exclude", pattern)
+    assert out.exit_code == ExitCode.USAGE, out.stderr
+    assert out.stderr.startswith("error: invalid exclude pattern")
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + f"\n[tool.hephaestus.cleanup]\nexclude = [{json.dumps(pattern)}]\n"
+    )
+    out = cli("cleanup", str(repo), "--dry-run")
+    assert out.exit_code == ExitCode.USAGE, out.stderr
+    assert "invalid exclude pattern" in out.stderr
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(pattern=st.text(st.characters(exclude_categories=["Cs"]), max_size=12))
+def test_no_exclude_pattern_is_an_internal_error(cli: Cli, tmp_path: Path, pattern: str) -> None:
+    """Any pattern string, as a flag or in configuration: a plan (0) or a usage error (2)."""
+    root = tmp_path / "plain"
+    (root / "__pycache__").mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    out = cli("cleanup", str(root), "--dry-run", "--exclude", pattern)
+    assert out.exit_code in {ExitCode.OK, ExitCode.USAGE}, out.stderr
+    (root / "pyproject.toml").write_text(
+        f"[project]\nname = 'x'\n[tool.hephaestus.cleanup]\nexclude = [{json.dumps(pattern)}]\n"
+    )
+    out = cli("cleanup", str(root), "--dry-run")
+    assert out.exit_code in {ExitCode.OK, ExitCode.USAGE}, out.stderr

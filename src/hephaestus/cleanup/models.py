@@ -6,7 +6,14 @@ from enum import StrEnum
 from pathlib import Path  # noqa: TC003  # pydantic resolves the annotation at run time
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_serializer,
+    field_validator,
+)
 
 from hephaestus.core.config import CleanupCategory as Category
 from hephaestus.core.config import CleanupSection
@@ -40,7 +47,11 @@ class SkipReason(StrEnum):
     no_project_marker = "no-project-marker"
     """A build/ or dist/ with no pyproject.toml, setup.py or setup.cfg beside it."""
     unreadable = "unreadable"
-    """The walk could not list it."""
+    """The walk could not open or list it (or something in it): kept whole."""
+    mount_point = "mount-point"
+    """It is another filesystem mounted here: never entered, never removed."""
+    contains_mount_point = "contains-mount-point"
+    """A filesystem is mounted somewhere inside it (``detail`` names where)."""
     vanished = "vanished"
     """It was gone when its turn came."""
     changed = "changed"
@@ -67,6 +78,15 @@ class CleanupOptions(_Frozen):
     max_depth: int | None = Field(
         default=None, ge=1, description="Deepest level looked at below each directory cleaned."
     )
+
+    @field_validator("exclude")
+    @classmethod
+    def _valid_patterns(cls, exclude: tuple[str, ...]) -> tuple[str, ...]:
+        """Refuse a pattern gitignore syntax cannot compile, as a usage error naming it."""
+        from hephaestus.cleanup.patterns import compile_exclude  # noqa: PLC0415  # no cycle
+
+        compile_exclude(exclude)
+        return exclude
 
     @field_serializer("categories")
     def _ordered(self, categories: frozenset[Category]) -> list[Category]:
@@ -145,6 +165,10 @@ class CleanupReport(_Frozen):
     plan_seconds: float
     delete_seconds: float
     manifest: FsPath | None = Field(description="The audit manifest written, if any.")
+    complete: bool = Field(
+        default=True,
+        description="False when the run was interrupted: ``removed`` lists what went so far.",
+    )
 
 
 def totals_of(items: list[Candidate] | list[Removal]) -> list[CategoryTotal]:

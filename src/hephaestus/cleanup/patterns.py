@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from hephaestus.core.config import CleanupCategory as Category
+from hephaestus.core.errors import UsageError
+from hephaestus.core.fs import printable_path
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import pathspec
 
 DIRECTORIES: Final[dict[Category, frozenset[str]]] = {
     Category.python_cache: frozenset({"__pycache__"}),
@@ -103,3 +110,28 @@ class Matcher:
     def match_link(self, name: str) -> Category | None:
         """Return the category of a symlink ``name`` (removed as a link, never followed)."""
         return self.match(name, is_dir=True) or self.match(name, is_dir=False)
+
+
+def compile_exclude(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec | None:
+    r"""Compile gitignore-style exclude ``patterns`` once; ``None`` when there are none.
+
+    Raises:
+        UsageError: a pattern is not valid gitignore syntax (``!``, a lone ``\``, a reversed
+            range such as ``[z-a]``), naming it (exit 2).
+
+    """
+    lines = list(patterns)
+    if not lines:
+        return None
+    import pathspec  # noqa: PLC0415  # only when there are patterns
+
+    for line in lines:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except (ValueError, re.error, TypeError, IndexError) as exc:
+            raise UsageError(
+                f"invalid exclude pattern {printable_path(line)!r}: {exc}",
+                hint="use gitignore syntax (https://git-scm.com/docs/gitignore#_pattern_format)",
+                code="invalid-pattern",
+            ) from None
+    return pathspec.GitIgnoreSpec.from_lines(lines)

@@ -26,16 +26,22 @@ from hephaestus.cleanup.patterns import (
     PROJECT_MARKERS,
     VENV_CONTAINERS,
     Matcher,
+    compile_exclude,
 )
 from hephaestus.cleanup.tracked import TrackedIndex
 from hephaestus.core.config import CleanupCategory as Category
 from hephaestus.core.errors import SafetyError, UsageError
 from hephaestus.core.fs import (
+    DIRECTORY_FLAGS,
     VENV_MARKERS,
+    Blocked,
     check_deletable_root,
+    crossed,
     is_inside,
     is_virtualenv,
+    open_directory,
     printable_path,
+    walk_directories,
 )
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
@@ -45,6 +51,10 @@ if TYPE_CHECKING:
     import pathspec
 
 NEVER_ENTERED = frozenset({".git", ".hephaestus"})
+KEEP_MARKERS = NEVER_ENTERED | VENV_MARKERS
+"""Names that make a directory holding them stay whole (one set look-up per entry)."""
+GIT_PATH_LIMIT = 4000
+"""Longest repository path git can be run in (PATH_MAX is 4,096 bytes); deeper ones are kept."""
 
 
 def _existing_directory(path: Path) -> Path:
@@ -54,47 +64,69 @@ def _existing_directory(path: Path) -> Path:
     return check_deletable_root(path)
 
 
-def _measure(
-    path: str, *, container: bool, excluded: Callable[[str, bool], bool] | None
-) -> tuple[int, int, SkipReason | None]:
-    """Size and entry count of the tree at ``path``, or why it must not be removed."""
-    size, entries, stack, top = 0, 1, [path], True
-    while stack:
-        current = stack.pop()
-        try:
-            with os.scandir(current) as listing:
-                children = list(listing)
-        except OSError:
-            continue  # removal will report what it cannot do
-        for child in children:
-            entries += 1
-            name = child.name
-            if name == ".git":
-                return size, entries, SkipReason.contains_repository
-            if name == ".hephaestus":
-                return size, entries, SkipReason.contains_state
-            if name in VENV_MARKERS and (top or not container):
-                return (
-                    size,
-                    entries,
-                    (
-                        SkipReason.virtual_environment
-                        if top
-                        else SkipReason.contains_virtual_environment
-                    ),
+def _keep(name: str, *, top: bool, container: bool) -> SkipReason | None:
+    """Why a directory holding an entry ``name`` must stay whole, or ``None``."""
+    if name == ".git":
+        return SkipReason.contains_repository
+    if name == ".hephaestus":
+        return SkipReason.contains_state
+    if name in VENV_MARKERS and (top or not container):
+        return SkipReason.virtual_environment if top else SkipReason.contains_virtual_environment
+    return None
+
+
+def _measure(  # noqa: C901, PLR0911, PLR0912, PLR0913  # one pass; each exit is a reason to keep
+    parent_fd: int,
+    entry: os.DirEntry[str],
+    path: str,
+    *,
+    device: int,
+    container: bool,
+    excluded: Callable[[str, bool], bool] | None,
+) -> tuple[int, int, SkipReason | None, str | None]:
+    """Size and entry count of the directory ``entry`` in ``parent_fd``, or why it must stay.
+
+    Walked through descriptors like the removal will be, so both see the same tree at any
+    depth. Whatever cannot be inspected (unreadable, a symlink now, another filesystem) keeps
+    the whole directory.
+    """
+    try:
+        top_fd = open_directory(entry.name, dir_fd=parent_fd)
+    except FileNotFoundError:
+        return 0, 0, SkipReason.vanished, None
+    except OSError as exc:
+        return 0, 0, SkipReason.unreadable, exc.strerror
+    if crossed(top_fd, device=device, inode=entry.inode()):
+        os.close(top_fd)
+        return 0, 0, SkipReason.mount_point, None
+    size, entries = 0, 1
+    walker = walk_directories(top_fd, path, device=device)
+    try:
+        for listing in walker:
+            if isinstance(listing, Blocked):
+                blocked = (
+                    SkipReason.unreadable if listing.error else SkipReason.contains_mount_point
                 )
-            try:
-                is_dir = child.is_dir(follow_symlinks=False)
-                if excluded is not None and excluded(child.path, is_dir):
-                    return size, entries, SkipReason.excluded
-                if is_dir:
-                    stack.append(child.path)
-                else:
-                    size += child.stat(follow_symlinks=False).st_size
-            except OSError:
-                continue  # vanished meanwhile
-        top = False
-    return size, entries, None
+                return size, entries, blocked, listing.path
+            for child in listing.entries:
+                entries += 1
+                if child.name in KEEP_MARKERS:
+                    keep = _keep(child.name, top=listing.depth == 0, container=container)
+                    if keep is not None:
+                        return size, entries, keep, None
+                try:
+                    is_dir = child.is_dir(follow_symlinks=False)
+                    if excluded is not None and excluded(f"{listing.path}/{child.name}", is_dir):
+                        return size, entries, SkipReason.excluded, None
+                    if is_dir:
+                        listing.enter.append(child)
+                    else:
+                        size += child.stat(follow_symlinks=False).st_size
+                except OSError:
+                    continue  # vanished meanwhile
+    finally:
+        walker.close()
+    return size, entries, None, None
 
 
 class _Walk:
@@ -103,17 +135,14 @@ class _Walk:
     def __init__(self, options: CleanupOptions) -> None:
         self.matcher = Matcher.for_categories(options.categories)
         self.max_depth = options.max_depth
-        self.exclude: pathspec.GitIgnoreSpec | None = None
-        if options.exclude:
-            import pathspec  # noqa: PLC0415  # only when there are patterns
-
-            self.exclude = pathspec.GitIgnoreSpec.from_lines(options.exclude)
+        self.exclude: pathspec.GitIgnoreSpec | None = compile_exclude(options.exclude)
         self.keep_node_modules = Category.node_modules not in options.categories
         self.tracked = TrackedIndex()
         self.candidates: list[Candidate] = []
         self.skipped: list[Skipped] = []
         self.scanned = 0
         self.base = ""
+        self.device = 0
 
     def _excluded(self, full: str, is_dir: bool) -> bool:  # noqa: FBT001  # a callback
         """Whether ``full`` (below the base being walked) matches an --exclude pattern."""
@@ -122,7 +151,12 @@ class _Walk:
         return self.exclude.match_file(relative)
 
     def _consider(
-        self, full: str, category: Category, kind: EntryKind, entry: os.DirEntry[str]
+        self,
+        full: str,
+        category: Category,
+        kind: EntryKind,
+        entry: os.DirEntry[str],
+        parent_fd: int,
     ) -> bool:
         """Plan ``full`` for removal, or record why not; return whether it was planned."""
         if self.tracked.covers(full):
@@ -131,14 +165,21 @@ class _Walk:
             )
             return False
         if kind is EntryKind.directory:
-            size, entries, reason = _measure(
+            size, entries, reason, detail = _measure(
+                parent_fd,
+                entry,
                 full,
+                device=self.device,
                 container=entry.name in VENV_CONTAINERS,
                 excluded=self._excluded if self.exclude is not None else None,
             )
+            if reason is SkipReason.vanished:
+                return False
             if reason is not None:
                 self.skipped.append(
-                    Skipped.model_construct(path=full, reason=reason, category=category)
+                    Skipped.model_construct(
+                        path=full, reason=reason, category=category, detail=detail
+                    )
                 )
                 return False
         else:
@@ -159,6 +200,7 @@ class _Walk:
         full: str,
         entry: os.DirEntry[str],
         category: Category | None,
+        parent_fd: int,
         *,
         has_marker: bool,
     ) -> bool:
@@ -177,7 +219,7 @@ class _Walk:
                     )
                 )
             elif category is not None:
-                self._consider(full, category, EntryKind.symlink, entry)
+                self._consider(full, category, EntryKind.symlink, entry, parent_fd)
             return False  # a symlink is never entered
         if category is None:
             return is_dir
@@ -190,10 +232,34 @@ class _Walk:
             )
             return True
         kind = EntryKind.directory if is_dir else EntryKind.file
-        return not self._consider(full, category, kind, entry) and is_dir
+        return not self._consider(full, category, kind, entry, parent_fd) and is_dir
+
+    def _blocked(self, blocked: Blocked) -> None:
+        """Record a directory the walk could not enter (kept whole, with its reason)."""
+        if blocked.error is None:
+            reason, detail = SkipReason.mount_point, None
+        else:
+            reason, detail = SkipReason.unreadable, blocked.error.strerror
+        self.skipped.append(
+            Skipped.model_construct(path=blocked.path, reason=reason, detail=detail)
+        )
+
+    def _repository(self, directory: str) -> bool:
+        """Load the tracked paths of a nested repository; ``False`` if git cannot run there."""
+        if len(os.fsencode(directory)) >= GIT_PATH_LIMIT:
+            self.skipped.append(
+                Skipped.model_construct(
+                    path=directory,
+                    reason=SkipReason.unreadable,
+                    detail="a repository too deep for git to answer: kept whole",
+                )
+            )
+            return False
+        self.tracked.load(Path(directory))
+        return True
 
     def walk(self, base: str, progress: Progress) -> None:  # noqa: C901, PLR0912  # the hot loop, kept flat
-        """Walk ``base`` depth first, collecting candidates and skips.
+        """Walk ``base`` depth first through directory descriptors, collecting candidates and skips.
 
         The common entry (a directory or file that matches nothing) costs one ``d_type`` check
         and one dictionary or pattern look-up; everything else goes to :meth:`_entry`.
@@ -203,22 +269,21 @@ class _Walk:
         match_directory, match_file = self.matcher.match_directory, self.matcher.match_file
         plain = self.exclude is None
         ignored = NEVER_ENTERED | ({"node_modules"} if self.keep_node_modules else frozenset())
-        stack = [(base, 0)]
-        push = stack.append
-        while stack:
-            directory, depth = stack.pop()
-            try:
-                with os.scandir(directory) as listing:
-                    entries = list(listing)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                self.skipped.append(
-                    Skipped.model_construct(
-                        path=directory, reason=SkipReason.unreadable, detail=exc.strerror
-                    )
+        try:
+            base_fd = os.open(base, DIRECTORY_FLAGS)
+        except OSError as exc:
+            self.skipped.append(
+                Skipped.model_construct(
+                    path=base, reason=SkipReason.unreadable, detail=exc.strerror
                 )
+            )
+            return
+        self.device = os.fstat(base_fd).st_dev
+        for listing in walk_directories(base_fd, base, device=self.device):
+            if isinstance(listing, Blocked):
+                self._blocked(listing)
                 continue
+            directory, entries, fd = listing.path, listing.entries, listing.fd
             self.scanned += len(entries)
             progress.advance(len(entries))
             names = {entry.name for entry in entries}
@@ -227,10 +292,11 @@ class _Walk:
                     Skipped.model_construct(path=directory, reason=SkipReason.virtual_environment)
                 )
                 continue
-            if ".git" in names and directory != base:
-                self.tracked.load(Path(directory))
+            if ".git" in names and listing.depth and not self._repository(directory):
+                continue
             has_marker = not names.isdisjoint(PROJECT_MARKERS)
-            deeper = self.max_depth is None or depth + 1 < self.max_depth
+            deeper = self.max_depth is None or listing.depth + 1 < self.max_depth
+            enter = listing.enter.append
             for entry in entries:
                 name = entry.name
                 if name in ignored:
@@ -240,15 +306,15 @@ class _Walk:
                         category = match_directory(name)
                         if category is None and plain:
                             if deeper:
-                                push((f"{directory}/{name}", depth + 1))
+                                enter(entry)
                             continue
                     else:
                         category = match_file(name)
                         if category is None and plain and not entry.is_symlink():
                             continue
                     full = f"{directory}/{name}"
-                    if self._entry(full, entry, category, has_marker=has_marker) and deeper:
-                        push((full, depth + 1))
+                    if self._entry(full, entry, category, fd, has_marker=has_marker) and deeper:
+                        enter(entry)
                 except OSError:
                     continue  # vanished while we looked
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -24,6 +25,7 @@ from hephaestus.core.config import CleanupCategory as Category
 from hephaestus.core.config import find_repository_root
 from hephaestus.core.errors import ExitCode, SafetyError, UsageError
 from hephaestus.core.fs import printable_path
+from hephaestus.core.state import state_directory, state_directory_for
 
 app = command_app()
 SHOWN: Final = 20
@@ -87,6 +89,50 @@ def _report_text(report: CleanupReport) -> list[Block]:
     if report.manifest:
         blocks.append(Line(f"audit manifest: {report.manifest}", style="dim"))
     return blocks
+
+
+_NOT_REGULAR: Final = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a directory",
+}
+
+
+def _manifest_path(root: Path, run_id: str, given: Path | None) -> Path:
+    """Return where the audit manifest goes, checked before anything is removed.
+
+    The default lies in the state directory, made here with its ``.gitignore``. A given path
+    must be new or a regular file (links followed): a device or a FIFO is never opened, as
+    opening one can block or act on the device.
+
+    Raises:
+        SafetyError: ``given`` is not a regular file, or the state directory is refused (exit 3).
+        UsageError: ``given`` cannot be inspected (exit 2).
+
+    """
+    if given is None:
+        state_directory(root)
+        return default_manifest_path(root, run_id)
+    try:
+        mode: int | None = given.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot inspect --audit-manifest {printable_path(given)}: {exc.strerror or exc}",
+            hint="choose another --audit-manifest",
+        ) from exc
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
+        raise SafetyError(
+            f"refusing --audit-manifest {printable_path(given)}: it is {kind}; nothing was removed",
+            hint="name a new file, or a regular file to replace",
+            code="manifest-not-a-file",
+        )
+    state_directory_for(given, root=root)
+    return given
 
 
 def _confirm(env: Environment, plan: CleanupPlan, *, yes: bool) -> None:
@@ -221,7 +267,7 @@ def cleanup(
         emit(env, plan, _plan_text)
         return
     _confirm(env, plan, yes=yes)
-    manifest = audit_manifest or default_manifest_path(Path(plan.root), env.run_id)
+    manifest = _manifest_path(Path(plan.root), env.run_id, audit_manifest)
     try:
         manifest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

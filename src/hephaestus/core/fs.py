@@ -6,6 +6,8 @@
 - :func:`is_virtualenv` recognises a virtual environment by its contents, never by its name.
 - :func:`tracked_paths` asks git once per repository which paths it tracks.
 - :func:`remove_path` removes one file, link or tree without ever following a symlink.
+- :func:`walk_directories` walks through directory descriptors, at any depth, never following
+  a symlink and never crossing a mount point (cleanup removes the same way).
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import shutil
 import stat
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Generator, Iterator
 
 from hephaestus.core.errors import SafetyError
-from hephaestus.core.proc import stream_records
+from hephaestus.core.git import stream_git
 
 SYSTEM_DIRECTORIES: Final = (
     "/bin",
@@ -121,11 +124,9 @@ def tracked_paths(repository: Path, *, timeout: float = 120) -> Iterator[str]:
         ExternalError: git failed or timed out (exit 5).
 
     """
-    return stream_records(
-        ["git", "-c", "core.quotepath=off", "ls-files", "-z", "--recurse-submodules"],
-        cwd=repository,
-        timeout=timeout,
-        install_hint="install git: hephaestus needs it to know which files are tracked",
+    hint = "install git: hephaestus needs it to know which files are tracked"
+    return stream_git(
+        repository, "ls-files", "-z", "--recurse-submodules", timeout=timeout, install_hint=hint
     )
 
 
@@ -184,3 +185,128 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+# --- fd-relative walking and removal ------------------------------------------------------------
+# Every directory is opened by name relative to its parent's descriptor with O_NOFOLLOW, so no
+# path is ever resolved again: a parent swapped for a symlink cannot redirect anything, and
+# depth is limited by open descriptors, not by PATH_MAX. A mount point is never entered: it is
+# on another device, or (a bind mount of the same filesystem) the inode its parent's listing
+# names is not the inode that opening it gives.
+
+DIRECTORY_FLAGS: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+MOUNT_POINT: Final = "a mount point (another filesystem), kept"
+
+
+def open_directory(name: str, *, dir_fd: int | None = None) -> int:
+    """Open directory ``name`` (relative to ``dir_fd``) without following a symlink.
+
+    Raises:
+        OSError: ``name`` is missing, a symlink (``ELOOP``), not a directory, or unreadable.
+
+    """
+    return os.open(name, DIRECTORY_FLAGS, dir_fd=dir_fd)
+
+
+class _Held:
+    """A directory descriptor shared by the children still waiting to be opened from it."""
+
+    __slots__ = ("fd", "waiting")
+
+    def __init__(self, fd: int, waiting: int) -> None:
+        self.fd, self.waiting = fd, waiting
+
+    def release(self) -> None:
+        self.waiting -= 1
+        if self.waiting == 0:
+            os.close(self.fd)
+
+
+@dataclass(slots=True)
+class Listing:
+    """One directory reached by :func:`walk_directories`; fill ``enter`` with entries to descend.
+
+    ``fd`` stays open until the walker moves on, so ``entries[i].stat()`` works.
+    """
+
+    path: str
+    depth: int
+    fd: int
+    entries: list[os.DirEntry[str]]
+    enter: list[os.DirEntry[str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """A directory the walk could not enter: ``error`` is ``None`` for a mount point."""
+
+    path: str
+    depth: int
+    error: OSError | None
+
+
+def crossed(fd: int, *, device: int, inode: int) -> bool:
+    """Whether the just-opened directory ``fd`` is not what its parent listed: a mount point."""
+    status = os.fstat(fd)
+    return status.st_dev != device or status.st_ino != inode
+
+
+def walk_directories(  # noqa: C901, PLR0912  # one loop owning every descriptor it opens
+    top_fd: int, top: str, *, device: int
+) -> Generator[Listing | Blocked, None, None]:
+    """Walk depth first from the open directory ``top_fd`` (taken over and closed at the end).
+
+    Yields a :class:`Listing` per directory; the caller puts in ``listing.enter`` the entries of
+    the subdirectories to descend into. A subdirectory that vanished is passed over silently; one
+    that cannot be opened or listed (a symlink now, permission, too many open descriptors), or
+    lies on another device than ``device``, is yielded as :class:`Blocked`. At most one
+    descriptor per level is open at once.
+    """
+    stack: list[tuple[_Held | None, str, int, str, int]] = [(None, "", 0, top, 0)]
+    held: list[_Held] = []
+    try:
+        while stack:
+            parent, name, inode, path, depth = stack.pop()
+            if parent is None:
+                fd = top_fd
+            else:
+                try:
+                    fd = open_directory(name, dir_fd=parent.fd)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    yield Blocked(path, depth, exc)
+                    continue
+                finally:
+                    parent.release()
+                if crossed(fd, device=device, inode=inode):
+                    os.close(fd)
+                    yield Blocked(path, depth, None)
+                    continue
+            try:
+                with os.scandir(fd) as iterator:
+                    entries = list(iterator)
+            except OSError as exc:
+                os.close(fd)
+                yield Blocked(path, depth, exc)
+                continue
+            listing = Listing(path, depth, fd, entries)
+            try:
+                yield listing
+            except BaseException:
+                os.close(fd)
+                raise
+            if not listing.enter:
+                os.close(fd)
+                continue
+            holder = _Held(fd, len(listing.enter))
+            held.append(holder)
+            stack.extend(
+                (holder, e.name, e.inode(), f"{path}/{e.name}", depth + 1)
+                for e in reversed(listing.enter)
+            )
+    finally:
+        for holder in held:
+            if holder.waiting > 0:
+                os.close(holder.fd)
+                holder.waiting = 0
