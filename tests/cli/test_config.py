@@ -179,3 +179,18 @@ def test_global_log_flags_show_in_config(cli: Cli, repo: Path) -> None:
     """--log-level given as a flag is part of the effective configuration."""
     out = cli("--format", "json", "--log-level", "error", "config", str(repo))
     assert json.loads(out.stdout)["values"]["log-level"] == "error"
+
+
+@pytest.mark.parametrize("pattern", ["!", "\\\\", "a/[z-a]"])
+@pytest.mark.parametrize("table", ["cleanup", "analytics"])
+def test_a_bad_pattern_is_refused_when_the_configuration_loads(
+    cli: Cli, repo: Path, table: str, pattern: str
+) -> None:
+    """A pattern gitignore cannot compile is exit 2 naming the key, in `hephaestus config` too."""
+    (repo / "pyproject.toml").write_text(
+        f'[tool.hephaestus.{table}]\nexclude = ["{pattern}"]\n', encoding="utf-8"
+    )
+    outcome = cli("config", str(repo))
+    assert outcome.exit_code == ExitCode.USAGE
+    assert "exclude" in outcome.stderr
+    assert "Traceback" not in outcome.stderr

@@ -249,6 +249,24 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     assert info.value.exit_code is ExitCode.USAGE
 
 
+@given(
+    before=st.text(st.characters(codec="utf-8", exclude_characters="\r"), max_size=40),
+    bad=st.sampled_from([b"\xff", b"\xfe", b"\xc3", b"\x80", b"\xed\xa0\x80", b"\xf8\x88"]),
+)
+def test_a_pyproject_that_is_not_utf8_is_a_config_error(before: str, bad: bytes) -> None:
+    """Any non-UTF-8 byte in pyproject.toml is a ConfigError naming the file and line (exit 2)."""
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        data = b'[tool.hephaestus]\nlog-level = "' + before.encode() + bad + b'"\n'
+        (root / "pyproject.toml").write_bytes(data)
+        with pytest.raises(ConfigError) as info:
+            load_config(root)
+    assert str(root / "pyproject.toml") in info.value.message
+    assert "not UTF-8" in info.value.message
+    assert "\n" not in info.value.message
+    assert info.value.exit_code is ExitCode.USAGE
+
+
 def test_hephaestus_entry_that_is_not_a_table(tmp_path: Path) -> None:
     """``tool.hephaestus = "x"`` is a ConfigError naming the file and the table."""
     path = _pyproject(tmp_path, '[tool]\nhephaestus = "verbose"\n')

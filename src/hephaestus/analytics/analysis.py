@@ -83,10 +83,39 @@ def _left_out(unnamed: list[str], shown: int = 3) -> MissingData:
     )
 
 
+SHALLOW_HINT = "git fetch --unshallow (in CI: fetch-depth: 0), then run again"
+
+
+def _history_gaps(root: Path, *, since: int, total: int) -> list[MissingData]:
+    """Say when the history read is not the whole window: a shallow clone, or no commit."""
+    gaps = []
+    if git.is_shallow(root):
+        gaps.append(
+            MissingData(
+                factor="history",
+                message=f"shallow clone: only the {total} commit(s) fetched are counted, the"
+                " history before them is not in this repository",
+                hint=SHALLOW_HINT,
+            )
+        )
+    if total == 0:
+        gaps.append(
+            MissingData(
+                factor="history",
+                message=f"no commits since {git.iso(since)}: revisions and coupling are unknown",
+                hint="widen --since to a window that holds commits",
+            )
+        )
+    return gaps
+
+
 @contextmanager
 def analysis_store(root: Path, *, persist: bool) -> Iterator[Store]:
-    """Open the store of ``root`` (``persist``), or a throw-away one in memory."""
-    with open_store(root) if persist else open_memory_store() as store:
+    """Open the store of ``root`` (``persist``), or a throw-away one in memory.
+
+    The whole analysis is one transaction: what it caches is stored only if it succeeds.
+    """
+    with open_store(root) if persist else open_memory_store() as store, store.transaction():
         yield store
 
 
@@ -131,8 +160,14 @@ def collect(
     complexity, unreadable = finish_complexity(work, measuring.result(), store)
     churn = history.file_churn(tally, lines=options.lines)
     total, large = store.window_counts(since=since, large=section.large_commit)
+    if head is not None:
+        missing.extend(_history_gaps(root, since=since, total=total))
     missing.extend(
-        MissingData(factor="complexity", message=f"{path}: not readable as Python source")
+        MissingData(
+            factor="complexity",
+            message=f"{path}: not readable as Python source",
+            hint="not UTF-8, not valid Python, or nested too deeply to parse: left out",
+        )
         for path in unreadable
     )
     coverage = None

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from hephaestus.core.errors import UsageError
-from hephaestus.core.proc import READ_SIZE, RecordStream, run
+from hephaestus.core.git import open_git, run_git
+from hephaestus.core.proc import READ_SIZE, RecordStream
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -32,6 +33,10 @@ _HEADER = "\x01"
 _FIELD = "\x1f"
 _RECORD = b"\0\x01"  # the NUL ending the last path of a commit, then the next header
 _HEAD = re.compile("\x01?[0-9a-f]{40,64}\x1f-?[0-9]+\x1f")
+EARLIEST: Final = -62_135_596_800
+"""0001-01-01T00:00:00Z: the earliest window start a date can name."""
+LATEST: Final = 253_402_300_799
+"""9999-12-31T23:59:59Z: the latest one."""
 LOG_TIMEOUT: Final = 3600.0
 MAX_PARTS: Final = 4
 """The history is read by up to this many git processes side by side (one per core)."""
@@ -62,24 +67,40 @@ def cores() -> int:
 def parse_since(value: str, *, now: float | None = None) -> int:
     """Return the window start of ``value`` (ISO date or 'N days|weeks|months|years') as epoch.
 
+    A start before 1970 is 1970 (epoch 0): git dates no commit earlier.
+
     Raises:
-        UsageError: ``value`` is neither form.
+        UsageError: ``value`` is neither form, or names no year from 1 to 9999 (exit 2).
 
     """
     match = _RELATIVE.fullmatch(value)
     if match:
-        days = int(match.group(1)) * _DAYS[match.group(2).lower()]
-        return int((now if now is not None else time.time()) - days * 86400)
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
+        count = match.group(1).lstrip("0")[:12]  # more digits are out of range anyway
+        factor: int = 10 ** max(0, len(match.group(1).lstrip("0")) - 12)
+        days = int(count or "0") * factor * _DAYS[match.group(2).lower()]
+        start = int(now if now is not None else time.time()) - days * 86400
+    else:
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise UsageError(
+                f"--since {_shown(value)}: not a date",
+                hint="give an ISO date (2025-01-31) or 'N days', 'N weeks', 'N months', 'N years'",
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        start = int(moment.timestamp())
+    if not EARLIEST <= start <= LATEST:  # no date names it: refused before anything is read
         raise UsageError(
-            f"--since {value!r}: not a date",
-            hint="give an ISO date (2025-01-31) or 'N days', 'N weeks', 'N months', 'N years'",
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+            f"--since {_shown(value)}: the window would start outside the years 1 to 9999",
+            hint="give an ISO date (2025-01-31) or a shorter 'N days|weeks|months|years'",
+        )
+    # git answers a start before 1970 with no commits at all: 1970 holds the whole history.
+    return max(start, 0)
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:40] + "...")  # noqa: PLR2004  # one line
 
 
 def iso(epoch: float) -> str:
@@ -88,7 +109,7 @@ def iso(epoch: float) -> str:
 
 
 def _git(root: Path, *args: str) -> tuple[bool, str]:
-    result = run(["git", *args], cwd=root, timeout=60, install_hint=GIT_HINT)
+    result = run_git(root, *args, timeout=60, install_hint=GIT_HINT)
     return result.ok, result.stdout.strip()
 
 
@@ -112,6 +133,12 @@ def head_commit(root: Path) -> str | None:
     """Return the commit HEAD points at, or ``None`` in a repository without commits."""
     ok, out = _git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}")
     return out if ok and out else None
+
+
+def is_shallow(root: Path) -> bool:
+    """Return whether the repository at ``root`` is a shallow clone (history cut off)."""
+    ok, out = _git(root, "rev-parse", "--is-shallow-repository")
+    return ok and out == "true"
 
 
 def is_ancestor(root: Path, older: str, newer: str) -> bool:
@@ -151,6 +178,14 @@ def is_text(name: str) -> bool:
     return True
 
 
+def text_form(name: str) -> str:
+    r"""Return ``name`` with each byte that is not UTF-8 written ``\xNN`` (valid Unicode text).
+
+    Distinct byte strings stay distinct, so a non-UTF-8 author name still counts as one author.
+    """
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 @dataclass(slots=True)
 class LogReader:
     """Streams commits of one ``git log`` pass; ``aliases`` maps old names to current ones.
@@ -188,9 +223,9 @@ class LogReader:
             if self._most() == 1:
                 self.streams = [self._stream([*self._log(), *self._window(), "--"])]
             else:  # its output stays in a file: memory does not grow with the history
-                argv = ["git", "rev-list", *self._window(), "--"]
-                self.listing = RecordStream(
-                    argv, cwd=self.root, timeout=LOG_TIMEOUT, install_hint=GIT_HINT, spool=True
+                args = ["rev-list", *self._window(), "--"]
+                self.listing = open_git(
+                    self.root, *args, timeout=LOG_TIMEOUT, install_hint=GIT_HINT, spool=True
                 )
         return self
 
@@ -231,14 +266,14 @@ class LogReader:
         self, argv: list[str], *, stdin: IO[bytes] | None = None, spool: bool = False
     ) -> RecordStream:
         # GIT_FLUSH=0: git fills its buffer instead of flushing each commit into the pipe.
-        return RecordStream(
-            argv, cwd=self.root, timeout=LOG_TIMEOUT, separator=_RECORD, install_hint=GIT_HINT,
+        return open_git(
+            self.root, *argv, timeout=LOG_TIMEOUT, separator=_RECORD, install_hint=GIT_HINT,
             env={"GIT_FLUSH": "0"}, stdin=stdin, spool=spool,
         )  # fmt: skip
 
     def _log(self) -> list[str]:
         diff = "--numstat" if self.lines else "--name-status"
-        argv = ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", "log", "-z"]
+        argv = ["-c", "log.showSignature=false", "log", "-z"]
         return [*argv, diff, "-M", "--no-color", f"--format={_HEADER}%H{_FIELD}%at{_FIELD}%aN"]
 
     def _window(self) -> list[str]:
@@ -321,6 +356,8 @@ class LogReader:
         for record in self._records():
             header, _, body = record.partition("\0")
             sha, at, author = header.lstrip(_HEADER).split(_FIELD, 2)
+            if not is_text(author):  # another encoding's bytes: kept distinct, stored as text
+                author = text_form(author)
             author = sys.intern(author)  # one string per author, however many files keep it
             body = body.removeprefix("\n").removesuffix("\0")
             if not body:

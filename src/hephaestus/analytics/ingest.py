@@ -45,6 +45,23 @@ def _problem(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}{more}"
 
 
+def split_lines(data: bytes) -> list[str]:
+    r"""Decode NDJSON ``data`` (UTF-8, a leading BOM allowed) into its lines.
+
+    Lines end at ``\n`` only (a ``\r`` before it is dropped): ``str.splitlines`` would also
+    split at U+2028, U+0085 and other characters a JSON string may hold raw.
+
+    Raises:
+        UnicodeDecodeError: ``data`` is not UTF-8.
+
+    """
+    text = data.decode("utf-8-sig")
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the newline ending the last line starts no line of its own
+    return [line.removesuffix("\r") for line in lines]
+
+
 def parse_events(lines: Iterable[str]) -> tuple[list[MetricEvent], list[RejectedLine]]:
     """Validate each non-blank line; return the good events and the rejected line numbers."""
     good: list[MetricEvent] = []
@@ -56,6 +73,12 @@ def parse_events(lines: Iterable[str]) -> tuple[list[MetricEvent], list[Rejected
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             bad.append(RejectedLine(line=number, error=f"not JSON: {exc.msg}"))
+            continue
+        except RecursionError:  # nested deeper than the decoder's stack
+            bad.append(RejectedLine(line=number, error="not JSON: nested too deeply"))
+            continue
+        except ValueError:  # an integer longer than int() converts (sys.get_int_max_str_digits)
+            bad.append(RejectedLine(line=number, error="not JSON: a number too long to read"))
             continue
         if not isinstance(data, dict):
             bad.append(RejectedLine(line=number, error="not a JSON object"))

@@ -95,6 +95,15 @@ def functions(tree: ast.AST) -> list[tuple[str, int, int]]:
     return sorted(found, key=lambda f: (f[1], f[0]))
 
 
+UNMEASURABLE = (OSError, SyntaxError, ValueError, RecursionError, MemoryError)
+"""What reading and parsing one file may raise: the file is unmeasurable, not the run.
+
+Python's parser answers an expression nested thousands deep with ``MemoryError`` ("too many
+nested" on its own stack) or ``RecursionError`` while building the tree; ``UnicodeDecodeError``
+is a ``ValueError``.
+"""
+
+
 def count_loc(source: str) -> int:
     """Lines that are neither blank nor comment-only."""
     return sum(1 for line in source.splitlines() if (s := line.strip()) and not s.startswith("#"))
@@ -105,6 +114,7 @@ def measure(path: str, source: str) -> list[Any]:
 
     Raises:
         SyntaxError: the source is not valid Python (also ValueError for NUL bytes).
+        RecursionError: the source nests too deeply to build its tree (also MemoryError).
 
     """
     found = functions(ast.parse(source, filename=path))
@@ -118,7 +128,7 @@ def measure_paths(paths: list[str], *, root: Path) -> list[list[Any] | None]:
     for path in paths:
         try:
             results.append(measure(path, (root / path).read_bytes().decode("utf-8")))
-        except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        except UNMEASURABLE:
             results.append(None)
     return results
 

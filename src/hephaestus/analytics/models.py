@@ -184,6 +184,7 @@ class CouplingReport(_Frozen):
     min_degree: float
     max_changeset: int
     pairs: tuple[CouplingPair, ...]
+    missing: tuple[MissingData, ...] = ()
 
 
 class CoverageGap(_Frozen):

@@ -17,6 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from hephaestus.analytics.connection import (
+    StoreBusyError as StoreBusyError,  # noqa: PLC0414  # re-exported: mypy strict wants it explicit
+)
+from hephaestus.analytics.connection import (
+    StoreError as StoreError,  # noqa: PLC0414  # re-exported: mypy strict wants it explicit
+)
+from hephaestus.analytics.connection import failure, migrate, set_wal
 from hephaestus.analytics.migrations import (
     MIGRATIONS as MIGRATIONS,  # noqa: PLC0414  # re-exported: mypy strict wants it explicit
 )
@@ -24,7 +31,7 @@ from hephaestus.analytics.migrations import (
     SCHEMA_VERSION as SCHEMA_VERSION,  # noqa: PLC0414  # re-exported: mypy strict wants it explicit
 )
 from hephaestus.analytics.models import Snapshot
-from hephaestus.core.errors import HephaestusError, UsageError
+from hephaestus.core.state import state_directory
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -40,13 +47,6 @@ Tally = dict[str, list[Any]]
 
 Authors are a set, or NUL-joined text as read from the store (made a set when first added to).
 """
-
-
-class StoreError(HephaestusError):
-    """The analytics database cannot be opened or is from a newer hephaestus."""
-
-    code = "store-error"
-    exit_code = UsageError.exit_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +77,33 @@ class Store:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.db = connection
         self.path = path
+        self._depth = 0
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: committed whole, or rolled back whole."""
+        """One write transaction: committed whole, or rolled back whole.
+
+        Nested uses join the outermost one, so a whole run (the commit cache, the complexity
+        cache and its snapshot) is written together or not at all: a run that fails midway
+        leaves the store as it found it.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.db
+            finally:
+                self._depth -= 1
+            return
         self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._depth = 0
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
+        self._depth = 0
         self.db.execute("COMMIT")
 
     # --- commit cache ---------------------------------------------------------------------------
@@ -314,61 +331,40 @@ class Store:
         return metrics
 
 
-def _migrate(db: sqlite3.Connection, path: Path) -> None:
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"{path}: schema version {version} is newer than this hephaestus knows"
-            f" ({SCHEMA_VERSION})",
-            hint="upgrade hephaestus, or remove the database to start afresh",
-        )
-    for number in range(version, SCHEMA_VERSION):
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in MIGRATIONS[number].split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version = {number + 1}")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-
 def database_path(root: Path) -> Path:
     """Where the store of the repository at ``root`` lives."""
     return root / ".hephaestus" / DATABASE
 
 
 @contextmanager
-def open_store(root: Path) -> Iterator[Store]:
+def open_store(root: Path, *, wait: float = BUSY_TIMEOUT_MS / 1000) -> Iterator[Store]:
     """Open (creating and migrating as needed) the store of ``root``; close it afterwards.
+
+    A write waits up to ``wait`` seconds for another process's write to finish.
 
     Raises:
         StoreError: the database cannot be created or read, or is from a newer hephaestus.
+        StoreBusyError: another process held the lock longer than ``wait`` (exit 5).
 
     """
     path = database_path(root)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        state_directory(root)
+        db = sqlite3.connect(path, timeout=wait, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(
             f"{path}: cannot open the analytics database ({exc})",
             hint="check the permissions of .hephaestus/, or pass --no-store",
         ) from exc
     try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("PRAGMA journal_mode = WAL")
+        db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        set_wal(db, wait)
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
-        _migrate(db, path)
+        migrate(db, path)
         yield Store(db, path)
     except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"{path}: the analytics database is unusable ({exc})",
-            hint="remove it to start afresh: it holds caches, snapshots and ingested events",
-        ) from exc
+        raise failure(exc, path, wait=wait) from exc
     finally:
         db.close()
 
@@ -378,7 +374,7 @@ def open_memory_store() -> Iterator[Store]:
     """Open a throw-away store in memory (``--no-store``): same schema, nothing written to disk."""
     db = sqlite3.connect(":memory:", isolation_level=None)
     try:
-        _migrate(db, Path(":memory:"))
+        migrate(db, Path(":memory:"))
         yield Store(db, Path(":memory:"))
     finally:
         db.close()

@@ -17,9 +17,9 @@ import pathspec
 
 from hephaestus.analytics.churn import is_text
 from hephaestus.analytics.complexity import blob_id, from_cache
-from hephaestus.analytics.measure import measure
+from hephaestus.analytics.measure import UNMEASURABLE, measure
 from hephaestus.core.fs import display_path
-from hephaestus.core.proc import stream_records
+from hephaestus.core.git import stream_git
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from hephaestus.core.config import AnalyticsSection
 
 _REGULAR = frozenset({"100644", "100755"})
-_GIT = ["git", "-c", "core.quotepath=off"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +68,11 @@ def list_tree(
     exclude = pathspec.GitIgnoreSpec.from_lines(section.exclude)
     narrow = pathspec.GitIgnoreSpec.from_lines(extra) if extra else None
     entries: dict[str, str | None] = {}
-    for record in stream_records([*_GIT, "ls-files", "-s", "-z"], cwd=root, timeout=120):
+    for record in stream_git(root, "ls-files", "-s", "-z", timeout=120):
         info, _, path = record.partition("\t")
         mode, blob, stage = info.split(" ")
         entries[path] = blob if mode in _REGULAR and stage == "0" else None
-    changed = stream_records([*_GIT, "diff-files", "--name-only", "-z"], cwd=root, timeout=120)
+    changed = stream_git(root, "diff-files", "--name-only", "-z", timeout=120)
     for path in changed:
         if path in entries:
             entries[path] = None
@@ -109,7 +108,7 @@ def plan_complexity(root: Path, files: Sequence[TreeFile], store: Store) -> Comp
         if known is None and blob in contents:  # changed in the work tree: few, measured now
             try:
                 known = measure(path, contents[blob].decode("utf-8"))
-            except (SyntaxError, ValueError, UnicodeDecodeError):
+            except UNMEASURABLE:
                 work.unreadable.append(path)
                 continue
             cached[blob] = known

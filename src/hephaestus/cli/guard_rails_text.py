@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Final
 
 from hephaestus.cli.live import STYLES
 from hephaestus.cli.render import Block, Line, Table
+from hephaestus.cli.tools_text import escaping
 from hephaestus.gates.models import GateStatus
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def _drift_blocks(drift: DriftReport) -> list[Block]:
     return blocks
 
 
+@escaping
 def report_text(report: GuardRailsReport) -> list[Block]:
     """Describe ``report`` for people: the table, why gates could not run, findings, drift."""
     rows = [

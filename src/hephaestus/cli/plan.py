@@ -11,7 +11,7 @@ from hephaestus.cli.environment import Environment
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.render import Block, Line, Table, emit
 from hephaestus.cli.tools_options import CoverageFile, Since, prepare
-from hephaestus.cli.tools_text import missing_lines
+from hephaestus.cli.tools_text import escaping, missing_lines
 from hephaestus.planning.models import Plan
 
 SHOWN = 10
@@ -19,6 +19,7 @@ SHOWN = 10
 app = command_app()
 
 
+@escaping
 def _text(plan: Plan) -> list[Block]:
     rows = [
         [

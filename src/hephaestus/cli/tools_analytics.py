@@ -32,16 +32,14 @@ def ingest(
     Each line is validated: bad lines are reported with their numbers and the good ones kept
     (in one transaction). Exits 1 when any line was rejected.
     """
-    from hephaestus.analytics.ingest import ingest_events  # noqa: PLC0415  # lazy
+    from hephaestus.analytics.ingest import ingest_events, split_lines  # noqa: PLC0415  # lazy
     from hephaestus.analytics.store import open_store  # noqa: PLC0415
 
     env: Environment = ctx.obj
     root = find_repository_root(Path.cwd())
     try:
-        if source == "-":
-            lines = sys.stdin.read().splitlines()
-        else:
-            lines = Path(source).read_text(encoding="utf-8").splitlines()
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        lines = split_lines(data)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(
             f"{source}: cannot read it ({exc})", hint="name a UTF-8 NDJSON file"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from functools import wraps
+from typing import TYPE_CHECKING, TypeVar
 
 from hephaestus.cli.render import Block, Fields, Line, Table
+from hephaestus.gates.reports.escaping import printable
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from hephaestus.analytics.models import (
         CouplingReport,
@@ -21,6 +24,36 @@ if TYPE_CHECKING:
         Window,
     )
     from hephaestus.analytics.profiles import ProfileList, QAProfile
+
+
+R = TypeVar("R")
+
+
+def escaped(blocks: Sequence[Block]) -> list[Block]:
+    """Pass every text of ``blocks`` through :func:`printable`: safe on a terminal or CI log."""
+    safe: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Line):
+            safe.append(replace(block, text=printable(block.text)))
+        elif isinstance(block, Fields):
+            rows = [(printable(label), printable(value)) for label, value in block.rows]
+            title = None if block.title is None else printable(block.title)
+            safe.append(replace(block, rows=rows, title=title))
+        else:
+            cells = [[printable(cell) for cell in row] for row in block.rows]
+            title = None if block.title is None else printable(block.title)
+            safe.append(replace(block, rows=cells, title=title))
+    return safe
+
+
+def escaping(render: Callable[[R], Sequence[Block]]) -> Callable[[R], list[Block]]:
+    """Make a text renderer escape what it shows (messages come from files, tools and git)."""
+
+    @wraps(render)
+    def safe(report: R) -> list[Block]:
+        return escaped(render(report))
+
+    return safe
 
 
 def _window(window: Window) -> Line:
@@ -46,6 +79,7 @@ def _ingested(metrics: dict[str, float]) -> str:
     return ", ".join(f"{k}={v:g}" for k, v in sorted(metrics.items())) or ""
 
 
+@escaping
 def hotspots_text(report: HotspotReport) -> list[Block]:
     """Hotspot table, with the trend column when known."""
     trend = any(r.trend is not None for r in report.rows)
@@ -65,6 +99,7 @@ def hotspots_text(report: HotspotReport) -> list[Block]:
     return [_window(report.window), *body, *missing_lines(report.missing)]
 
 
+@escaping
 def rankings_text(report: RankingReport) -> list[Block]:
     """Ranking table with each row's rationale."""
     rows = [
@@ -81,6 +116,7 @@ def rankings_text(report: RankingReport) -> list[Block]:
     return [_window(report.window), head, *body, *missing_lines(report.missing)]
 
 
+@escaping
 def opportunities_text(report: OpportunityReport) -> list[Block]:
     """One line per suggestion, with its effort."""
     rows = [[o.effort.value, o.kind.value, o.title] for o in report.opportunities]
@@ -90,6 +126,7 @@ def opportunities_text(report: OpportunityReport) -> list[Block]:
     return [_window(report.window), *body, *missing_lines(report.missing)]
 
 
+@escaping
 def coupling_text(report: CouplingReport) -> list[Block]:
     """Coupled pairs."""
     rows = [[f"{p.degree:.0f}%", str(p.shared), p.first, p.second] for p in report.pairs]
@@ -103,9 +140,10 @@ def coupling_text(report: CouplingReport) -> list[Block]:
         if rows
         else [Line("no coupled pairs above the thresholds")]
     )
-    return [_window(report.window), head, *body]
+    return [_window(report.window), head, *body, *missing_lines(report.missing)]
 
 
+@escaping
 def coverage_text(report: CoverageGapReport) -> list[Block]:
     """Coverage gaps by risk."""
     if report.source is None:
@@ -124,6 +162,7 @@ def coverage_text(report: CoverageGapReport) -> list[Block]:
     return [head, *body]
 
 
+@escaping
 def profile_text(profile: QAProfile | ProfileList) -> list[Block]:
     """One profile's fields, or the list of profiles."""
     from hephaestus.analytics.profiles import QAProfile  # noqa: PLC0415
@@ -144,6 +183,7 @@ def profile_text(profile: QAProfile | ProfileList) -> list[Block]:
     ]
 
 
+@escaping
 def ingest_text(report: IngestReport) -> list[Block]:
     """Show the counts, and each rejected line."""
     blocks: list[Block] = [
@@ -153,6 +193,7 @@ def ingest_text(report: IngestReport) -> list[Block]:
     return blocks
 
 
+@escaping
 def snapshots_text(listing: SnapshotList) -> list[Block]:
     """Snapshots, newest first."""
     rows = [

@@ -12,16 +12,17 @@ environment is parsed by pydantic-settings, imported only when a configuration v
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from hephaestus.core.errors import ConfigError, ToolNotFoundError, ToolTimeoutError, UsageError
+from hephaestus.core.git import run_git
 from hephaestus.core.logging import LogFormat, LogLevel  # noqa: TC001  # pydantic reads them
-from hephaestus.core.proc import run
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -30,6 +31,23 @@ if TYPE_CHECKING:
 
 ENV_PREFIX = "HEPHAESTUS_"
 TABLE = "[tool.hephaestus]"
+
+
+def _gitignore_patterns(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Check each pattern compiles as gitignore syntax (``!``, ``\\``, ``[z-a]`` do not)."""
+    import pathspec  # noqa: PLC0415  # only when a section has patterns
+
+    for line in value:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except (ValueError, re.error, TypeError, IndexError) as exc:
+            message = f"{line!r} is not a gitignore-style pattern ({exc})"
+            raise ValueError(message) from None
+    return value
+
+
+Patterns = Annotated[tuple[str, ...], AfterValidator(_gitignore_patterns)]
+"""gitignore-style patterns, each checked when the configuration is loaded."""
 
 
 class Section(BaseModel):
@@ -58,7 +76,7 @@ class CleanupSection(Section):
         CleanupCategory.os_cruft,
     )
     """Categories cleaned when no category flag is given."""
-    exclude: tuple[str, ...] = ()
+    exclude: Patterns = ()
     """gitignore-style patterns, relative to the root, that cleanup never touches."""
 
 
@@ -114,9 +132,9 @@ class AnalyticsSection(Section):
     since: str = "12 months"
     """History window: an ISO date (2025-01-31) or N days|weeks|months|years (a month is 30
     days, a year 365)."""
-    include: tuple[str, ...] = ("*.py",)
+    include: Patterns = ("*.py",)
     """gitignore-style patterns of the files analysed."""
-    exclude: tuple[str, ...] = ()
+    exclude: Patterns = ()
     """gitignore-style patterns of files never analysed."""
     large_commit: int = Field(default=50, ge=1)
     """Commits changing more files than this (mass reformatting, vendoring) are left out."""
@@ -211,6 +229,12 @@ def _read_pyproject(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path}: not valid TOML ({exc})",
             hint="fix the TOML syntax at the line and column named",
+        ) from exc
+    except UnicodeDecodeError as exc:  # TOML is UTF-8: tomllib decodes before it parses
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 (byte 0x{exc.object[exc.start]:02x} at line {line})",
+            hint="save the file as UTF-8: TOML allows no other encoding",
         ) from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}", hint="check its permissions") from exc
@@ -382,7 +406,7 @@ def find_repository_root(start: Path) -> Path:
     if not start.is_dir():
         raise UsageError(f"{start} is not a directory", hint="name an existing directory")
     try:
-        result = run(["git", "rev-parse", "--show-toplevel"], cwd=start, timeout=10)
+        result = run_git(start, "rev-parse", "--show-toplevel", timeout=10)
     except (ToolNotFoundError, ToolTimeoutError):
         return start
     if result.ok and result.stdout.strip():

@@ -213,9 +213,22 @@ def _coverage(inputs: Inputs, goal: float) -> Draft:
 _SHOWN = 5  # suggestions a refactoring step names; the rest are counted
 
 
+def _unmeasured(inputs: Inputs, kind: OpportunityKind) -> str | None:
+    """Why "nothing found" is no evidence for ``kind``, or ``None`` when it is."""
+    factors = {"complexity"} | ({"history"} if kind is OpportunityKind.split_function else set())
+    said = [m for m in inputs.missing if m.factor in factors]
+    if not said:
+        return None
+    hints = "; ".join(dict.fromkeys(m.hint for m in said if m.hint))
+    return f"not checked: {said[0].message}" + (f" ({hints})" if hints else "")
+
+
 def _refactor(inputs: Inputs, goal: float, kind: OpportunityKind, title: str) -> Draft:
     found = [o for o in opportunities(inputs, threshold=goal) if o.kind is kind]
     if not found:
+        why = _unmeasured(inputs, kind)
+        if why is not None:  # a window without commits, a cut history: no evidence of "done"
+            return Draft(kind.value + "s", title, why, (), None, StepStatus.unknown)
         return Draft(
             kind.value + "s", title, "nothing above the thresholds", (), None, StepStatus.done
         )
