@@ -192,7 +192,8 @@ def test_invalid_exclude_pattern_is_a_usage_error(cli: Cli, repo: Path, pattern:
     )
     out = cli("cleanup", str(repo), "--dry-run")
     assert out.exit_code == ExitCode.USAGE, out.stderr
-    assert "invalid exclude pattern" in out.stderr
+    assert "[tool.hephaestus.cleanup] key 'exclude" in out.stderr  # checked as the config loads
+    assert "is not a gitignore-style pattern" in out.stderr
 
 
 @settings(
