@@ -17,12 +17,22 @@ from hephaestus.core.http import (
     is_retryable,
     send,
     user_agent,
+    with_deadline,
 )
+from hephaestus.core.transport import DEADLINE
 
 if TYPE_CHECKING:
     from tests.release.standin import StandIn
 
 NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy variable: requests go through the standard-library transport (deadlines)."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 def _policy(sleeps: list[float], **overrides: float) -> RetryPolicy:
@@ -145,3 +155,41 @@ def test_real_sleep_is_the_default() -> None:
     policy = RetryPolicy()
     assert policy.sleep is time.sleep
     assert policy.clock is time.time
+
+
+@pytest.mark.usefixtures("no_proxy")
+@pytest.mark.parametrize("fault", ["drip", "drip-head"])
+def test_a_dripping_answer_trips_the_whole_request_deadline(standin: StandIn, fault: str) -> None:
+    """One byte per 1.5 s never trips a 2 s read timeout; the whole-request deadline does."""
+    standin.add_release("v1", {"a.whl": b"x"})
+    standin.api_faults = [fault]
+    sleeps: list[float] = []
+    started = time.monotonic()
+    with create_client(base_url=standin.api_url, timeout=2) as client:
+        request = client.build_request("GET", f"/repos/{standin.repository}/releases/latest")
+        with pytest.raises(ExternalError, match=r"ReadTimeout.*after 1 attempts"):
+            send(client, request, what="lookup", retrier=Retrier(_policy(sleeps, max_retries=0)))
+    assert time.monotonic() - started < 3.5
+
+
+@pytest.mark.usefixtures("no_proxy")
+def test_a_deadline_is_per_attempt_and_a_retry_succeeds(standin: StandIn) -> None:
+    """After a dripping attempt is cut off, the next attempt (a healthy answer) succeeds."""
+    standin.add_release("v1", {"a.whl": b"x"})
+    standin.api_faults = ["drip-head"]
+    sleeps: list[float] = []
+    with create_client(base_url=standin.api_url, timeout=1) as client:
+        request = client.build_request("GET", f"/repos/{standin.repository}/releases/latest")
+        response = send(client, request, what="lookup", retrier=Retrier(_policy(sleeps)))
+    assert response.status_code == 200
+    assert len(sleeps) == 1
+
+
+def test_with_deadline_sets_and_clears_the_extension() -> None:
+    """with_deadline() marks a monotonic time `seconds` ahead; None removes it."""
+    request = httpx.Request("GET", "http://127.0.0.1/")
+    before = time.monotonic()
+    with_deadline(request, 5)
+    assert before + 5 <= request.extensions[DEADLINE] <= time.monotonic() + 5
+    with_deadline(request, None)
+    assert DEADLINE not in request.extensions

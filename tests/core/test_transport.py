@@ -185,12 +185,12 @@ def test_a_download_client_honours_a_proxy(
 
 @pytest.mark.usefixtures("no_proxy")
 def test_github_downloads_use_the_stdlib_transport(standin: StandIn, tmp_path: Path) -> None:
-    """Asset downloads go through the standard-library transport; the API client does not."""
+    """Asset downloads and API calls go through the standard-library transport (deadlines)."""
     release = standin.add_release("v1", {"w.tar.gz": DATA})
     asset = Asset.model_validate(release["assets"][0])
     with GitHub(api_url=standin.api_url) as github:
         assert isinstance(github.downloads._transport, StdlibTransport)  # noqa: SLF001
-        assert not isinstance(github.client._transport, StdlibTransport)  # noqa: SLF001
+        assert isinstance(github.client._transport, StdlibTransport)  # noqa: SLF001
         standin.faults["w.tar.gz"] = ["chunked"]
         done = download_asset(github, asset, directory=tmp_path)
     assert done.sha256 == hashlib.sha256(DATA).hexdigest()

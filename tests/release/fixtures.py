@@ -45,6 +45,7 @@ def standin() -> Iterator[StandIn]:
     state = StandIn()
     servers = start(state)
     yield state
+    state.stopped.set()
     for server in servers:
         server.shutdown()
         server.server_close()

@@ -36,9 +36,16 @@ FAULTS = (
     "ftp",
     "chunked",
     "stall",
+    "drip",
+    "drip-head",
+    "slow",
 )
 STALL_SECONDS = 1.0
 """How long the ``stall`` fault waits after half the body, before it hangs up."""
+DRIP_SECONDS = 1.5
+"""The ``drip`` faults send one byte this often: each in time for a 2 s read timeout."""
+SLOW_RATE = 128 << 10
+"""Bytes per second of the ``slow`` fault: steady, twice the slowest rate a download may have."""
 
 
 @dataclass
@@ -65,6 +72,10 @@ class StandIn:
     api_faults: list[str] = field(default_factory=list)
     """Faults for the next API (JSON) requests, consumed in order."""
     redirect: bool = True
+    redirect_to: str | None = None
+    """Base URL asset downloads redirect to (default: the object store)."""
+    stopped: threading.Event = field(default_factory=threading.Event)
+    """Set when the test ends: dripping handlers stop."""
     log: list[Logged] = field(default_factory=list)
     api_url: str = ""
     objects_url: str = ""
@@ -166,6 +177,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, data + b"extra", {"Content-Type": "application/octet-stream"})
         elif fault == "ftp":  # a redirect no HTTP client can follow
             self._send(302, b"", {"Location": "ftp://127.0.0.1/asset"})
+        elif fault in {"drip", "drip-head", "slow"}:
+            self._trickle(fault, data)
         else:
             self._broken_body(fault, data)
         return True
@@ -201,6 +214,42 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
         self.close_connection = True
 
+    def _trickle(self, fault: str, data: bytes) -> None:
+        """Answer slowly: a byte per DRIP_SECONDS (``drip``, ``drip-head``), or at SLOW_RATE."""
+        if fault == "slow":
+            self._slow(data)
+        else:
+            self._drip(data or b"{}", head=fault == "drip-head")
+
+    def _drip(self, data: bytes, *, head: bool) -> None:
+        """Answer 200 one byte every DRIP_SECONDS: the whole answer, or only the body."""
+        status = f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        if not head:
+            self.wfile.write(status)
+            self.wfile.flush()
+        for byte in (status if head else b"") + data:
+            if self.state.stopped.wait(DRIP_SECONDS):
+                break
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:  # the client gave up
+                break
+        self.close_connection = True
+
+    def _slow(self, data: bytes) -> None:
+        """Answer 200 with the body at SLOW_RATE, in pieces of an eighth of a second."""
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        piece = SLOW_RATE // 8
+        for start in range(0, len(data), piece):
+            if self.state.stopped.wait(1 / 8):
+                break
+            self.wfile.write(data[start : start + piece])
+            self.wfile.flush()
+        self.close_connection = True
+
     def _range_start(self) -> int:
         wanted = self.headers.get("Range", "")
         return int(wanted.removeprefix("bytes=").split("-")[0]) if wanted else 0
@@ -229,10 +278,14 @@ class ApiHandler(_Handler):
         self._record()
         path = urlsplit(self.path).path
         prefix = f"/repos/{self.state.repository}/releases"
+        if path.startswith("/blob/"):  # the API's host serving bytes, under another name
+            self._blob(int(path.rsplit("/", 1)[1]))
+            return
         if path.startswith(f"{prefix}/assets/"):
             asset_id = int(path.rsplit("/", 1)[1])
             if self.state.redirect:
-                location = f"{self.state.objects_url}/blob/{asset_id}?X-Amz-Signature=abc"
+                base = self.state.redirect_to or self.state.objects_url
+                location = f"{base}/blob/{asset_id}?X-Amz-Signature=abc"
                 self._send(302, b"", {"Location": location})
             else:
                 self._blob(asset_id)

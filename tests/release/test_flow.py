@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,8 +16,6 @@ from hephaestus.release.github import GitHub
 from hephaestus.release.install import plan_install, top_level_requirements
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from tests.release.standin import StandIn
 
 ARCHIVE = "house.tar.gz"
@@ -71,11 +71,14 @@ def test_requirements_file_decides_what_is_installed(
     assert installed(fresh_venv) == {"tinylib": "1.0"}
 
 
-def test_pip_failure_leaves_nothing_and_restores_the_old_wheelhouse(
+def test_pip_failure_keeps_the_verified_archive_and_restores_the_old_wheelhouse(
     standin: StandIn, tiny_wheels: Path, fresh_venv: Path, destination: Path
 ) -> None:
-    """A wheelhouse missing a dependency: pip fails (no index), exit 5, previous state kept."""
-    _publish(standin, _wheels(tiny_wheels, "tinyapp"))
+    """A dependency missing: exit 5, the old wheelhouse back, the verified archive kept.
+
+    Nothing comes from an index, so the install fails; the hint says where the archive is.
+    """
+    data = _publish(standin, _wheels(tiny_wheels, "tinyapp"))
     old = destination / "house"
     old.mkdir()
     (old / "marker").write_text("previous", encoding="utf-8")
@@ -84,7 +87,9 @@ def test_pip_failure_leaves_nothing_and_restores_the_old_wheelhouse(
         install_release(github, options=options)
     assert info.value.code == "pip-failed"
     assert "tinylib" in info.value.message
-    assert sorted(p.name for p in destination.iterdir()) == ["house"]
+    assert f"the verified archive is kept at {destination / ARCHIVE}" in (info.value.hint or "")
+    assert sorted(p.name for p in destination.iterdir()) == ["house", ARCHIVE]
+    assert (destination / ARCHIVE).read_bytes() == data
     assert (old / "marker").read_text(encoding="utf-8") == "previous"
     assert installed(fresh_venv) == {}
 
@@ -137,16 +142,21 @@ def test_no_wheels_is_refused(standin: StandIn, destination: Path) -> None:
     assert list(destination.iterdir()) == []
 
 
-def test_top_level_and_plan(tiny_wheels: Path) -> None:
+def test_top_level_and_plan(tiny_wheels: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only wheels no other wheel needs are named; the command never reaches an index."""
     wheels = sorted(tiny_wheels.glob("*.whl"))
     assert top_level_requirements(wheels) == ["tinyapp==2.1"]
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # pip: no uv on PATH
     plan = plan_install(tiny_wheels, python="py", pip_args=("--no-deps",), upgrade=False)
-    assert plan.command[:7] == [
+    assert plan.installer == "pip"
+    assert plan.command[:10] == [
         "py",
         "-m",
         "pip",
         "install",
+        "--isolated",
+        "--no-input",
+        "--disable-pip-version-check",
         "--no-index",
         "--find-links",
         str(tiny_wheels),

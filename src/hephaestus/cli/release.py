@@ -26,6 +26,7 @@ from hephaestus.cli.release_options import (
 )
 from hephaestus.cli.release_text import backfill_text, verify_text
 from hephaestus.cli.render import emit
+from hephaestus.core.state import state_directory_for
 from hephaestus.release.models import BackfillReport, VerifyReport
 
 app = command_app("Install, verify and backfill signed GitHub release wheelhouses.")
@@ -116,6 +117,7 @@ def backfill(
     name = check_repository(repository or section.repository)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     inventory = root / section.destination / f"backfill-{stamp}-{env.run_id}.json"
+    state_directory_for(inventory, root=root, create=False)  # a linked .hephaestus: refused now
     github = github_client(section, token=token, api_url=api_url, upload_url=upload_url)
     with github, progress_for(env, "downloading") as progress:
         report = backfill_releases(
@@ -126,4 +128,6 @@ def backfill(
             inventory=inventory,
             progress=progress,
         )
+    if report.inventory is not None:  # written below .hephaestus by default: never committed
+        state_directory_for(inventory, root=root)
     emit(env, report, backfill_text)

@@ -25,6 +25,7 @@ from hephaestus.cli.release_options import (
 )
 from hephaestus.cli.release_text import install_text
 from hephaestus.cli.render import emit
+from hephaestus.core.state import state_directory_for
 from hephaestus.release.models import InstallReport
 
 
@@ -63,7 +64,12 @@ def install(
     token: Token = None,
     api_url: ApiUrl = None,
     timeout: Annotated[
-        float | None, option("--timeout", min=0.1, help_text="Seconds to connect and per read.")
+        float | None,
+        option(
+            "--timeout",
+            min=0.1,
+            help_text="Seconds per whole request; a download adds 1 s per 64 KiB.",
+        ),
     ] = None,
     max_retries: Annotated[
         int | None, option("--max-retries", min=0, help_text="Retries of a failed request.")
@@ -78,7 +84,7 @@ def install(
     ] = None,
     pip_arg: Annotated[
         list[str] | None,
-        option("--pip-arg", metavar="ARG", help_text="Extra pip argument (repeatable)."),
+        option("--pip-arg", metavar="ARG", help_text="Extra installer argument (repeatable)."),
     ] = None,
     identity: Identity = None,
     issuer: Issuer = None,
@@ -106,9 +112,10 @@ def install(
 
     Looks up the release (latest without --tag), downloads the archive with its SHA-256
     manifest and Sigstore bundle, verifies both (identity and issuer pinned), extracts it
-    safely and installs it with `pip install --no-index`: nothing comes from an index. Exit 4
-    when a check fails, 2 when no identity is pinned (the message names the signer), 5 when
-    GitHub, the network or pip fails. Nothing is left behind on failure.
+    safely and installs it offline (uv when on PATH, else pip; --no-index): nothing comes from
+    an index. Exit 4 when a check fails, 2 when no identity is pinned (the message names the
+    signer), 5 when GitHub, the network or the installer fails. Nothing is left behind on
+    failure but, when only the installation failed, the verified archive.
     """
     from hephaestus.release.extract import Limits  # noqa: PLC0415  # operations: lazily
     from hephaestus.release.flow import InstallOptions, install_release  # noqa: PLC0415
@@ -138,9 +145,12 @@ def install(
         pip_args=tuple(pip_arg or ()),
         limits=Limits(max_members=section.max_members, max_bytes=section.max_extracted_mb << 20),
     )
+    state_directory_for(target, root=root, create=False)  # a linked .hephaestus: refused now
     github = github_client(
         section, token=token, api_url=api_url, timeout=timeout, max_retries=max_retries
     )
     with github, progress_for(env, "looking up the release") as progress:
         report = install_release(github, options=options, progress=progress)
+    if not dry_run:  # the default destination lies in .hephaestus: never committed
+        state_directory_for(target, root=root)
     emit(env, report, install_text)

@@ -4,18 +4,26 @@
 Text is described by a few neutral blocks (:class:`Fields`, :class:`Table`, :class:`Line`) that
 become rich renderables on a colour terminal and plain aligned text otherwise, so piping output
 never imports rich nor carries escape codes.
+
+Data reaches stdout only through :func:`write_data`: a stdout that is closed (the reader of a
+pipe went away) or full (``> /dev/full``, a full disk) becomes one ``ExternalError`` (exit 5), and
+the descriptor is pointed at ``/dev/null`` so that nothing fails again when Python exits.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hephaestus.cli.environment import OutputFormat, wants_color
+from hephaestus.core.errors import ExternalError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from typing import TextIO
 
     from pydantic import BaseModel
 
@@ -124,15 +132,121 @@ def json_document(data: Any) -> str:  # noqa: ANN401  # any JSON-able value
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+STDOUT_FAILED = "stdout-failed"
+"""The error code of a stdout that cannot take the output."""
+
+
+def silence(stream: TextIO) -> None:
+    """Point ``stream``'s descriptor at ``/dev/null``: its buffered bytes then go nowhere.
+
+    After a write to a closed pipe or a full device failed, the interpreter would try again
+    when it flushes at exit and print a traceback of its own; now that flush succeeds.
+    """
+    inner = stream.stream if isinstance(stream, WatchedStream) else stream
+    if inner is None:  # stdout was closed before the process started: nothing to point
+        return
+    try:
+        descriptor = inner.fileno()
+    except (OSError, ValueError):  # no descriptor (a test's buffer) or already closed
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
+
+
+def stdout_failed(exc: OSError, stream: TextIO) -> ExternalError:
+    """Return the one-line error of a failed write to stdout, after silencing ``stream``."""
+    silence(stream)
+    reason = exc.strerror or type(exc).__name__
+    return ExternalError(
+        f"cannot write the output to stdout: {reason}",
+        hint="stdout was closed (the reader of the pipe went away) or its device is full",
+        code=STDOUT_FAILED,
+    )
+
+
+class WatchedStream:
+    """A text stream that remembers the ``OSError`` a write or flush raised, then raises it.
+
+    The error handler puts one in front of ``sys.stdout`` while a command runs: an ``OSError``
+    that escapes a command is then known to be stdout's (a closed pipe, a full disk) rather than
+    a bug, even when it came from code that writes to stdout itself (Typer's help, ``schema``).
+    A stdout closed before the process started (``>&-``: ``sys.stdout`` is None) fails every
+    write with ``EBADF``, like any other closed stdout.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+        self.error: OSError | None = None
+
+    def _closed(self) -> OSError:
+        return OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def write(self, text: str) -> int:
+        """Write ``text`` to the stream, remembering an ``OSError``."""
+        try:
+            if self.stream is None:
+                raise self._closed()
+            return self.stream.write(text)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        """Flush the stream, remembering an ``OSError``."""
+        try:
+            if self.stream is not None:
+                self.stream.flush()
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def isatty(self) -> bool:
+        """Whether the stream is a terminal (a missing one is not)."""
+        return self.stream is not None and self.stream.isatty()
+
+    def fileno(self) -> int:
+        """Return the stream's descriptor; raise ``EBADF`` for a missing one."""
+        if self.stream is None:
+            raise self._closed()
+        return self.stream.fileno()
+
+    def __getattr__(self, name: str) -> Any:  # noqa: ANN401  # whatever the stream has
+        return getattr(self.stream, name)
+
+
+def write_data(stream: TextIO, text: str) -> None:
+    """Write ``text`` to stdout and flush it.
+
+    Raises:
+        ExternalError: stdout is closed or full (exit 5); see :func:`stdout_failed`.
+
+    """
+    try:
+        stream.write(text)
+        stream.flush()
+    except OSError as exc:
+        raise stdout_failed(exc, stream) from exc
+
+
 def emit(env: Environment, result: M, text: Callable[[M], Sequence[Block]]) -> None:
-    """Write ``result`` to stdout in the format ``env`` asks for."""
+    """Write ``result`` to stdout in the format ``env`` asks for.
+
+    Raises:
+        ExternalError: stdout is closed or full (exit 5).
+
+    """
     if env.format is OutputFormat.json:
-        env.stdout.write(json_document(result.model_dump(mode="json")) + "\n")
-        env.stdout.flush()
+        write_data(env.stdout, json_document(result.model_dump(mode="json")) + "\n")
         return
     blocks = text(result)
     if wants_color(env.color, env.stdout):
-        _rich(blocks, env)
+        try:
+            _rich(blocks, env)
+            env.stdout.flush()
+        except OSError as exc:
+            raise stdout_failed(exc, env.stdout) from exc
     else:
-        env.stdout.write(plain(blocks))
-        env.stdout.flush()
+        write_data(env.stdout, plain(blocks))

@@ -12,17 +12,17 @@ environment is parsed by pydantic-settings, imported only when a configuration v
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hephaestus.core.errors import ConfigError, ToolNotFoundError, ToolTimeoutError, UsageError
 from hephaestus.core.git import run_git
 from hephaestus.core.logging import LogFormat, LogLevel  # noqa: TC001  # pydantic reads them
+from hephaestus.core.patterns import Patterns  # noqa: TC001  # pydantic reads it
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -31,23 +31,6 @@ if TYPE_CHECKING:
 
 ENV_PREFIX = "HEPHAESTUS_"
 TABLE = "[tool.hephaestus]"
-
-
-def _gitignore_patterns(value: tuple[str, ...]) -> tuple[str, ...]:
-    """Check each pattern compiles as gitignore syntax (``!``, ``\\``, ``[z-a]`` do not)."""
-    import pathspec  # noqa: PLC0415  # only when a section has patterns
-
-    for line in value:
-        try:
-            pathspec.GitIgnoreSpec.from_lines([line])
-        except (ValueError, re.error, TypeError, IndexError) as exc:
-            message = f"{line!r} is not a gitignore-style pattern ({exc})"
-            raise ValueError(message) from None
-    return value
-
-
-Patterns = Annotated[tuple[str, ...], AfterValidator(_gitignore_patterns)]
-"""gitignore-style patterns, each checked when the configuration is loaded."""
 
 
 class Section(BaseModel):
@@ -189,7 +172,8 @@ class ReleaseSection(Section):
     destination: str = ".hephaestus/release"
     """Directory, relative to the root, receiving archives and extracted wheelhouses."""
     timeout: float = Field(default=30.0, gt=0)
-    """Seconds to connect and between bytes of a response."""
+    """Seconds to connect, between bytes, and for each whole request; a download may take
+    this plus its size at 64 KiB/s."""
     max_retries: int = Field(default=4, ge=0)
     """Retries of a request after a connection error, 5xx, 429 or rate-limit 403."""
     max_wait: float = Field(default=120.0, ge=0)

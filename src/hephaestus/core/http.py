@@ -1,9 +1,13 @@
 """The one HTTP client factory, and the retry rules every caller shares.
 
 - :func:`create_client` builds an ``httpx.Client``: timeouts, ``User-Agent``, a base URL (GitHub
-  Enterprise, test servers), redirects followed. httpx drops ``Authorization`` when a redirect
-  leaves the origin, so a token never reaches a download host. Download clients send through
-  the standard library's ``http.client`` when no proxy applies (:mod:`hephaestus.core.transport`).
+  Enterprise, test servers), redirects followed. Clients send through the standard library's
+  ``http.client`` when no proxy applies (:mod:`hephaestus.core.transport`), which also holds
+  each request to a whole-request deadline.
+- :class:`Credentials` is the only way a token travels: it is added to a request, on every
+  redirect hop, only when the request goes to one of its origins (scheme, host and port), and
+  any ``Authorization`` header is removed from a request to any other origin, whether a
+  redirect or a URL in an API answer sent it there.
 - :class:`Retrier` decides whether and how long to wait before another attempt: exponential
   backoff with full jitter, ``Retry-After`` and GitHub's ``x-ratelimit-reset`` honoured, the total
   wait bounded. A wait beyond the bound is an :class:`ExternalError` that says when to retry.
@@ -18,15 +22,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 import httpx
 
 from hephaestus.core.errors import ExternalError, UsageError
 from hephaestus.core.events import Event
-from hephaestus.core.logging import get_logger
-from hephaestus.core.transport import direct_transport, tls_context
+from hephaestus.core.logging import get_logger, register_secret
+from hephaestus.core.transport import DEADLINE, direct_transport, tls_context
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -51,6 +55,50 @@ class RetryPolicy:
     clock: Callable[[], float] = time.time
 
 
+Origin = tuple[str, str, int]
+"""Scheme, host and port of a URL: where a request goes, as far as credentials are concerned."""
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+
+def origin_of(url: str | httpx.URL) -> Origin:
+    """Return the origin of ``url``: lowercase scheme and host, and the port (default filled in)."""
+    parsed = httpx.URL(url) if isinstance(url, str) else url
+    scheme = parsed.scheme.lower()
+    return scheme, parsed.host.lower(), parsed.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A bearer token and the only origins it may be sent to.
+
+    Use :meth:`for_origins`; pass it to :func:`create_client`, never the token in ``headers``.
+    """
+
+    token: str
+    origins: frozenset[Origin]
+
+    @classmethod
+    def for_origins(cls, token: str, *urls: str) -> Credentials:
+        """Credentials for ``token``, sent only to the origins of ``urls``."""
+        register_secret(token)  # never shown, whatever message or log it could end up in
+        return cls(token=token, origins=frozenset(origin_of(url) for url in urls))
+
+    def apply(self, request: httpx.Request) -> None:
+        """Authorise ``request`` if it goes to one of the origins; strip it otherwise.
+
+        An httpx request hook: it runs before every request the client sends, redirect hops
+        included, so the decision is made for the URL the bytes actually go to.
+        """
+        if origin_of(request.url) in self.origins:
+            request.headers["Authorization"] = f"Bearer {self.token}"
+        else:
+            request.headers.pop("Authorization", None)
+
+    def __repr__(self) -> str:
+        """Name the origins, never the token."""
+        return f"Credentials(origins={sorted(self.origins)!r})"
+
+
 def user_agent() -> str:
     """Return ``hephaestus/<version>``, the User-Agent of every request."""
     from hephaestus.core.metadata import package_version  # noqa: PLC0415  # only when used
@@ -63,14 +111,25 @@ def create_client(
     base_url: str = "",
     timeout: float = 30.0,
     headers: Mapping[str, str] | None = None,
-    direct_downloads: bool = False,
+    credentials: Credentials | None = None,
+    direct_downloads: bool = True,
 ) -> httpx.Client:
     """Return an ``httpx.Client`` with hephaestus' timeouts, User-Agent and redirects.
 
-    ``timeout`` bounds connecting and each read, not a whole download. ``direct_downloads``
+    ``timeout`` bounds connecting and each read; :func:`send` and :func:`with_deadline` bound
+    whole requests. ``credentials`` authorise requests to their origins only (see
+    :class:`Credentials`); ``headers`` must not carry any. ``direct_downloads`` (the default)
     asks for the standard-library transport (:mod:`hephaestus.core.transport`), which reads
-    large bodies about 1.5 times as fast; it is used only when the environment names no proxy.
+    large bodies about 1.5 times as fast and enforces deadlines; it is used only when the
+    environment names no proxy. ``False`` keeps httpx's own pooled transport.
+
+    Raises:
+        ValueError: ``headers`` holds an ``Authorization`` header (use ``credentials``).
+
     """
+    if any(name.lower() == "authorization" for name in headers or {}):
+        raise ValueError("pass credentials=, never an Authorization header")
+    hooks = {"request": [credentials.apply]} if credentials else {}
     return httpx.Client(
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -79,7 +138,23 @@ def create_client(
         max_redirects=5,
         verify=tls_context(),  # one CA bundle loaded per process, shared with the transport
         transport=direct_transport() if direct_downloads else None,
+        event_hooks=hooks,
     )
+
+
+def with_deadline(request: httpx.Request, seconds: float | None) -> httpx.Request:
+    """Give ``request`` a whole-request deadline ``seconds`` from now (None: none); return it.
+
+    The standard-library transport holds the connection, the request, the status line,
+    the headers and the whole body to it; a server that sends one byte at a time, each in
+    time for the read timeout, still ends in ``httpx.ReadTimeout`` when it passes. (Behind a
+    proxy httpx's own transport sends, and only the read timeout applies.)
+    """
+    if seconds is None:
+        request.extensions.pop(DEADLINE, None)
+    else:
+        request.extensions[DEADLINE] = time.monotonic() + seconds
+    return request
 
 
 def is_rate_limited(response: httpx.Response) -> bool:
@@ -164,17 +239,20 @@ def send(
     *,
     what: str,
     retrier: Retrier,
+    deadline: float | None = None,
 ) -> httpx.Response:
     """Send ``request`` (read whole), retrying connection errors and retryable statuses.
 
-    Returns the first response that is not retryable (which may be an error status: the caller
-    maps it). Raises:
-        ExternalError: the server stayed unreachable or kept failing (see :meth:`Retrier.wait`).
+    Each attempt must end within ``deadline`` seconds (default: the client's read timeout),
+    from connecting to the last byte of the body. Returns the first response that is not
+    retryable (which may be an error status: the caller maps it). Raises:
+        ExternalError: the server stayed unreachable, slow or failing (see :meth:`Retrier.wait`).
 
     """
+    seconds = client.timeout.read if deadline is None else deadline
     while True:
         try:
-            response = client.send(request)
+            response = client.send(with_deadline(request, seconds))
         except httpx.TransportError as exc:
             retry_after_error(exc, what=what, retrier=retrier)
             continue

@@ -9,19 +9,27 @@ It opens one connection per request and closes it with the response, speaks HTTP
 knows no proxy: :func:`direct_transport` offers it only when the environment names no proxy
 (docs/adr/0009-download-transport.md). Failures are raised as httpx's exceptions, so callers
 handle them as for any httpx client.
+
+It also enforces deadlines, which httpx has no notion of: a request whose extensions hold
+:data:`DEADLINE` (and :data:`HEAD_DEADLINE`), monotonic times, must be answered by then, whole
+(status line and headers by then). Each socket operation waits at most until the nearer of the
+read timeout and the deadline, so a server sending a byte now and then cannot stretch a request.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
+import time
 from contextlib import contextmanager
-from functools import cache
-from typing import TYPE_CHECKING, Final
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.request import getproxies
 
 import httpx
 
 if TYPE_CHECKING:
+    import socket
     import ssl
     from collections.abc import Iterator
 
@@ -29,6 +37,79 @@ READ_SIZE: Final = 1 << 20
 """The most bytes one chunk of a body holds (one ``read1``: what one system call received)."""
 _PROXY_SCHEMES: Final = ("http", "https", "all")
 """The proxy variables httpx honours (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``)."""
+DEADLINE: Final = "hephaestus.deadline"
+"""Request extension: the ``time.monotonic()`` by which the whole response must have arrived."""
+HEAD_DEADLINE: Final = "hephaestus.head_deadline"
+"""Request extension: the ``time.monotonic()`` by which the status line and headers must have."""
+
+
+class _Deadlines:
+    """The deadlines of one request, and whether its head has arrived (then only the whole's)."""
+
+    def __init__(self, whole: float | None, head: float | None) -> None:
+        self.whole = whole
+        self.head = head
+        self.head_done = False
+
+    def due(self) -> float | None:
+        """Return the monotonic time the next read must end by, or None for no deadline."""
+        times = [t for t in (self.whole, None if self.head_done else self.head) if t is not None]
+        return min(times) if times else None
+
+    def budget(self, timeout: float | None) -> float | None:
+        """Return the seconds an operation may wait: ``timeout``, less if a deadline is nearer.
+
+        Raises:
+            TimeoutError: the deadline has passed.
+
+        """
+        due = self.due()
+        if due is None:
+            return timeout
+        left = due - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the deadline of the whole request passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Reads a socket, each read waiting no longer than the read timeout or the deadline."""
+
+    def __init__(self, sock: socket.socket, timeout: float | None, deadlines: _Deadlines) -> None:
+        super().__init__()
+        self._sock = sock
+        self._timeout = timeout
+        self._deadlines = deadlines
+        self._set: float | None = -1.0  # what the socket's timeout is now (-1: not set yet)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:  # noqa: ANN401  # a writable buffer
+        wait = self._deadlines.budget(self._timeout)
+        if wait != self._set:  # settimeout costs a system call: only when it changes
+            self._sock.settimeout(wait)
+            self._set = wait
+        try:
+            return self._sock.recv_into(buffer)
+        except TimeoutError:
+            self._deadlines.budget(self._timeout)  # raises if it was the deadline that passed
+            raise
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    """An ``HTTPResponse`` that reads its socket through a :class:`_DeadlineReader`."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        *args: Any,  # noqa: ANN401  # http.client's own arguments
+        reader: partial[_DeadlineReader],
+        **kwargs: Any,  # noqa: ANN401
+    ) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp.close()  # the plain file made for the socket: replaced, the socket stays open
+        self.fp = io.BufferedReader(reader(sock))
 
 
 @cache
@@ -150,16 +231,25 @@ class StdlibTransport(httpx.BaseTransport):
 
         """
         timeouts = request.extensions.get("timeout", {})
-        connection = self._connection(request.url, timeouts.get("connect"))
+        extensions = request.extensions
+        deadlines = _Deadlines(extensions.get(DEADLINE), extensions.get(HEAD_DEADLINE))
+        with _errors_as(httpx.ConnectTimeout, httpx.ConnectError, request):
+            connect_timeout = deadlines.budget(timeouts.get("connect"))
+        connection = self._connection(request.url, connect_timeout)
+        if deadlines.due() is not None:
+            reader = partial(_DeadlineReader, timeout=timeouts.get("read"), deadlines=deadlines)
+            response_class = partial(_DeadlineResponse, reader=reader)  # called like the class
+            connection.response_class = cast("type[http.client.HTTPResponse]", response_class)
         try:
             with _errors_as(httpx.ConnectTimeout, httpx.ConnectError, request):
                 connection.connect()
-            connection.sock.settimeout(timeouts.get("write"))
             with _errors_as(httpx.WriteTimeout, httpx.WriteError, request):
+                connection.sock.settimeout(deadlines.budget(timeouts.get("write")))
                 _send(connection, request)
-            connection.sock.settimeout(timeouts.get("read"))
             with _errors_as(httpx.ReadTimeout, httpx.ReadError, request):
+                connection.sock.settimeout(deadlines.budget(timeouts.get("read")))
                 response = connection.getresponse()
+            deadlines.head_done = True
         except BaseException:
             connection.close()
             raise

@@ -6,18 +6,22 @@ release the GIL, so receiving, hashing and writing overlap on two cores). The si
 is checked against the API's ``size`` (a longer body is cut off at once) and GitHub's ``digest``
 is cross-checked when present. Connection errors, 5xx, 429 and rate-limit 403s are retried
 (:class:`~hephaestus.core.http.Retrier`); an interrupted body resumes with a ``Range`` request.
-On any failure the temporary file is removed: nothing partial stays in the destination.
+
+Time and size are bounded. Each answer's head must come within the timeout, and the whole
+download, retries included, must end by ``timeout + size / SLOWEST_RATE`` seconds after it began;
+an asset the API declares larger than ``max_bytes`` is refused before a byte is fetched. On any
+failure, Ctrl-C and SIGTERM included, the temporary ``.part`` file is removed: nothing partial
+stays in the destination.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import secrets
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, BinaryIO, Self
 
@@ -26,13 +30,17 @@ import httpx
 from hephaestus.core.errors import ExternalError, VerificationError
 from hephaestus.core.http import Retrier, is_retryable, retry_after_error
 from hephaestus.core.progress import NO_PROGRESS, Progress
-from hephaestus.release.github import raise_for_status
+from hephaestus.release.github import SLOWEST_RATE, raise_for_status
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from hephaestus.release.github import GitHub
     from hephaestus.release.models import Asset
 
 PARTIAL_CONTENT = 206
+MAX_DOWNLOAD = 2 << 30
+"""The largest asset downloaded by default: 2 GiB, GitHub's own limit for a release asset."""
 _AHEAD = 8
 """Chunks received but not yet written and hashed (at most 8 MiB with reads of up to 1 MiB)."""
 
@@ -66,7 +74,9 @@ class _Sink:
         self._queue: SimpleQueue[bytes | None] = SimpleQueue()
         self._room = threading.Semaphore(_AHEAD)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="download-sink")
+        # A daemon: if an interruption (SIGTERM between two instructions) skips __exit__, the
+        # worker, waiting for chunks that never come, must not keep the process alive.
+        self._thread = threading.Thread(target=self._work, name="download-sink", daemon=True)
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -129,15 +139,38 @@ def _check_resume(response: httpx.Response, sink: _Sink, name: str) -> None:
     sink.restart()
 
 
+@dataclass(frozen=True, slots=True)
+class _Deadline:
+    """When a download must be over (``time.monotonic()``), and the seconds that allows."""
+
+    at: float
+    seconds: float
+
+    @classmethod
+    def for_asset(cls, github: GitHub, asset: Asset) -> _Deadline:
+        seconds = github.timeout + asset.size / SLOWEST_RATE
+        return cls(time.monotonic() + seconds, seconds)
+
+    def check(self, asset: Asset) -> None:
+        """Raise :class:`ExternalError` (exit 5, not retried) if the deadline has passed."""
+        if time.monotonic() >= self.at:
+            raise ExternalError(
+                f"download of {asset.name}: not complete within {self.seconds:.0f} s "
+                f"(the timeout plus {SLOWEST_RATE >> 10} KiB/s for its {asset.size} bytes)",
+                hint="the server or the network is too slow; try again later, or raise --timeout",
+                code="download-timeout",
+            )
+
+
 def _stream_once(
-    github: GitHub, asset: Asset, sink: _Sink, progress: Progress
+    github: GitHub, asset: Asset, sink: _Sink, progress: Progress, deadline: _Deadline
 ) -> bool | httpx.Response:
     """Make one attempt; say whether the whole body arrived.
 
     Returns True when it did, False when it ended early, or the response whose status asks for
     a retry (its headers say how long to wait).
     """
-    with github.stream_asset(asset, offset=sink.received) as response:
+    with github.stream_asset(asset, offset=sink.received, deadline=deadline.at) as response:
         if is_retryable(response):
             return response
         raise_for_status(response, what=f"download of {asset.name}")
@@ -151,17 +184,20 @@ def _stream_once(
                 )
             sink.feed(chunk)
             progress.advance(len(chunk))
+            deadline.check(asset)  # behind a proxy httpx's transport knows no deadline
     sink.flush()  # what arrived is on disk before a resume asks for the rest
     return sink.received == asset.size
 
 
 def _fetch(github: GitHub, asset: Asset, sink: _Sink, retrier: Retrier, progress: Progress) -> None:
     what = f"download of {asset.name}"
+    deadline = _Deadline.for_asset(github, asset)
     while True:
+        deadline.check(asset)
         before = sink.received
         response = error = None
         try:
-            outcome = _stream_once(github, asset, sink, progress)
+            outcome = _stream_once(github, asset, sink, progress, deadline)
             if outcome is True:
                 return
             if isinstance(outcome, httpx.Response):
@@ -173,34 +209,51 @@ def _fetch(github: GitHub, asset: Asset, sink: _Sink, retrier: Retrier, progress
         if sink.received > before:  # progress was made: the retry budget counts failures in a row
             retrier.attempts = 0
         if error is not None:
+            deadline.check(asset)  # a read cut short by the deadline: over, not retried
             retry_after_error(error, what=what, retrier=retrier)
         else:
             retrier.wait(what=what, response=response, reason=reason)
 
 
-def download_asset(
+def download_asset(  # noqa: PLR0913  # keyword-only options, each with a safe default
     github: GitHub,
     asset: Asset,
     *,
     directory: Path,
     retrier: Retrier | None = None,
     progress: Progress = NO_PROGRESS,
+    max_bytes: int = MAX_DOWNLOAD,
+    staging: list[Path] | None = None,
 ) -> Downloaded:
     """Download ``asset`` into a hidden temporary file in ``directory``; return it checked.
 
-    The caller renames or removes the returned file. Raises:
-        ExternalError: the download failed after retries, or the file could not be written
-            (a full disk, a missing directory) (exit 5).
-        VerificationError: the size or GitHub's digest disagrees with the bytes (exit 4).
+    The caller renames or removes the returned file; with ``staging``, its path is appended
+    there before the file is created, for a caller that cleans up what it staged. Raises:
+        ExternalError: the download failed after retries, did not end in time, or the file
+            could not be written (a full disk, a missing directory) (exit 5).
+        VerificationError: the asset is declared larger than ``max_bytes``, or the size or
+            GitHub's digest disagrees with the bytes (exit 4).
 
     """
+    if asset.size > max_bytes:
+        raise VerificationError(
+            f"{asset.name} is {asset.size} bytes, more than the {max_bytes} allowed",
+            hint="raise max-extracted-mb in [tool.hephaestus.release] if the asset is expected",
+            code="asset-too-large",
+        )
     started = time.perf_counter()
     retrier = retrier or Retrier(github.policy)
+    # The name is known (and handed to ``staging``) before the file exists: a caller cleaning
+    # up after an interruption at any instruction once it is created still finds it.
+    path = directory / f".{asset.name}.{secrets.token_hex(6)}.part"
+    if staging is not None:
+        staging.append(path)
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{asset.name}.", suffix=".part", dir=directory)
-    except OSError as exc:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError as exc:  # not ours (even a name taken): nothing to remove
+        if staging is not None:
+            staging.remove(path)
         raise _cannot_write(asset, directory, exc) from exc
-    path = Path(temporary)
     try:
         with os.fdopen(fd, "wb") as handle, _Sink(handle) as sink:
             progress.start(asset.size)

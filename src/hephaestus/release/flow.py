@@ -3,7 +3,10 @@
 Look up the release, select its assets, fetch the manifest and bundle, download the archive,
 verify the checksum, verify the signature, extract, install offline. Everything written is
 staged under a hidden name in the destination and removed if any later step fails; only a
-complete success leaves the wheelhouse (and, unless asked otherwise, the archive) behind.
+complete success leaves the wheelhouse (and, unless asked otherwise, the archive) behind. One
+exception: when only the installation fails (no pip and no uv, a missing dependency), the
+verified archive is kept under its name, and the error says where; nothing verified is thrown
+away before the install succeeded.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
-from hephaestus.core.errors import UsageError
+from hephaestus.core.errors import ExternalError, UsageError
 from hephaestus.core.events import Event
 from hephaestus.core.fs import remove_path
 from hephaestus.core.logging import get_logger
@@ -103,6 +106,25 @@ def _install(staging: Path, target: Path, options: InstallOptions) -> InstallPla
     return plan
 
 
+def _keep_archive(
+    error: ExternalError, archive: Path, kept: Path, created: list[Path]
+) -> ExternalError:
+    """Keep the verified ``archive`` as ``kept`` after a failed install; return the error to raise.
+
+    The archive stays in ``created`` (and is removed) only if ``kept`` is taken.
+    """
+    if kept.exists():
+        return error
+    archive.replace(kept)
+    created.remove(archive)
+    hint = f"{error.hint}; " if error.hint else ""
+    return type(error)(
+        error.message,
+        hint=f"{hint}the verified archive is kept at {kept}: run again with --overwrite",
+        code=error.code,
+    )
+
+
 def install_release(  # one straight line of steps, each timed
     github: GitHub, *, options: InstallOptions, progress: Progress = NO_PROGRESS
 ) -> InstallReport:
@@ -136,9 +158,13 @@ def install_release(  # one straight line of steps, each timed
     with _staged(created, made):
         progress.note(f"downloading {selected.archive.name}")
         download = download_asset(
-            github, selected.archive, directory=destination, progress=progress
+            github,
+            selected.archive,
+            directory=destination,
+            progress=progress,
+            max_bytes=options.limits.max_bytes,
+            staging=created,
         )
-        created.append(download.path)
         downloaded = clock()
         progress.note("verifying")
         checksum, signature = verify_evidence(options, selected, download.sha256, evidence)
@@ -168,7 +194,11 @@ def install_release(  # one straight line of steps, each timed
                 directory.rmdir()
         else:
             progress.note("installing")
-            plan = _install(staging, target, options)
+            try:
+                plan = _install(staging, target, options)
+            except ExternalError as exc:  # the environment's failure, not the archive's
+                kept = destination / selected.archive.name
+                raise _keep_archive(exc, download.path, kept, created) from exc
             wheelhouse = str(target)
             if options.remove_archive:
                 remove_path(download.path)

@@ -1,30 +1,49 @@
 """The GitHub REST API, as much of it as releases need: look up, download, upload.
 
-The token is validated before any request and travels only in the ``Authorization`` header; it
-never appears in a message, a log event or a report. httpx drops that header when a download
-redirects to another host.
+The token is validated before any request and travels only in the ``Authorization`` header,
+and only to the API's own origin (and the upload host: ``uploads.github.com`` for github.com,
+``--upload-url`` otherwise): an asset URL or a redirect naming any other origin gets no
+``Authorization`` at all (:class:`~hephaestus.core.http.Credentials`). It never appears in a
+message, a log event or a report (:func:`~hephaestus.core.logging.redact`).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final, Self
 from urllib.parse import quote, urlsplit
 
 from pydantic import ValidationError
 
 from hephaestus.core.errors import ExternalError, UsageError
-from hephaestus.core.http import Retrier, RetryPolicy, check_url, create_client, send
+from hephaestus.core.http import (
+    Credentials,
+    Retrier,
+    RetryPolicy,
+    check_url,
+    create_client,
+    origin_of,
+    send,
+    with_deadline,
+)
+from hephaestus.core.logging import register_secret
+from hephaestus.core.transport import DEADLINE, HEAD_DEADLINE
 from hephaestus.release.models import Asset, Release
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from contextlib import AbstractContextManager
 
     import httpx
 
 API_URL: Final = "https://api.github.com"
+UPLOADS_URL: Final = "https://uploads.github.com"
+"""Where github.com's release uploads go: the one other origin its token is sent to."""
+SLOWEST_RATE: Final = 64 << 10
+"""Bytes per second below which a body (a download, an upload) takes too long: with the
+timeout, it sets the deadline of the whole transfer (``timeout + size / SLOWEST_RATE``)."""
 API_VERSION: Final = "2022-11-28"
 TOKEN_PREFIXES: Final = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
 _TOKEN = re.compile(r"[A-Za-z0-9_]{1,255}")
@@ -44,6 +63,7 @@ def resolve_token(explicit: str | None, environ: Mapping[str, str] | None = None
     if token is None:
         return None
     prefix = next((p for p in TOKEN_PREFIXES if token.startswith(p)), None)
+    register_secret(token)  # malformed or not: never to be shown
     if prefix is None or len(token) == len(prefix) or not _TOKEN.fullmatch(token):
         raise UsageError(
             "the GitHub token is malformed",
@@ -99,32 +119,45 @@ class GitHub:
     ) -> None:
         """Build the clients; raise UsageError (exit 2) if a URL given is not http(s)."""
         headers = {"X-GitHub-Api-Version": API_VERSION}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
         self.api_url = check_url(api_url, name="the API URL").rstrip("/")
         self.upload_url = None
         if upload_url:
             self.upload_url = check_url(upload_url, name="the upload URL").rstrip("/")
+        self.timeout = timeout
         self.policy = policy or RetryPolicy()
-        self.client = create_client(base_url=self.api_url, timeout=timeout, headers=headers)
-        # Asset bodies go through their own client: the standard-library transport when no
-        # proxy applies (hephaestus.core.transport); JSON calls keep httpx's pooled connections.
-        self.downloads = create_client(
-            base_url=self.api_url, timeout=timeout, headers=headers, direct_downloads=True
+        credentials = Credentials.for_origins(token, *self._origins()) if token else None
+        # The standard-library transport when no proxy applies (hephaestus.core.transport):
+        # whole-request deadlines hold there. JSON calls and asset bodies share the client.
+        self.client = self.downloads = create_client(
+            base_url=self.api_url,
+            timeout=timeout,
+            headers=headers,
+            credentials=credentials,
+            direct_downloads=True,
         )
+
+    def _origins(self) -> list[str]:
+        """Return the URLs whose origins the token may go to: the API's, the upload host's."""
+        urls = [self.api_url]
+        if self.upload_url:
+            urls.append(self.upload_url)
+        elif origin_of(self.api_url) == origin_of(API_URL):
+            urls.append(UPLOADS_URL)
+        return urls
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.client.close()
-        self.downloads.close()
 
     def _json(self, path: str, *, what: str) -> Any:  # noqa: ANN401  # JSON of any shape
         request = self.client.build_request(
             "GET", path, headers={"Accept": "application/vnd.github+json"}
         )
-        response = send(self.client, request, what=what, retrier=Retrier(self.policy))
+        response = send(
+            self.client, request, what=what, retrier=Retrier(self.policy), deadline=self.timeout
+        )
         raise_for_status(response, what=what)
         try:
             return response.json()
@@ -166,14 +199,24 @@ class GitHub:
         return releases
 
     def stream_asset(
-        self, asset: Asset, *, offset: int = 0
+        self, asset: Asset, *, offset: int = 0, deadline: float | None = None
     ) -> AbstractContextManager[httpx.Response]:
-        """Open a streamed download of ``asset`` from byte ``offset`` (a context manager)."""
+        """Open a streamed download of ``asset`` from byte ``offset`` (a context manager).
+
+        The answer's head must arrive within the timeout, its body by ``deadline`` (a
+        ``time.monotonic()``; None: only the timeout's bound, per request).
+        """
         # identity: the bytes hashed must be the bytes stored, and a Range must count them.
         headers = {"Accept": "application/octet-stream", "Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        return self.downloads.stream("GET", asset.url, headers=headers)
+        request = with_deadline(
+            self.downloads.build_request("GET", asset.url, headers=headers), self.timeout
+        )
+        if deadline is not None:
+            request.extensions[HEAD_DEADLINE] = request.extensions[DEADLINE]
+            request.extensions[DEADLINE] = deadline
+        return _streamed(self.downloads, request)
 
     def upload_asset(self, release: Release, *, name: str, content: bytes, media: str) -> Asset:
         """Upload ``content`` as asset ``name`` of ``release``; return the new asset.
@@ -197,9 +240,25 @@ class GitHub:
             headers={"Content-Type": media, "Accept": "application/vnd.github+json"},
         )
         what = f"upload of {name} to release {release.tag}"
-        response = send(self.client, request, what=what, retrier=Retrier(self.policy))
+        response = send(
+            self.client,
+            request,
+            what=what,
+            retrier=Retrier(self.policy),
+            deadline=self.timeout + len(content) / SLOWEST_RATE,
+        )
         raise_for_status(response, what=what)
         return Asset.model_validate(response.json())
+
+
+@contextmanager
+def _streamed(client: httpx.Client, request: httpx.Request) -> Iterator[httpx.Response]:
+    """Send ``request`` with its body left to read; close the response after the block."""
+    response = client.send(request, stream=True)
+    try:
+        yield response
+    finally:
+        response.close()
 
 
 def parse_release(data: Any) -> Release:  # noqa: ANN401  # the API's JSON

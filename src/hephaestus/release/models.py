@@ -78,13 +78,15 @@ class SignatureResult(_Frozen):
 
 
 class InstallPlan(_Frozen):
-    """What the offline pip install installs, and with which command."""
+    """What the offline install installs, into which interpreter, with which command."""
 
     wheelhouse: str
     source: str = Field(description="'requirements file <name>' or 'top-level wheels'.")
-    requirements: list[str] = Field(description="Requirement strings passed to pip.")
+    requirements: list[str] = Field(description="Requirement strings passed to the installer.")
     wheels: list[str] = Field(description="Every wheel in the wheelhouse.")
-    command: list[str] = Field(description="The pip command line (argv; never a shell).")
+    python: str = Field(default="", description="The interpreter whose environment receives them.")
+    installer: str = Field(default="pip", description="'uv' (uv pip install) or 'pip'.")
+    command: list[str] = Field(description="The install command line (argv; never a shell).")
     installed: bool = Field(description="Whether the command ran and succeeded.")
 
 
