@@ -83,11 +83,15 @@ def _guard(
 
 
 class _Execution:
-    """One execution: base descriptors, the journal, the stop signal."""
+    """One execution: base descriptors, the journal, the stop signal, every outcome so far."""
 
     def __init__(self, plan: CleanupPlan, journal: Journal | None) -> None:
         self.plan, self.journal = plan, journal
         self.stop = threading.Event()
+        self.outcomes: list[tuple[int, Outcome]] = []
+        """Each outcome with its candidate's index, appended as it happens (by the workers):
+        the report is built from it, so an interruption at any point reports every removal."""
+        self._lock = threading.Lock()
         self.exclude = compile_exclude(plan.options.exclude)
         self.bases: dict[str, tuple[int, int]] = {}
 
@@ -113,10 +117,12 @@ class _Execution:
             for i in range(0, len(indices), UNIT)
         ]
 
-    def _record(self, outcome: Outcome) -> Outcome:
+    def _record(self, index: int, outcome: Outcome) -> tuple[int, Outcome]:
+        with self._lock:
+            self.outcomes.append((index, outcome))
         if self.journal is not None:
             self.journal.record(outcome)
-        return outcome
+        return index, outcome
 
     def _open_parent(self, base: str, parent: str) -> tuple[int, str | None]:
         """Open ``parent`` below ``base`` one component at a time; or say why it cannot be."""
@@ -161,7 +167,7 @@ class _Execution:
                     )
                 else:
                     outcome = self._remove(fd, device, candidate, base)
-                done.append((index, self._record(outcome)))
+                done.append(self._record(index, outcome))
         finally:
             if fd != base_fd:
                 os.close(fd)
@@ -238,10 +244,9 @@ def execute_cleanup(  # noqa: PLR0913  # keyword-only knobs of one operation
         else None
     )
     execution = _Execution(plan, journal)
-    done: list[tuple[int, Outcome]] = []
 
     def report(*, complete: bool) -> CleanupReport:
-        outcomes = [outcome for _, outcome in sorted(done, key=lambda pair: pair[0])]
+        outcomes = [o for _, o in sorted(execution.outcomes, key=lambda pair: pair[0])]
         removed = [o for o in outcomes if isinstance(o, Removal)]
         return CleanupReport(
             run_id=run_id,
@@ -268,22 +273,13 @@ def execute_cleanup(  # noqa: PLR0913  # keyword-only knobs of one operation
         with lock:
             execution.open_bases()
             pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cleanup")
-            futures = []
             try:
                 futures = [pool.submit(execution.run_unit, u) for u in execution.units()]
                 for future in as_completed(futures):
-                    finished = future.result()
-                    done.extend(finished)
-                    progress.advance(len(finished))
+                    progress.advance(len(future.result()))
             except BaseException:
-                execution.stop.set()
+                execution.stop.set()  # removals in flight finish and are recorded
                 pool.shutdown(wait=True, cancel_futures=True)
-                done[:] = [
-                    pair
-                    for f in futures
-                    if f.done() and not f.cancelled() and f.exception() is None
-                    for pair in f.result()
-                ]
                 raise
             finally:
                 pool.shutdown(wait=True)
