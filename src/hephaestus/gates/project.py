@@ -135,7 +135,8 @@ def _requirement_names(items: object) -> Iterator[str]:
             yield match.group(1)
 
 
-def _table(data: Mapping[str, object], *keys: str) -> Mapping[str, object]:
+def nested_table(data: Mapping[str, object], *keys: str) -> Mapping[str, object]:
+    """Return the nested table at ``keys`` ({} if any level is missing or not a table)."""
     for key in keys:
         found = data.get(key)
         if not isinstance(found, dict):
@@ -146,25 +147,25 @@ def _table(data: Mapping[str, object], *keys: str) -> Mapping[str, object]:
 
 def _declared_in_pyproject(pyproject: Mapping[str, object]) -> Iterator[str]:
     """Names in every requirement list a packaging tool keeps in pyproject.toml."""
-    project = _table(pyproject, "project")
+    project = nested_table(pyproject, "project")
     yield from _requirement_names(project.get("dependencies"))
-    for items in _table(pyproject, "project", "optional-dependencies").values():
+    for items in nested_table(pyproject, "project", "optional-dependencies").values():
         yield from _requirement_names(items)
-    for items in _table(pyproject, "dependency-groups").values():
+    for items in nested_table(pyproject, "dependency-groups").values():
         yield from _requirement_names(items)
-    yield from _requirement_names(_table(pyproject, "tool", "uv").get("dev-dependencies"))
-    for items in _table(pyproject, "tool", "pdm", "dev-dependencies").values():
+    yield from _requirement_names(nested_table(pyproject, "tool", "uv").get("dev-dependencies"))
+    for items in nested_table(pyproject, "tool", "pdm", "dev-dependencies").values():
         yield from _requirement_names(items)
-    for env in _table(pyproject, "tool", "hatch", "envs").values():
+    for env in nested_table(pyproject, "tool", "hatch", "envs").values():
         if isinstance(env, dict):
             yield from _requirement_names(env.get("dependencies"))
             yield from _requirement_names(env.get("extra-dependencies"))
-    poetry = _table(pyproject, "tool", "poetry")
-    yield from _table(poetry, "dependencies")
-    yield from _table(poetry, "dev-dependencies")
-    for group in _table(poetry, "group").values():
+    poetry = nested_table(pyproject, "tool", "poetry")
+    yield from nested_table(poetry, "dependencies")
+    yield from nested_table(poetry, "dev-dependencies")
+    for group in nested_table(poetry, "group").values():
         if isinstance(group, dict):
-            yield from _table(group, "dependencies")
+            yield from nested_table(group, "dependencies")
 
 
 def _declared_in_files(root: Path) -> Iterator[str]:
@@ -205,7 +206,7 @@ class ProjectTools:
 
     def has_table(self, *keys: str) -> bool:
         """Whether pyproject.toml has the table ``keys`` (``"tool", "ruff"``)."""
-        return bool(_table(self.pyproject, *keys)) or _has_key(self.pyproject, keys)
+        return bool(nested_table(self.pyproject, *keys)) or _has_key(self.pyproject, keys)
 
     def has_file(self, *names: str) -> bool:
         """Whether the root holds one of the files ``names``."""

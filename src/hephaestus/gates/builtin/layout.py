@@ -10,6 +10,7 @@ import configparser
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from hephaestus.gates.project import nested_table
 from hephaestus.gates.spec import GateError
 
 if TYPE_CHECKING:
@@ -35,19 +36,9 @@ class Package:
     path: str
 
 
-def _table(data: Mapping[str, object], *keys: str) -> Mapping[str, object]:
-    """Return the nested table at ``keys`` ({} if any level is missing or not a table)."""
-    for key in keys:
-        found = data.get(key)
-        if not isinstance(found, dict):
-            return {}
-        data = found
-    return data
-
-
 def _declared_packages(pyproject: Mapping[str, object]) -> tuple[Package, ...]:
     """Return the packages hatch's wheel target lists explicitly (``packages = ["src/demo"]``)."""
-    wheel = _table(pyproject, "tool", "hatch", "build", "targets", "wheel")
+    wheel = nested_table(pyproject, "tool", "hatch", "build", "targets", "wheel")
     paths = wheel.get("packages")
     if not isinstance(paths, list):
         return ()
@@ -127,7 +118,7 @@ def mypy_configured_targets(root: Path, pyproject: Mapping[str, object]) -> bool
     for name in ("mypy.ini", ".mypy.ini"):
         if (root / name).is_file():
             return _ini_has(root / name, "mypy", keys)
-    mypy = _table(pyproject, "tool", "mypy")
+    mypy = nested_table(pyproject, "tool", "mypy")
     if mypy:
         return any(mypy.get(key) for key in keys)
     return _ini_has(root / "setup.cfg", "mypy", keys)
@@ -144,7 +135,7 @@ def coverage_source_configured(root: Path, pyproject: Mapping[str, object]) -> b
 
     """
     keys = ("source", "source_pkgs")
-    run = _table(pyproject, "tool", "coverage", "run")
+    run = nested_table(pyproject, "tool", "coverage", "run")
     return (
         any(run.get(key) for key in keys)
         or _ini_has(root / ".coveragerc", "run", keys)
