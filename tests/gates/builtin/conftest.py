@@ -74,8 +74,13 @@ class GateRunner:
         )
 
     def process(self, gate: Gate[Any], context: GateContext[Any]) -> ProcessResult:
-        """Run the gate's command in the repository."""
-        return run(gate.command(context), cwd=context.root, timeout=120)
+        """Run the gate's command in the repository, with the gate's own variables.
+
+        Without them a nested pytest-cov run would write into the COVERAGE_FILE of the pytest
+        gate that runs this suite (``hephaestus guard-rails`` on this repository).
+        """
+        env = gate.process_environment(context)
+        return run(gate.command(context), cwd=context.root, timeout=120, env=env)
 
     def __call__(
         self,
