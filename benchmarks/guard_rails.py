@@ -33,14 +33,6 @@ and named in the output. A test suite may be flaky (hypothesis): a cold or singl
 is timed all the same (it ran whole) and named; the run that stores the passes for (b) is
 repeated until every gate passed (at most 3 times).
 
-One patch to the clone of this repository, committed there and announced in the output:
-``GateRunner.process`` in ``tests/gates/builtin/conftest.py`` runs a gate's command without the
-gate's own variables, so the demo projects' pytest-cov runs inherit the outer pytest gate's
-``COVERAGE_FILE`` (its scratch directory) and write statement-only data into it; the suite's
-pytest-cov then fails to combine it with its branch data (``DataError``, exit 3 after every test
-passed) and the gate "could not run". The patch passes ``gate.process_environment(context)``;
-it is skipped once the helper no longer has the old line.
-
 For each, interleaved, median of --runs:
 
 (a) cold: ``guard-rails --no-cache`` with every gate at once, against each gate alone
@@ -124,16 +116,6 @@ STATE = ".hephaestus"
 KEPT_BYTECODE = Path("pytest") / "pycache"
 QUOTED = 3
 """Findings quoted when a gate that should pass failed."""
-HARNESS = Path("tests/gates/builtin/conftest.py")
-UNFAITHFUL = "        return run(gate.command(context), cwd=context.root, timeout=120)\n"
-FAITHFUL = """\
-        return run(
-            gate.command(context),
-            cwd=context.root,
-            timeout=120,
-            env=gate.process_environment(context),
-        )
-"""
 LIBRARY_PYPROJECT = """\
 [project]
 name = "{name}-copy"
@@ -182,26 +164,9 @@ def clone_repository(target: Path) -> Path:
     if not lock.is_file():
         raise SystemExit(f"{lock} is missing: run `uv lock` in {REPOSITORY} first")
     _git(REPOSITORY, "clone", "-q", "--no-hardlinks", str(REPOSITORY), str(target))
-    isolate_nested_coverage(target)
     shutil.copy2(lock, target / "uv.lock")  # git-ignored there, as in a developer's checkout
     _uv(target, "sync", "--frozen")
     return target
-
-
-def isolate_nested_coverage(clone: Path) -> None:
-    """Make the test helper that runs gates pass the gate's variables, as guard-rails does.
-
-    Without them, nested pytest-cov runs write into the outer pytest gate's ``COVERAGE_FILE``
-    and the gate could not run (see the module docstring). A helper that no longer has the
-    unfaithful line is left alone.
-    """
-    helper = clone / HARNESS
-    text = helper.read_text()
-    if UNFAITHFUL not in text:
-        return
-    helper.write_text(text.replace(UNFAITHFUL, FAITHFUL))
-    _git(clone, "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qam", "nested coverage")
-    print(f"this repository: {HARNESS} patched in the clone (see the docstring)")
 
 
 def closure(names: Iterable[str]) -> list[str]:
