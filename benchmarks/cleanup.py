@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from hephaestus.cleanup.patterns import DIRECTORIES, FILES
-from hephaestus.core.config import CleanupCategory as Category
+from hephaestus.cleanup.settings import CleanupCategory as Category
 
 HEPHAESTUS = str(Path(sys.executable).parent / "hephaestus")
 PLAN_TARGET = 1.5  # hephaestus / find

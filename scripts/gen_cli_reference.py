@@ -33,8 +33,9 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from hephaestus.cli.schema import generate
+from hephaestus.configuration import HephaestusConfig
 from hephaestus.core import errors
-from hephaestus.core.config import ENV_PREFIX, HephaestusConfig
+from hephaestus.core.config import ENV_PREFIX
 from hephaestus.gates.inputs import ALWAYS_INPUTS
 from hephaestus.gates.registry import discover_gates
 from hephaestus.gates.spec import ENTRY_POINT_GROUP, GateConfig

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from tests.analytics.history import build_history, run_coverage
 
-from hephaestus.core.config import AnalyticsSection
+from hephaestus.analytics.settings import AnalyticsSection
 
 if TYPE_CHECKING:
     from pathlib import Path

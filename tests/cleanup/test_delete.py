@@ -12,7 +12,7 @@ import pytest
 from hephaestus.cleanup import CleanupOptions, execute_cleanup, plan_cleanup
 from hephaestus.cleanup.audit import default_manifest_path, write_manifest
 from hephaestus.cleanup.models import CleanupReport, SkipReason
-from hephaestus.core.config import CleanupCategory as Category
+from hephaestus.cleanup.settings import CleanupCategory as Category
 from hephaestus.core.progress import NO_PROGRESS
 
 DEEP = frozenset(Category) - {Category.node_modules}

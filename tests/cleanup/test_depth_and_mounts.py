@@ -20,7 +20,7 @@ from tests.gitrepo import git
 
 from hephaestus.cleanup import CleanupOptions, execute_cleanup, plan_cleanup
 from hephaestus.cleanup.models import SkipReason
-from hephaestus.core.config import CleanupCategory as Category
+from hephaestus.cleanup.settings import CleanupCategory as Category
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hephaestus.cleanup.patterns import Matcher
-from hephaestus.core.config import CleanupCategory as Category
+from hephaestus.cleanup.settings import CleanupCategory as Category
 
 ALL = Matcher.for_categories(frozenset(Category))
 

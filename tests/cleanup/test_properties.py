@@ -33,7 +33,7 @@ from hephaestus.cleanup.models import (
     SkipReason,
 )
 from hephaestus.cleanup.patterns import PROJECT_MARKERS, VENV_CONTAINERS
-from hephaestus.core.config import CleanupCategory as Category
+from hephaestus.cleanup.settings import CleanupCategory as Category
 from hephaestus.core.errors import ExitCode, ExternalError, SafetyError
 from hephaestus.core.fs import display_path
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from hephaestus.cleanup import CleanupOptions, execute_cleanup, plan_cleanup
-from hephaestus.core.config import CleanupCategory as Category
+from hephaestus.cleanup.settings import CleanupCategory as Category
 
 DEEP: Final = frozenset(Category) - {Category.node_modules}
 RUNS: Final = 6

@@ -9,7 +9,7 @@ import pytest
 
 from hephaestus.cleanup import CleanupOptions, plan_cleanup
 from hephaestus.cleanup.models import CleanupPlan, EntryKind, SkipReason
-from hephaestus.core.config import CleanupCategory as Category
+from hephaestus.cleanup.settings import CleanupCategory as Category
 from hephaestus.core.errors import ExitCode, SafetyError, UsageError
 from hephaestus.core.progress import NullProgress
 

@@ -110,7 +110,7 @@ def test_installed_command_keeps_the_contract(tmp_path: Path, args: list[str], c
 def test_installed_internal_error_is_one_line(tmp_path: Path) -> None:
     """A forced bug in the installed package exits 70: one error line, a hint, a crash file."""
     probe = (
-        "import sys, hephaestus.cli.version as v\n"
+        "import sys, hephaestus.meta as v\n"
         "def boom(): raise RuntimeError('forced')\n"
         "v.collect_version_info = boom\n"
         "from hephaestus.cli import main\n"

@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.main import get_command
 
-import hephaestus.cli.version as version_command
+import hephaestus.meta as version_command
 from hephaestus.cli import COMMANDS, LazyGroup, app, main
 from hephaestus.cli.handler import one_line, sniff_format
 from hephaestus.core.errors import ExitCode, SafetyError

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from tests.gates.fakes import WordGate
 from tests.gitrepo import git
 
-from hephaestus.core.config import GuardRailsSection
 from hephaestus.gates.latest import latest_report_path
 from hephaestus.gates.models import GateStatus, GuardRailsReport
 from hephaestus.gates.runner import GuardRailsOptions, run_guard_rails
+from hephaestus.gates.settings import GuardRailsSection
 
 if TYPE_CHECKING:
     from pathlib import Path

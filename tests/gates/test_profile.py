@@ -8,7 +8,6 @@ import pytest
 from tests.gates.fakes import SleepGate, WordGate
 from tests.gitrepo import git
 
-from hephaestus.core.config import GuardRailsSection
 from hephaestus.core.errors import ExitCode, UsageError
 from hephaestus.gates.builtin.pytest import Pytest
 from hephaestus.gates.models import GateStatus
@@ -18,6 +17,7 @@ from hephaestus.gates.runner import (
     run_guard_rails,
 )
 from hephaestus.gates.selection import plan  # what a gate receives
+from hephaestus.gates.settings import GuardRailsSection
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -13,10 +13,10 @@ from tests.gates.fakes import (
 )
 from tests.gitrepo import git
 
-from hephaestus.core.config import GuardRailsSection
 from hephaestus.core.errors import ConfigError, ExitCode, UsageError
 from hephaestus.gates.models import GateResult, GateStatus
 from hephaestus.gates.runner import GuardRailsOptions, run_guard_rails
+from hephaestus.gates.settings import GuardRailsSection
 
 if TYPE_CHECKING:
     from pathlib import Path

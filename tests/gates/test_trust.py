@@ -17,10 +17,10 @@ import pytest
 from tests.gitrepo import git
 from tests.venvs import make_venv
 
-from hephaestus.core.config import GuardRailsSection
 from hephaestus.core.errors import ExitCode
 from hephaestus.gates.models import GateStatus
 from hephaestus.gates.runner import GuardRailsOptions, run_guard_rails
+from hephaestus.gates.settings import GuardRailsSection
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hephaestus.cleanup.patterns import FILES
-from hephaestus.core.config import CleanupCategory
+from hephaestus.cleanup.settings import CleanupCategory
 from hephaestus.core.errors import ExitCode, SafetyError, UsageError
 from hephaestus.release.wheelhouse import check_wheel, sanitize, verify_wheelhouse
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from hephaestus.analytics.complexity import FileComplexity
     from hephaestus.analytics.history import FileChurn
-    from hephaestus.core.config import AnalyticsSection
+    from hephaestus.analytics.settings import AnalyticsSection
 
 
 @dataclass(frozen=True, slots=True)

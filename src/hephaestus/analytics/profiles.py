@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hephaestus.core.config import Strictness  # noqa: TC001  # pydantic reads it
 from hephaestus.core.errors import UsageError
+from hephaestus.gates.settings import Strictness  # noqa: TC001  # pydantic reads it
 
 if TYPE_CHECKING:
-    from hephaestus.core.config import AnalyticsSection
+    from hephaestus.analytics.settings import AnalyticsSection
 
 
 class QAProfile(BaseModel):

@@ -30,8 +30,8 @@ from hephaestus.core.progress import NO_PROGRESS, Progress
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from hephaestus.analytics.settings import AnalyticsSection
     from hephaestus.analytics.store import Store
-    from hephaestus.core.config import AnalyticsSection
 
 
 def _snapshot(store: Store, inputs: Inputs, command: str, rows: dict[str, dict[str, float]]) -> int:

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from hephaestus.analytics.complexity import FileComplexity
+    from hephaestus.analytics.settings import AnalyticsSection
     from hephaestus.analytics.store import Store
-    from hephaestus.core.config import AnalyticsSection
 
 _REGULAR = frozenset({"100644", "100755"})
 

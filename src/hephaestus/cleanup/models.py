@@ -15,8 +15,8 @@ from pydantic import (
     field_validator,
 )
 
-from hephaestus.core.config import CleanupCategory as Category
-from hephaestus.core.config import CleanupSection
+from hephaestus.cleanup.settings import CleanupCategory as Category
+from hephaestus.cleanup.settings import CleanupSection
 from hephaestus.core.fs import display_path
 
 FsPath = Annotated[str, PlainSerializer(display_path, when_used="json")]
@@ -133,6 +133,11 @@ class CleanupPlan(_Frozen):
     totals: list[CategoryTotal]
     scanned: int = Field(description="Directory entries looked at.")
     seconds: float
+    plan_id: str = Field(
+        default="",
+        description="Digest of the root, options and candidates: a run given it refuses to "
+        "remove anything if a fresh plan differs.",
+    )
 
 
 class Removal(_Frozen):

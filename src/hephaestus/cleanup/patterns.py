@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from hephaestus.core.config import CleanupCategory as Category
+from hephaestus.cleanup.settings import CleanupCategory as Category
 from hephaestus.core.errors import UsageError
 from hephaestus.core.fs import printable_path
 

@@ -28,8 +28,8 @@ from hephaestus.cleanup.patterns import (
     Matcher,
     compile_exclude,
 )
+from hephaestus.cleanup.settings import CleanupCategory as Category
 from hephaestus.cleanup.tracked import TrackedIndex
-from hephaestus.core.config import CleanupCategory as Category
 from hephaestus.core.errors import SafetyError, UsageError
 from hephaestus.core.fs import (
     DIRECTORY_FLAGS,
@@ -319,6 +319,18 @@ class _Walk:
                     continue  # vanished while we looked
 
 
+def plan_digest(root: str, options: CleanupOptions, candidates: list[Candidate]) -> str:
+    """Identify a plan by what it would do: the root, the options and every candidate."""
+    import hashlib  # noqa: PLC0415  # only once per plan
+
+    digest = hashlib.sha256(root.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(options.model_dump_json().encode())
+    for c in candidates:
+        line = f"{c.path}\0{c.kind.value}\0{c.size}\0{c.entries}\n"
+        digest.update(line.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:32]
+
+
 def plan_cleanup(
     root: Path, *, options: CleanupOptions, progress: Progress = NO_PROGRESS
 ) -> CleanupPlan:
@@ -353,7 +365,9 @@ def plan_cleanup(
     progress.start(None)
     for directory in bases:
         walk.walk(str(directory), progress)
+    digest = plan_digest(str(base), options, walk.candidates)
     return CleanupPlan(
+        plan_id=digest,
         root=str(base),
         bases=[str(b) for b in bases],
         outside_root=sorted(set(outside)),

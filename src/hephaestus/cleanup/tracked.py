@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 from hephaestus.cleanup.patterns import Matcher
-from hephaestus.core.config import CleanupCategory
+from hephaestus.cleanup.settings import CleanupCategory
 from hephaestus.core.fs import tracked_paths
 
 if TYPE_CHECKING:

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Final
 
 import typer
 
-from hephaestus.cleanup import (
-    CleanupOptions,
-    CleanupPlan,
-    CleanupReport,
-    execute_cleanup,
-    plan_cleanup,
-)
-from hephaestus.cleanup.audit import default_manifest_path
-from hephaestus.cleanup.models import CategoryTotal, Skipped
+from hephaestus.cleanup.models import CategoryTotal, CleanupPlan, CleanupReport, Skipped
+from hephaestus.cleanup.settings import CleanupCategory as Category
 from hephaestus.cli.environment import Environment
 from hephaestus.cli.meta import command_app, describe
-from hephaestus.cli.progress import progress_for
+from hephaestus.cli.operation import invoke
 from hephaestus.cli.render import Block, Line, Table, emit, human_bytes
-from hephaestus.core.config import CleanupCategory as Category
-from hephaestus.core.config import find_repository_root
-from hephaestus.core.errors import ExitCode, SafetyError, UsageError
+from hephaestus.core.errors import ExitCode, SafetyError
 from hephaestus.core.fs import printable_path
-from hephaestus.core.state import state_directory, state_directory_for
 
 app = command_app()
 SHOWN: Final = 20
@@ -91,64 +81,25 @@ def _report_text(report: CleanupReport) -> list[Block]:
     return blocks
 
 
-_NOT_REGULAR: Final = {
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFDIR: "a directory",
-}
+def _confirmer(env: Environment, *, yes: bool) -> Callable[[str], bool]:
+    """Ask on the terminal before cleaning outside the root (``--yes`` answers for the user)."""
 
+    def confirm(question: str) -> bool:
+        if yes:
+            return True
+        if not (env.stdin_is_terminal and env.stderr.isatty()):
+            raise SafetyError(
+                f"{question} needs confirmation",
+                hint="there is no terminal to confirm on: pass --yes",
+                code="confirmation-required",
+            )
+        env.stderr.write(question + "\n")
+        answer = typer.prompt("Type 'yes' to clean them", default="", show_default=False, err=True)
+        if answer.strip() != "yes":
+            raise SafetyError("cleanup not confirmed", hint="nothing was removed", code="declined")
+        return True
 
-def _manifest_path(root: Path, run_id: str, given: Path | None) -> Path:
-    """Return where the audit manifest goes, checked before anything is removed.
-
-    The default lies in the state directory, made here with its ``.gitignore``. A given path
-    must be new or a regular file (links followed): a device or a FIFO is never opened, as
-    opening one can block or act on the device.
-
-    Raises:
-        SafetyError: ``given`` is not a regular file, or the state directory is refused (exit 3).
-        UsageError: ``given`` cannot be inspected (exit 2).
-
-    """
-    if given is None:
-        state_directory(root)
-        return default_manifest_path(root, run_id)
-    try:
-        mode: int | None = given.stat().st_mode
-    except FileNotFoundError:
-        mode = None
-    except OSError as exc:
-        raise UsageError(
-            f"cannot inspect --audit-manifest {printable_path(given)}: {exc.strerror or exc}",
-            hint="choose another --audit-manifest",
-        ) from exc
-    if mode is not None and not stat.S_ISREG(mode):
-        kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
-        raise SafetyError(
-            f"refusing --audit-manifest {printable_path(given)}: it is {kind}; nothing was removed",
-            hint="name a new file, or a regular file to replace",
-            code="manifest-not-a-file",
-        )
-    state_directory_for(given, root=root)
-    return given
-
-
-def _confirm(env: Environment, plan: CleanupPlan, *, yes: bool) -> None:
-    if not plan.outside_root or yes:
-        return
-    if not (env.stdin_is_terminal and env.stderr.isatty()):
-        raise SafetyError(
-            f"cleaning outside the root ({', '.join(plan.outside_root)}) needs confirmation",
-            hint="there is no terminal to confirm on: pass --yes",
-            code="confirmation-required",
-        )
-    paths = "\n  ".join(plan.outside_root)
-    env.stderr.write(f"These paths are outside {plan.root}:\n  {paths}\n")
-    answer = typer.prompt("Type 'yes' to clean them", default="", show_default=False, err=True)
-    if answer.strip() != "yes":
-        raise SafetyError("cleanup not confirmed", hint="nothing was removed", code="declined")
+    return confirm
 
 
 @app.command("cleanup")
@@ -241,9 +192,6 @@ def cleanup(
     Exits 1 if some paths could not be removed.
     """
     env: Environment = ctx.obj
-    base = root.resolve() if root is not None else find_repository_root(Path.cwd())
-    section = env.load_config(base).cleanup
-    chosen = set(Category) - {Category.node_modules} if deep_clean else set(section.categories)
     flags = {
         Category.python_cache: python_cache,
         Category.tool_caches: tool_caches,
@@ -252,31 +200,30 @@ def cleanup(
         Category.os_cruft: os_cruft,
         Category.node_modules: node_modules,
     }
-    chosen |= {c for c, on in flags.items() if on is True}
-    chosen -= {c for c, on in flags.items() if on is False}
-    options = CleanupOptions(
-        categories=frozenset(chosen),
-        exclude=(*section.exclude, *(exclude or [])),
-        extra_paths=tuple(extra_path or ()),
-        allow_outside_root=allow_outside_root,
-        max_depth=max_depth,
-    )
-    with progress_for(env, "scanning") as progress:
-        plan = plan_cleanup(base, options=options, progress=progress)
+    fields: dict[str, Any] = {
+        "root": root,
+        "deep_clean": deep_clean,
+        "add_categories": [c for c, on in flags.items() if on is True],
+        "remove_categories": [c for c, on in flags.items() if on is False],
+        "exclude": exclude,
+        "extra_paths": extra_path,
+        "allow_outside_root": allow_outside_root,
+        "max_depth": max_depth,
+    }
+    spelling = {"extra_paths": "--extra-path"}
     if dry_run:
+        plan = invoke(ctx, "cleanup_plan", fields, CleanupPlan, label="scanning", flags=spelling)
         emit(env, plan, _plan_text)
         return
-    _confirm(env, plan, yes=yes)
-    manifest = _manifest_path(Path(plan.root), env.run_id, audit_manifest)
-    try:
-        manifest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write the audit manifest in {manifest.parent}: {exc.strerror}",
-            hint="choose another --audit-manifest",
-        ) from exc
-    with progress_for(env, "removing") as progress:
-        report = execute_cleanup(plan, run_id=env.run_id, manifest=manifest, progress=progress)
+    report = invoke(
+        ctx,
+        "cleanup",
+        {**fields, "audit_manifest": audit_manifest},
+        CleanupReport,
+        label="cleaning",
+        confirm=_confirmer(env, yes=yes),
+        flags=spelling,
+    )
     emit(env, report, _report_text)
     if report.errors:
         raise typer.Exit(ExitCode.FINDINGS)

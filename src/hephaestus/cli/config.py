@@ -10,8 +10,9 @@ import typer
 
 from hephaestus.cli.environment import Environment
 from hephaestus.cli.meta import command_app, describe
+from hephaestus.cli.operation import invoke
 from hephaestus.cli.render import Block, Fields, emit
-from hephaestus.core.config import ConfigReport, find_repository_root, report_config
+from hephaestus.configuration import ConfigReport
 
 app = command_app()
 
@@ -47,5 +48,4 @@ def config(
     or a bad value exits 2 naming the key and the file. Use it in CI to check configuration.
     """
     env: Environment = ctx.obj
-    repo = find_repository_root(root or Path.cwd())
-    emit(env, report_config(repo, env.load_config(repo)), _text)
+    emit(env, invoke(ctx, "config", {"root": root}, ConfigReport), _text)

@@ -22,7 +22,7 @@ from hephaestus.core.logging import LogSettings, configure, get_logger
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from hephaestus.core.config import HephaestusConfig
+    from hephaestus.configuration import HephaestusConfig
 
 
 _log = get_logger(__name__)
@@ -128,7 +128,7 @@ class Environment:
 
     def load_config(self, root: Path, **overrides: Any) -> HephaestusConfig:  # noqa: ANN401
         """Load ``[tool.hephaestus]`` of ``root`` (flags as ``overrides``); apply its logging."""
-        from hephaestus.core.config import load_config  # noqa: PLC0415  # pydantic-settings: lazy
+        from hephaestus.configuration import load_config  # noqa: PLC0415  # pydantic-settings: lazy
 
         flags = {
             "log_level": self.log_level.value if self.log_level else None,

@@ -14,10 +14,12 @@ from hephaestus.cli.handler import Reported
 from hephaestus.cli.live import live_results
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.render import emit
-from hephaestus.core.config import HephaestusConfig, Strictness, find_repository_root
+from hephaestus.configuration import HephaestusConfig
+from hephaestus.core.config import find_repository_root
 from hephaestus.core.errors import ExitCode, UsageError
 from hephaestus.gates.models import GuardRailsReport
 from hephaestus.gates.runner import GuardRailsOptions, ProfileOptions, run_guard_rails
+from hephaestus.gates.settings import Strictness
 
 app = command_app()
 

@@ -33,7 +33,7 @@ import typer
 
 from hephaestus.cli.environment import CURRENT, Environment, OutputFormat
 from hephaestus.cli.render import STDOUT_FAILED, WatchedStream, json_document, stdout_failed
-from hephaestus.core.errors import ExitCode, HephaestusError
+from hephaestus.core.errors import ExitCode, HephaestusError, render_fields
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger, redact, register_secret, secret_arguments
 
@@ -142,6 +142,13 @@ def _report(env: Environment, code: str, exit_code: int, message: str, hint: str
         sys.stderr.write(f"error: {message}\n" + (f"hint: {hint}\n" if hint else ""))
         sys.stderr.flush()
     return exit_code
+
+
+def _spelt(text: str) -> str:
+    """Name request fields as this command's flags (`` `audit_manifest` `` → --audit-manifest)."""
+    from hephaestus.cli.operation import spell  # noqa: PLC0415  # only on an error
+
+    return render_fields(text, spell)
 
 
 def _interrupted(argv: Sequence[str], *, terminated: bool = False) -> int:
@@ -278,7 +285,8 @@ def _outcome(  # noqa: PLR0911  # one return per outcome
     except HephaestusError as exc:
         env = CURRENT.get() or Environment(format=sniff_format(argv))
         _log.debug(Event.COMMAND_FAILED, code=exc.code, exit_code=int(exc.exit_code))
-        return _report(env, exc.code, exc.exit_code, exc.message, exc.hint)
+        message, hint = _spelt(exc.message), _spelt(exc.hint) if exc.hint else exc.hint
+        return _report(env, exc.code, exc.exit_code, message, hint)
     except (typer.Exit, Reported) as exc:
         return exc.exit_code
     except (KeyboardInterrupt, typer.Abort) as exc:

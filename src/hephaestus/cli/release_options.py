@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from hephaestus.cli.environment import Environment
-from hephaestus.core.config import ReleaseSection, find_repository_root
+from hephaestus.core.config import find_repository_root
+from hephaestus.release.settings import ReleaseSection
 
 
 def option(*names: str, help_text: str, **extra: Any) -> Any:  # noqa: ANN401  # Typer's OptionInfo

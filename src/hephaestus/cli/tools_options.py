@@ -11,8 +11,8 @@ from hephaestus.core.config import find_repository_root
 
 if TYPE_CHECKING:
     from hephaestus.analytics.analysis import AnalysisOptions
+    from hephaestus.analytics.settings import AnalyticsSection
     from hephaestus.cli.environment import Environment
-    from hephaestus.core.config import AnalyticsSection
 
 Since = Annotated[
     str | None,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 
 from hephaestus.cli.meta import command_app, describe
+from hephaestus.cli.operation import invoke
 from hephaestus.cli.render import Block, Fields, emit
-from hephaestus.version import VersionInfo, collect_version_info
+from hephaestus.version import VersionInfo
 
 app = command_app()
 
@@ -33,4 +34,4 @@ def version(ctx: typer.Context) -> None:
 
     Also shows the Python interpreter and the platform it runs on, which bug reports need.
     """
-    emit(ctx.obj, collect_version_info(), _text)
+    emit(ctx.obj, invoke(ctx, "version", {}, VersionInfo), _text)

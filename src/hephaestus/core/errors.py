@@ -7,8 +7,12 @@ one place. Anything else that escapes is a bug and exits with :attr:`ExitCode.IN
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class ExitCode(IntEnum):
@@ -53,6 +57,24 @@ _MEANINGS = {
     ExitCode.INTERRUPTED: "interrupted",
     ExitCode.TERMINATED: "terminated (SIGTERM)",
 }
+
+
+FIELD_REFERENCE = re.compile(r"`([a-z][a-z0-9_]*)`")
+"""How operations name a request field in a message or a hint: the field name in backquotes."""
+
+
+def field_ref(name: str) -> str:
+    """Name the request field ``name`` in a message; each face renders it (the CLI: ``--name``).
+
+    Operations speak no face's language: a message says "choose another `audit_manifest`", the
+    CLI shows "choose another --audit-manifest", MCP and REST show the parameter as it is.
+    """
+    return f"`{name}`"
+
+
+def render_fields(text: str, spell: Callable[[str], str | None]) -> str:
+    """Replace each field reference in ``text`` by ``spell(name)`` (kept as is when ``None``)."""
+    return FIELD_REFERENCE.sub(lambda m: spell(m.group(1)) or m.group(0), text)
 
 
 class HephaestusError(Exception):

@@ -38,9 +38,9 @@ from hephaestus.gates.spec import Gate, GateContext, GateError
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from hephaestus.core.config import GuardRailsSection
     from hephaestus.gates.runner import GuardRailsOptions
     from hephaestus.gates.selection import Planned
+    from hephaestus.gates.settings import GuardRailsSection
 
 _log = get_logger(__name__)
 _SCRUBBED = ("COV_CORE_SOURCE", "COV_CORE_CONFIG", "COV_CORE_DATAFILE", "PYTEST_CURRENT_TEST")

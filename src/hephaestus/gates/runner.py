@@ -32,9 +32,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
-    from hephaestus.core.config import GuardRailsSection
     from hephaestus.gates.models import DriftReport
     from hephaestus.gates.selection import Planned
+    from hephaestus.gates.settings import GuardRailsSection
     from hephaestus.gates.spec import Gate
 
 _log = get_logger(__name__)

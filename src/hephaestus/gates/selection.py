@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
-    from hephaestus.core.config import GuardRailsSection
     from hephaestus.gates.runner import GuardRailsOptions, ProfileOptions
+    from hephaestus.gates.settings import GuardRailsSection
     from hephaestus.gates.spec import Gate, GateConfig
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from hephaestus.analytics.analysis import AnalysisOptions, Inputs
-    from hephaestus.core.config import AnalyticsSection
+    from hephaestus.analytics.settings import AnalyticsSection
 
 SIMULATABLE: Final = {
     "coverage": "coverage goal, a fraction (0.9 = 90 %)",

@@ -19,7 +19,7 @@ from typing import Final
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from hephaestus.cleanup.patterns import Matcher
-from hephaestus.core.config import CleanupCategory
+from hephaestus.cleanup.settings import CleanupCategory
 from hephaestus.core.errors import ExternalError, UsageError
 from hephaestus.core.fs import check_deletable_root, display_path, remove_path
 from hephaestus.release.models import SanitizeReport, WheelCheck, WheelhouseReport
