@@ -1,8 +1,9 @@
-"""The agent-facing description of every command: the models and how they are assembled.
+"""The agent-facing description of hephaestus: operations, commands, exit and error codes.
 
-The CLI layer walks its live command tree into :class:`CommandSpec` values
-(:mod:`hephaestus.cli.introspect`); this module adds the exit-code table and the error document
-and returns one :class:`AgentSchema`. Nothing here is written by hand per command.
+Operations come from the registry (:mod:`hephaestus.describe`: inputs from the request models,
+outputs from the result models, safety hints), commands from the CLI's live command tree
+(:mod:`hephaestus.cli.introspect`); this module adds the exit-code and error-code tables and the
+error document. Nothing here is written by hand per command or operation.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hephaestus.core.error_codes import ERROR_CODES
 from hephaestus.core.errors import ExitCode
+from hephaestus.describe import OperationSpec  # noqa: TC001  # pydantic reads it
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 """Bumped on any incompatible change to the shape of :class:`AgentSchema`."""
 
 
@@ -52,6 +55,9 @@ class CommandSpec(_Frozen):
         description="JSON Schema of the document printed with --format json (null: none)."
     )
     examples: list[str]
+    operations: list[str] = Field(
+        default=[], description="Operations the command calls (see 'operations')."
+    )
 
 
 class ExitCodeSpec(_Frozen):
@@ -91,8 +97,27 @@ class AgentSchema(_Frozen):
     )
     global_options: list[ParameterSpec] = Field(description="Options of the root command.")
     exit_codes: list[ExitCodeSpec] = Field(description="Every exit status and its meaning.")
+    error_codes: dict[str, str] = Field(description="Every error code and its meaning.")
     error_output: dict[str, Any] = Field(description="JSON Schema of the error document.")
+    operations: list[OperationSpec] = Field(
+        description="Every operation (also an MCP tool): request and result schemas, safety."
+    )
     commands: list[CommandSpec] = Field(description="Every command and group, depth first.")
+
+
+class BriefSchema(_Frozen):
+    """``schema --brief``: every operation in one line each, for an agent's first look."""
+
+    schema_version: str = Field(default=SCHEMA_VERSION, description="Version of this shape.")
+    version: str = Field(description="Version of hephaestus.")
+    more: str = Field(
+        default="`hephaestus schema OPERATION` describes one in full (request, result, hints)",
+        description="How to get the full description of one operation.",
+    )
+    exit_codes: dict[str, str] = Field(description="Exit status → name.")
+    operations: dict[str, str] = Field(
+        description="Operation name → '<CLI command> [<safety>]: <summary>'."
+    )
 
 
 class SchemaWritten(_Frozen):
@@ -120,13 +145,33 @@ def exit_code_table() -> list[ExitCodeSpec]:
 
 
 def build_schema(
-    *, version: str, global_options: list[ParameterSpec], commands: list[CommandSpec]
+    *,
+    version: str,
+    global_options: list[ParameterSpec],
+    commands: list[CommandSpec],
+    operations: list[OperationSpec],
 ) -> AgentSchema:
-    """Assemble the agent schema from the command tree's specs."""
+    """Assemble the agent schema from the operations' and the command tree's specs."""
     return AgentSchema(
         version=version,
         global_options=global_options,
         exit_codes=exit_code_table(),
+        error_codes=dict(sorted(ERROR_CODES.items())),
         error_output=output_schema(ErrorDocument),
+        operations=operations,
         commands=commands,
+    )
+
+
+def build_brief(*, version: str) -> BriefSchema:
+    """List every operation in one line, from the registry alone (no model is imported)."""
+    from hephaestus.registry import OPERATIONS  # noqa: PLC0415
+
+    return BriefSchema(
+        version=version,
+        exit_codes={str(c.value): c.name for c in ExitCode},
+        operations={
+            o.name: f"{o.command} [{', '.join(sorted(o.safety))}]: {o.summary}"
+            for o in OPERATIONS
+        },
     )

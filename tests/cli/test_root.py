@@ -302,3 +302,36 @@ def test_a_multi_line_error_is_printed_on_one_line() -> None:
         "while parsing in <string>, line 3 ^ here"
     )
     assert one_line("already one line") == "already one line"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["version", "--format", "json"],
+        ["version", "--format=json"],
+        ["--format", "json", "version"],
+    ],
+)
+def test_format_is_accepted_after_the_command(cli: Cli, argv: list[str]) -> None:
+    """``--format json`` works before or after the command, as in ruff, uv and gh."""
+    out = cli(*argv)
+    assert out.exit_code == 0
+    assert json.loads(out.stdout)["version"]
+
+
+def test_format_after_a_double_dash_is_not_moved() -> None:
+    """Arguments after ``--`` are the command's, never hoisted."""
+    from hephaestus.cli import hoist_format  # noqa: PLC0415
+
+    assert hoist_format(["a", "--", "--format", "json"]) == ["a", "--", "--format", "json"]
+    assert hoist_format(["a", "--format", "json", "b"]) == ["--format", "json", "a", "b"]
+
+
+def test_json_version_flag_prints_json(cli: Cli) -> None:
+    """``--format json --version`` prints one JSON document; text mode keeps its line."""
+    out = cli("--format", "json", "--version")
+    assert out.exit_code == 0
+    assert json.loads(out.stdout) == {
+        "version": json.loads(cli("--format", "json", "version").stdout)["version"]
+    }
+    assert cli("--version").stdout.startswith("hephaestus ")

@@ -178,3 +178,51 @@ def test_schema_is_valid_json_at_any_width(tmp_path: Path, columns: str) -> None
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["commands"]
+
+
+def test_operations_come_from_the_registry(cli: Cli) -> None:
+    """Every registered operation is described: request and result schemas from its models."""
+    from hephaestus.registry import OPERATIONS  # noqa: PLC0415
+
+    described = {o["name"]: o for o in _schema(cli)["operations"]}
+    assert list(described) == [o.name for o in OPERATIONS]
+    for operation in OPERATIONS:
+        loaded = operation.load()
+        spec = described[operation.name]
+        assert spec["input_schema"] == loaded.request.model_json_schema(mode="validation")
+        assert spec["safety"] == sorted(s.value for s in operation.safety)
+        assert spec["hints"]["read_only"] is operation.read_only
+        assert spec["hints"]["destructive"] is ("destructive" in spec["safety"])
+        assert spec["command"] in {c["path"] for c in _schema(cli)["commands"]}
+
+
+def test_every_command_names_real_operations(cli: Cli) -> None:
+    """A command's ``operations`` are registered, and every operation has its command."""
+    document = _schema(cli)
+    names = {o["name"] for o in document["operations"]}
+    called = {name for c in document["commands"] for name in c["operations"]}
+    assert called == names
+
+
+def test_one_operation_in_full(cli: Cli) -> None:
+    """``schema OPERATION`` gives that operation and the command calling it."""
+    document = _schema(cli, "cleanup_plan")
+    assert [o["name"] for o in document["operations"]] == ["cleanup_plan"]
+    assert [c["path"] for c in document["commands"]] == ["cleanup"]
+
+
+def test_brief_lists_every_operation_within_1000_tokens(cli: Cli) -> None:
+    """``schema --brief``: one line per operation, at most 1,000 tokens (characters / 4)."""
+    from hephaestus.registry import OPERATIONS  # noqa: PLC0415
+
+    out = cli("schema", "--brief")
+    assert out.exit_code == 0
+    assert len(out.stdout) / 4 <= 1000
+    assert set(json.loads(out.stdout)["operations"]) == {o.name for o in OPERATIONS}
+
+
+def test_error_codes_are_enumerated(cli: Cli) -> None:
+    """The schema lists every documented error code with its meaning."""
+    from hephaestus.core.error_codes import ERROR_CODES  # noqa: PLC0415
+
+    assert _schema(cli)["error_codes"] == dict(sorted(ERROR_CODES.items()))

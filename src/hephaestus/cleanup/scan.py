@@ -30,7 +30,7 @@ from hephaestus.cleanup.patterns import (
 )
 from hephaestus.cleanup.settings import CleanupCategory as Category
 from hephaestus.cleanup.tracked import TrackedIndex
-from hephaestus.core.errors import SafetyError, UsageError
+from hephaestus.core.errors import SafetyError, UsageError, field_ref
 from hephaestus.core.fs import (
     DIRECTORY_FLAGS,
     VENV_MARKERS,
@@ -353,7 +353,7 @@ def plan_cleanup(
         if not options.allow_outside_root:
             raise SafetyError(
                 f"refusing to clean {printable_path(extra)}: it is outside the root {base}",
-                hint="pass --allow-outside-root (and confirm) to clean it too",
+                hint=f"set {field_ref('allow_outside_root')} (and confirm) to clean it too",
                 code="outside-root",
             )
         chosen.append(resolved)

@@ -138,7 +138,8 @@ class LazyGroup(TyperGroup):
         **extra: Any,  # noqa: ANN401, ARG002  # click's signature; nothing to pass on
     ) -> int:
         """Run the command line through the one error handler; exit with (or return) its code."""
-        argv = list(sys.argv[1:] if args is None else args)
+        argv = hoist_format(list(sys.argv[1:] if args is None else args))
+        _Invocation.argv = argv
         name = prog_name or "hephaestus"
         code = guarded(
             lambda: TyperGroup.main(self, argv, name, complete_var, standalone_mode=False),
@@ -162,12 +163,46 @@ app = typer.Typer(
 )
 
 
+def hoist_format(argv: list[str]) -> list[str]:
+    """Move ``--format X`` given after the command to the front, where the root parses it.
+
+    ``hephaestus version --format json`` then means ``hephaestus --format json version``, as
+    ruff, uv and gh accept it. Nothing after ``--`` is touched.
+    """
+    end = argv.index("--") if "--" in argv else len(argv)
+    head, moved, i = [], [], 0
+    while i < end:
+        arg = argv[i]
+        if arg == "--format" and i + 1 < end:
+            moved += argv[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith("--format="):
+            moved.append(arg)
+        else:
+            head.append(arg)
+        i += 1
+    return [*moved, *head, *argv[end:]]
+
+
 def _print_version(value: bool) -> None:
     if value:
+        from hephaestus.cli.handler import sniff_format  # noqa: PLC0415
         from hephaestus.core.metadata import package_version  # noqa: PLC0415
 
-        sys.stdout.write(f"hephaestus {package_version()}\n")
+        if sniff_format(_Invocation.argv) is OutputFormat.json:
+            import json  # noqa: PLC0415
+
+            sys.stdout.write(json.dumps({"version": package_version()}) + "\n")
+        else:
+            sys.stdout.write(f"hephaestus {package_version()}\n")
         raise typer.Exit
+
+
+class _Invocation:
+    """The command line being run (for ``--version``, which runs before anything is parsed)."""
+
+    argv: list[str] = []  # noqa: RUF012  # replaced per run, never mutated
 
 
 @app.callback()

@@ -15,6 +15,7 @@ import typer
 from typer.main import get_command
 
 from hephaestus.cli.meta import read_meta
+from hephaestus.registry import for_command
 from hephaestus.schema import CommandSpec, ParameterSpec, output_schema
 
 _SIMPLE = {
@@ -104,6 +105,7 @@ def _walk(command: Any, ctx: typer.Context, path: list[str]) -> list[CommandSpec
         subcommands=list(names),
         output=output_schema(meta.output) if meta and meta.output else None,
         examples=list(meta.examples) if meta else [],
+        operations=[o.name for o in for_command(" ".join(path))],
     )
     specs = [spec]
     for name in names:

@@ -12,7 +12,15 @@ from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.render import Block, Fields, emit
 from hephaestus.core.errors import UsageError
 from hephaestus.core.metadata import package_version
-from hephaestus.schema import AgentSchema, CommandSpec, SchemaWritten, build_schema
+from hephaestus.registry import OPERATIONS
+from hephaestus.schema import (
+    AgentSchema,
+    BriefSchema,
+    CommandSpec,
+    SchemaWritten,
+    build_brief,
+    build_schema,
+)
 
 app = command_app()
 
@@ -29,15 +37,26 @@ def _select(commands: list[CommandSpec], words: list[str]) -> list[CommandSpec]:
 
 
 def generate(words: list[str] | None = None) -> AgentSchema:
-    """Build the schema of the live command tree, optionally narrowed to one command path."""
+    """Build the schema: every operation and command, or one operation, or one command path."""
     from hephaestus.cli import app as root_app  # noqa: PLC0415  # the tree this module is in
     from hephaestus.cli.introspect import describe_tree  # noqa: PLC0415
+    from hephaestus.describe import describe_operation  # noqa: PLC0415
 
+    words = words or []
     global_options, commands = describe_tree(root_app)
+    named = [o for o in OPERATIONS if words == [o.name]]
+    if named:
+        chosen_commands = [c for c in commands if named[0].name in c.operations]
+        operations = named
+    else:
+        chosen_commands = _select(commands, words)
+        paths = {c.path for c in chosen_commands}
+        operations = [o for o in OPERATIONS if not words or o.command in paths]
     return build_schema(
         version=package_version(),
         global_options=global_options,
-        commands=_select(commands, words or []),
+        commands=chosen_commands,
+        operations=[describe_operation(o) for o in operations],
     )
 
 
@@ -47,9 +66,10 @@ def _text(written: SchemaWritten) -> list[Block]:
 
 @app.command("schema")
 @describe(
-    output=(AgentSchema, SchemaWritten),
+    output=(AgentSchema, BriefSchema, SchemaWritten),
     examples=[
-        "hephaestus schema",
+        "hephaestus schema --brief",
+        "hephaestus schema cleanup_plan",
         "hephaestus schema version",
         "hephaestus schema --output hephaestus-schema.json",
     ],
@@ -59,8 +79,9 @@ def schema(
     command: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="COMMAND",
-            help="Describe only this command path, e.g. 'version'.",
+            metavar="OPERATION|COMMAND",
+            help="Describe only this operation (e.g. cleanup_plan) or command path (e.g. "
+            "'tools qa').",
             show_default=False,
         ),
     ] = None,
@@ -74,17 +95,29 @@ def schema(
             writable=True,
         ),
     ] = None,
+    brief: Annotated[
+        bool,
+        typer.Option("--brief", help="One line per operation (under 1,000 tokens)."),
+    ] = False,
 ) -> None:
     """Describe every command for agents, as JSON.
 
-    One JSON document: the schema version, the exit-code table, the error document, and for
-    every command its path, help, parameters (flags, kind, JSON Schema type, default,
-    environment variable), the JSON Schema of its --format json output and examples. It is
-    always JSON, whatever --format says. With --output, stdout gets a short receipt instead
-    (text, or JSON with --format json).
+    One JSON document: the schema version, the exit-code and error-code tables, the error
+    document; every operation (the MCP tools) with the JSON Schema of its request and result
+    and its safety hints; and every command with its path, help, parameters (flags, kind,
+    JSON Schema type, default, environment variable), the JSON Schema of its --format json
+    output, examples and the operations it calls. --brief lists the operations in one line
+    each. It is always JSON, whatever --format says. With --output, stdout gets a short
+    receipt instead (text, or JSON with --format json).
     """
     env: Environment = ctx.obj
-    described = generate(command or [])
+    described: AgentSchema | BriefSchema
+    if brief:
+        described = build_brief(version=package_version())
+        count = len(described.operations)
+    else:
+        described = generate(command or [])
+        count = len(described.commands)
     document = described.model_dump_json(indent=2) + "\n"
     if output is None:
         env.stdout.write(document)
@@ -96,4 +129,4 @@ def schema(
         raise UsageError(
             f"cannot write {output}: {exc.strerror}", hint="choose a writable path"
         ) from exc
-    emit(env, SchemaWritten(path=str(output), commands=len(described.commands)), _text)
+    emit(env, SchemaWritten(path=str(output), commands=count), _text)

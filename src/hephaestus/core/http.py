@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from hephaestus.core.errors import ExternalError, UsageError
+from hephaestus.core.errors import ExternalError, UsageError, field_ref
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger, register_secret
 from hephaestus.core.transport import DEADLINE, direct_transport, tls_context
@@ -210,7 +210,7 @@ class Retrier:
         if self.attempts >= policy.max_retries:
             raise ExternalError(
                 f"{what}: {detail}, still failing after {self.attempts + 1} attempts",
-                hint="try again later, or raise --max-retries",
+                hint=f"try again later, or raise {field_ref('max_retries')}",
                 code="http-error",
             )
         self.attempts += 1
@@ -225,7 +225,8 @@ class Retrier:
             when = datetime.fromtimestamp(now + delay, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
             raise ExternalError(
                 f"{what}: {detail}; the server asks to wait {delay:.0f} s, retry after {when}",
-                hint="a token raises GitHub's rate limit: pass --token or set GITHUB_TOKEN",
+                hint=f"a token raises GitHub's rate limit: pass {field_ref('token')} or set "
+                "GITHUB_TOKEN",
                 code="rate-limited",
             )
         self.waited += delay
