@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,19 @@ if TYPE_CHECKING:
 # Fixtures shared beyond their directory: the GitHub stand-in, tiny wheels, throw-away venvs.
 # The guard fails any session, or subset of the suite, that changes the environment running it.
 pytest_plugins = ["tests.release.fixtures", "tests.environment_guard"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give Ctrl-C back its default meaning when the suite was started with it ignored.
+
+    A shell starts a background job (``pytest &``, ``nohup``) with SIGINT ignored, and an
+    ignored signal stays ignored in every child: the tests that send SIGINT to a hephaestus
+    process would then wait for an exit that never comes. A handled signal is reset to its
+    default in children, so installing Python's own handler restores it for them too.
+    """
+    del config
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
