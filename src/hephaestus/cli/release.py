@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from hephaestus.cli.environment import Environment
 from hephaestus.cli.meta import command_app, describe
-from hephaestus.cli.progress import progress_for
+from hephaestus.cli.operation import invoke
 from hephaestus.cli.release_install import install
 from hephaestus.cli.release_options import (
     ApiUrl,
     Identity,
     Issuer,
+    MaxRetries,
     Repository,
+    Timeout,
     Token,
     TrustRoot,
-    github_client,
+    github_fields,
     option,
-    release_section,
-    trust_root_of,
 )
 from hephaestus.cli.release_text import backfill_text, verify_text
 from hephaestus.cli.render import emit
-from hephaestus.core.state import state_directory_for
 from hephaestus.release.models import BackfillReport, VerifyReport
 
 app = command_app("Install, verify and backfill signed GitHub release wheelhouses.")
@@ -68,19 +65,15 @@ def verify(
     Offline with --trust-root. Exit 4 when a check fails, 2 when there is nothing to check
     against or no identity is pinned for a bundle.
     """
-    from hephaestus.release.verify import verify_local  # noqa: PLC0415  # sigstore: lazily
-
-    env: Environment = ctx.obj
-    root, section = release_section(env)
-    report = verify_local(
-        artifact,
-        manifest=manifest,
-        bundle=bundle,
-        identity=identity or section.identity,
-        issuer=issuer or section.issuer,
-        trust_root=trust_root_of(root, trust_root, section),
-    )
-    emit(env, report, verify_text)
+    fields = {
+        "artifact": artifact,
+        "manifest": manifest,
+        "bundle": bundle,
+        "identity": identity,
+        "issuer": issuer,
+        "trust_root": trust_root,
+    }
+    emit(ctx.obj, invoke(ctx, "release_verify", fields, VerifyReport), verify_text)
 
 
 @app.command("backfill")
@@ -99,6 +92,8 @@ def backfill(
     ] = False,
     token: Token = None,
     api_url: ApiUrl = None,
+    timeout: Timeout = None,
+    max_retries: MaxRetries = None,
     upload_url: Annotated[
         str | None,
         option("--upload-url", help_text="Upload API root.  [default: from the release]"),
@@ -109,25 +104,24 @@ def backfill(
     Signs keylessly with the ambient CI identity (GitHub Actions with id-token: write) and
     records an inventory in .hephaestus/release/.
     """
-    from hephaestus.release.backfill import backfill_releases  # noqa: PLC0415
-    from hephaestus.release.github import check_repository  # noqa: PLC0415
-
-    env: Environment = ctx.obj
-    root, section = release_section(env)
-    name = check_repository(repository or section.repository)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    inventory = root / section.destination / f"backfill-{stamp}-{env.run_id}.json"
-    state_directory_for(inventory, root=root, create=False)  # a linked .hephaestus: refused now
-    github = github_client(section, token=token, api_url=api_url, upload_url=upload_url)
-    with github, progress_for(env, "downloading") as progress:
-        report = backfill_releases(
-            github,
-            repository=name,
-            tags=tuple(tag or ()),
-            dry_run=dry_run,
-            inventory=inventory,
-            progress=progress,
-        )
-    if report.inventory is not None:  # written below .hephaestus by default: never committed
-        state_directory_for(inventory, root=root)
-    emit(env, report, backfill_text)
+    fields = {
+        **github_fields(
+            repository=repository,
+            token=token,
+            api_url=api_url,
+            timeout=timeout,
+            max_retries=max_retries,
+        ),
+        "tags": tag,
+        "dry_run": dry_run,
+        "upload_url": upload_url,
+    }
+    report = invoke(
+        ctx,
+        "release_backfill",
+        fields,
+        BackfillReport,
+        label="downloading",
+        flags={"tags": "--tag"},
+    )
+    emit(ctx.obj, report, backfill_text)

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from hephaestus.cli.environment import Environment
 from hephaestus.cli.meta import describe
-from hephaestus.cli.progress import progress_for
+from hephaestus.cli.operation import invoke
 from hephaestus.cli.release_options import (
     ApiUrl,
     Identity,
     Issuer,
+    MaxRetries,
     Repository,
+    Timeout,
     Token,
     TrustRoot,
-    github_client,
+    configured,
+    github_fields,
     option,
-    release_section,
-    trust_root_of,
 )
 from hephaestus.cli.release_text import install_text
 from hephaestus.cli.render import emit
-from hephaestus.core.state import state_directory_for
 from hephaestus.release.models import InstallReport
 
 
@@ -58,22 +56,13 @@ def install(
             "--destination",
             metavar="DIR",
             file_okay=False,
-            help_text="Where the archive and wheelhouse go.  [default: .hephaestus/release]",
+            help_text=configured("Where the archive and wheelhouse go.", "destination"),
         ),
     ] = None,
     token: Token = None,
     api_url: ApiUrl = None,
-    timeout: Annotated[
-        float | None,
-        option(
-            "--timeout",
-            min=0.1,
-            help_text="Seconds per whole request; a download adds 1 s per 64 KiB.",
-        ),
-    ] = None,
-    max_retries: Annotated[
-        int | None, option("--max-retries", min=0, help_text="Retries of a failed request.")
-    ] = None,
+    timeout: Timeout = None,
+    max_retries: MaxRetries = None,
     python: Annotated[
         str | None,
         option(
@@ -117,40 +106,35 @@ def install(
     signer), 5 when GitHub, the network or the installer fails. Nothing is left behind on
     failure but, when only the installation failed, the verified archive.
     """
-    from hephaestus.release.extract import Limits  # noqa: PLC0415  # operations: lazily
-    from hephaestus.release.flow import InstallOptions, install_release  # noqa: PLC0415
-    from hephaestus.release.github import check_repository  # noqa: PLC0415
-
-    env: Environment = ctx.obj
-    root, section = release_section(env)
-    target = destination or root / section.destination
-    options = InstallOptions(
-        repository=check_repository(repository or section.repository),
-        destination=target,
-        create_destination=destination is None,
-        python=python or sys.executable,
-        tag=tag,
-        asset_pattern=asset_pattern or section.asset_pattern,
-        manifest_pattern=manifest_pattern or section.manifest_pattern,
-        bundle_pattern=bundle_pattern or section.bundle_pattern,
-        identity=identity or section.identity,
-        issuer=issuer or section.issuer,
-        trust_root=trust_root_of(root, trust_root, section),
-        require_sigstore=require_sigstore or section.require_sigstore,
-        allow_unsigned=allow_unsigned,
-        overwrite=overwrite,
-        remove_archive=remove_archive,
-        upgrade=not no_upgrade,
-        dry_run=dry_run,
-        pip_args=tuple(pip_arg or ()),
-        limits=Limits(max_members=section.max_members, max_bytes=section.max_extracted_mb << 20),
+    fields: dict[str, Any] = {
+        **github_fields(
+            repository=repository,
+            token=token,
+            api_url=api_url,
+            timeout=timeout,
+            max_retries=max_retries,
+        ),
+        "tag": tag,
+        "asset_pattern": asset_pattern,
+        "manifest_pattern": manifest_pattern,
+        "bundle_pattern": bundle_pattern,
+        "destination": destination,
+        "python": python,
+        "pip_args": pip_arg,
+        "identity": identity,
+        "issuer": issuer,
+        "trust_root": trust_root,
+        "require_sigstore": require_sigstore or None,  # unset: the configured value
+        "allow_unsigned": allow_unsigned,
+        "upgrade": not no_upgrade,
+    }
+    spelling = {"pip_args": "--pip-arg", "upgrade": "--no-upgrade"}
+    if dry_run:
+        name = "release_install_plan"
+    else:
+        name = "release_install"
+        fields |= {"overwrite": overwrite, "remove_archive": remove_archive}
+    report = invoke(
+        ctx, name, fields, InstallReport, label="looking up the release", flags=spelling
     )
-    state_directory_for(target, root=root, create=False)  # a linked .hephaestus: refused now
-    github = github_client(
-        section, token=token, api_url=api_url, timeout=timeout, max_retries=max_retries
-    )
-    with github, progress_for(env, "looking up the release") as progress:
-        report = install_release(github, options=options, progress=progress)
-    if not dry_run:  # the default destination lies in .hephaestus: never committed
-        state_directory_for(target, root=root)
-    emit(env, report, install_text)
+    emit(ctx.obj, report, install_text)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hephaestus.cli.operation import spell
 from hephaestus.cli.render import Block, Fields, Line, Table, human_bytes
+from hephaestus.core.errors import render_fields
 from hephaestus.release.models import (
     BackfillReport,
     ChecksumResult,
@@ -32,7 +34,8 @@ def _signature(result: SignatureResult) -> str:
 
 
 def _warnings(warnings: Sequence[str]) -> list[Block]:
-    return [Line(f"warning: {w}", style="bold yellow") for w in warnings]
+    """Warnings name request fields (`` `allow_unsigned` ``): shown as this command's flags."""
+    return [Line(f"warning: {render_fields(w, spell)}", style="bold yellow") for w in warnings]
 
 
 def install_text(report: InstallReport) -> list[Block]:

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from hephaestus.cli.environment import Environment
 from hephaestus.cli.meta import command_app, describe
+from hephaestus.cli.operation import invoke
 from hephaestus.cli.render import Block, Line, Table, emit
 from hephaestus.core.errors import ExitCode
 from hephaestus.core.fs import printable_path
@@ -49,10 +49,9 @@ def sanitize(
     Refuses, with exit 3, the directories cleanup refuses: the filesystem root, the home
     directory or an ancestor of it, and system directories.
     """
-    from hephaestus.release.wheelhouse import sanitize as run  # noqa: PLC0415
-
-    env: Environment = ctx.obj
-    emit(env, run(directory, dry_run=dry_run), _sanitize_text)
+    name = "wheelhouse_sanitize_plan" if dry_run else "wheelhouse_sanitize"
+    report = invoke(ctx, name, {"directory": directory}, SanitizeReport, label="sanitizing")
+    emit(ctx.obj, report, _sanitize_text)
 
 
 @app.command("verify")
@@ -62,10 +61,7 @@ def verify(ctx: typer.Context, directory: Directory) -> None:
 
     Exits 1 when there is cruft or a wheel whose files disagree with its RECORD.
     """
-    from hephaestus.release.wheelhouse import verify_wheelhouse  # noqa: PLC0415
-
-    env: Environment = ctx.obj
-    report = verify_wheelhouse(directory)
-    emit(env, report, _verify_text)
+    report = invoke(ctx, "wheelhouse_verify", {"directory": directory}, WheelhouseReport)
+    emit(ctx.obj, report, _verify_text)
     if not report.clean:
         raise typer.Exit(ExitCode.FINDINGS)

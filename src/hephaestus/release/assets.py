@@ -12,7 +12,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Final
 
-from hephaestus.core.errors import UsageError, VerificationError
+from hephaestus.core.errors import UsageError, VerificationError, field_ref
 from hephaestus.release.models import Asset, SelectedAssets
 
 if TYPE_CHECKING:
@@ -46,12 +46,12 @@ def is_archive(name: str) -> bool:
     return name.endswith(ARCHIVE_SUFFIXES)
 
 
-def _one(matches: Sequence[Asset], what: str, flag: str) -> Asset | None:
+def _one(matches: Sequence[Asset], what: str, field: str) -> Asset | None:
     if len(matches) > 1:
         names = ", ".join(a.name for a in matches)
         raise UsageError(
             f"{len(matches)} assets match the {what}: {names}",
-            hint=f"narrow it with {flag}",
+            hint=f"narrow it with {field_ref(field)}",
             code="ambiguous-asset",
         )
     return matches[0] if matches else None
@@ -76,14 +76,14 @@ def select_assets(
         for a in assets
         if is_archive(a.name) and (asset_pattern is None or fnmatchcase(a.name, asset_pattern))
     ]
-    archive = _one(archives, "archive pattern", "--asset-pattern")
+    archive = _one(archives, "archive pattern", "asset_pattern")
     if archive is None:
         listed = ", ".join(a.name for a in assets) or "none"
         raise UsageError(
             "the release has no archive to install (.tar.gz, .tgz, .zip or .whl"
             + (f" matching {asset_pattern!r}" if asset_pattern else "")
             + f"); its assets: {listed}",
-            hint="choose one with --asset-pattern, or another --tag",
+            hint=f"choose one with {field_ref('asset_pattern')}, or another {field_ref('tag')}",
             code="no-archive",
         )
     safe_name(archive.name)
@@ -98,8 +98,8 @@ def select_assets(
         bundles = [a for a in rest if fnmatchcase(a.name, bundle_pattern)]
     else:
         bundles = [a for a in rest if a.name in {archive.name + s for s in BUNDLE_SUFFIXES}]
-    manifest = _one(manifests, "manifest pattern", "--manifest-pattern")
-    bundle = _one(bundles, "bundle pattern", "--bundle-pattern")
+    manifest = _one(manifests, "manifest pattern", "manifest_pattern")
+    bundle = _one(bundles, "bundle pattern", "bundle_pattern")
     for chosen in (manifest, bundle):
         if chosen is not None:
             safe_name(chosen.name)

@@ -3,7 +3,7 @@
 Verification is sigstore's own ``Verifier.verify_artifact``: signature, certificate chain to the
 trust root, transparency-log inclusion and signed timestamp, and the certificate's identity and
 issuer. Nothing here parses certificates to decide trust; :func:`signer_identity` reads the
-(unverified) identity only to name it when none is pinned. ``--trust-root FILE`` verifies
+(unverified) identity only to name it when none is pinned. A ``trust_root`` file verifies
 offline against that trusted root; otherwise the production root is refreshed with TUF.
 """
 
@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any, Final
 
-from hephaestus.core.errors import ExternalError, UsageError, VerificationError
+from hephaestus.core.errors import ExternalError, UsageError, VerificationError, field_ref
 from hephaestus.release.models import SignatureResult, SignatureVerdict
 
 if TYPE_CHECKING:
@@ -103,7 +103,8 @@ def make_verifier(trust_root: Path | None) -> Verifier:
             return Verifier(trusted_root=TrustedRoot.from_file(str(trust_root)))
         except (Error, OSError, ValueError) as exc:
             raise UsageError(
-                f"--trust-root {trust_root}: not a Sigstore trusted root ({_one_line(exc)})",
+                f"{field_ref('trust_root')} {trust_root}: not a Sigstore trusted root "
+                f"({_one_line(exc)})",
                 hint="pass a trusted_root.json (e.g. from `sigstore` or the TUF repository)",
                 code="bad-trust-root",
             ) from exc
@@ -112,7 +113,8 @@ def make_verifier(trust_root: Path | None) -> Verifier:
     except Exception as exc:  # TUF and network errors of many kinds; re-raised as one
         raise ExternalError(
             f"cannot refresh the Sigstore trust root ({type(exc).__name__})",
-            hint="check the network, or verify offline with --trust-root trusted_root.json",
+            hint="check the network, or verify offline with a trusted_root.json as "
+            f"{field_ref('trust_root')}",
             code="trust-root-unavailable",
         ) from exc
 
@@ -142,7 +144,8 @@ def require_pins(
         f"no signer identity pinned; {bundle_name} is signed by {found!r} "
         f"(issuer {found_issuer!r})",
         hint="check that this is the release workflow you expect, then pin it with "
-        "--identity and --issuer (or identity/issuer in [tool.hephaestus.release])",
+        f"{field_ref('identity')} and {field_ref('issuer')} (or identity/issuer in "
+        "[tool.hephaestus.release])",
         code="identity-not-pinned",
     )
 

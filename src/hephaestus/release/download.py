@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, BinaryIO, Self
 
 import httpx
 
-from hephaestus.core.errors import ExternalError, VerificationError
+from hephaestus.core.errors import ExternalError, VerificationError, field_ref
 from hephaestus.core.http import Retrier, is_retryable, retry_after_error
 from hephaestus.core.progress import NO_PROGRESS, Progress
 from hephaestus.release.github import SLOWEST_RATE, raise_for_status
@@ -157,7 +157,8 @@ class _Deadline:
             raise ExternalError(
                 f"download of {asset.name}: not complete within {self.seconds:.0f} s "
                 f"(the timeout plus {SLOWEST_RATE >> 10} KiB/s for its {asset.size} bytes)",
-                hint="the server or the network is too slow; try again later, or raise --timeout",
+                hint="the server or the network is too slow; try again later, or raise "
+                f"{field_ref('timeout')}",
                 code="download-timeout",
             )
 

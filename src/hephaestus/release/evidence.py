@@ -1,7 +1,7 @@
 """The evidence for an archive: its manifest and bundle, fetched, required and checked.
 
 Missing evidence is policy, decided before anything large is downloaded: no manifest needs
-``--allow-unsigned``, no bundle is a warning unless ``--require-sigstore``. A bundle with no
+``allow_unsigned``, no bundle is a warning unless ``require_sigstore``. A bundle with no
 pinned identity stops the install at once (exit 2), naming the signer it claims.
 """
 
@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hephaestus.core.errors import VerificationError
+from hephaestus.core.errors import VerificationError, field_ref
 from hephaestus.release.attest import load_bundle, require_pins, verify_signature
 from hephaestus.release.checksums import verify_checksum
 from hephaestus.release.download import download_asset
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from hephaestus.release.github import GitHub
     from hephaestus.release.options import InstallOptions
 
-UNSIGNED_WARNING = "NO CHECKSUM MANIFEST: the archive was installed unverified (--allow-unsigned)"
+UNSIGNED_WARNING = (
+    f"NO CHECKSUM MANIFEST: the archive was installed unverified ({field_ref('allow_unsigned')})"
+)
 NO_BUNDLE_WARNING = "no Sigstore bundle: the archive's origin was not verified"
 SMALL_ASSET = 1 << 20
 Evidence = tuple[bytes | None, bytes | None]
@@ -39,8 +41,8 @@ def check_policy(selected: SelectedAssets, options: InstallOptions) -> list[str]
     """Refuse missing evidence before anything is downloaded; return the warnings to state.
 
     Raises:
-        VerificationError: no manifest without --allow-unsigned, or no bundle with
-            --require-sigstore (exit 4).
+        VerificationError: no manifest without ``allow_unsigned``, or no bundle with
+            ``require_sigstore`` (exit 4).
 
     """
     warnings = []
@@ -48,7 +50,8 @@ def check_policy(selected: SelectedAssets, options: InstallOptions) -> list[str]
         if not options.allow_unsigned:
             raise VerificationError(
                 f"the release has no SHA-256 manifest for {selected.archive.name}",
-                hint="installing unverified code takes --allow-unsigned (not recommended)",
+                hint=f"installing unverified code takes {field_ref('allow_unsigned')} "
+                "(not recommended)",
                 code="checksum-missing",
             )
         warnings.append(UNSIGNED_WARNING)
@@ -56,7 +59,8 @@ def check_policy(selected: SelectedAssets, options: InstallOptions) -> list[str]
         if options.require_sigstore:
             raise VerificationError(
                 f"the release has no Sigstore bundle for {selected.archive.name}",
-                hint="--require-sigstore (or require-sigstore in the config) demands one",
+                hint=f"{field_ref('require_sigstore')} (or require-sigstore in the config) "
+                "demands one",
                 code="signature-missing",
             )
         warnings.append(NO_BUNDLE_WARNING)
@@ -70,7 +74,8 @@ def fetch_small(github: GitHub, asset: Asset | None) -> bytes | None:
     if asset.size > SMALL_ASSET:
         raise VerificationError(
             f"{asset.name} is {asset.size} bytes: too large for a manifest or bundle",
-            hint="choose the right asset with --manifest-pattern or --bundle-pattern",
+            hint=f"choose the right asset with {field_ref('manifest_pattern')} or "
+            f"{field_ref('bundle_pattern')}",
             code="asset-too-large",
         )
     with tempfile.TemporaryDirectory(prefix="hephaestus-") as scratch:

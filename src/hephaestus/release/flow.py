@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
-from hephaestus.core.errors import ExternalError, UsageError
+from hephaestus.core.errors import ExternalError, SafetyError, UsageError, field_ref
 from hephaestus.core.events import Event
 from hephaestus.core.fs import remove_path
 from hephaestus.core.logging import get_logger
@@ -27,7 +27,7 @@ from hephaestus.release.evidence import check_policy, fetch_evidence, verify_evi
 from hephaestus.release.extract import extract_archive
 from hephaestus.release.install import plan_install, run_install
 from hephaestus.release.models import InstallPlan, InstallReport, Timings
-from hephaestus.release.options import InstallOptions, archive_stem, with_tag
+from hephaestus.release.options import InstallOptions, archive_stem, install_digest, with_tag
 from hephaestus.release.wheelhouse import remove_cruft
 
 if TYPE_CHECKING:
@@ -66,13 +66,33 @@ def _check_destination(
 ) -> None:
     if not destination.is_dir() and not (options.create_destination and not destination.exists()):
         raise UsageError(
-            f"--destination {destination} is not a directory", hint="create it, or choose another"
+            f"{field_ref('destination')} {destination} is not a directory",
+            hint="create it, or choose another",
         )
     for path in (target, *(() if options.remove_archive else (archive,))):
         if path.exists() and not options.overwrite and not options.dry_run:
             raise UsageError(
-                f"{path} already exists", hint="pass --overwrite to replace it", code="exists"
+                f"{path} already exists",
+                hint=f"replace it with {field_ref('overwrite')}",
+                code="exists",
             )
+
+
+def _checked_plan(options: InstallOptions, tag: str, asset: str, sha256: str) -> str:
+    """Return this install's plan id; refuse if ``options.plan_id`` names another plan.
+
+    Raises:
+        SafetyError: the release, its archive or the options changed since that plan (exit 3).
+
+    """
+    plan_id = install_digest(options, tag=tag, asset=asset, sha256=sha256)
+    if options.plan_id is not None and options.plan_id != plan_id:
+        raise SafetyError(
+            f"the release changed since plan {options.plan_id}: nothing was installed",
+            hint=f"plan again (a dry run) and pass the new {field_ref('plan_id')}",
+            code="stale-plan",
+        )
+    return plan_id
 
 
 def _plan(wheelhouse: Path, options: InstallOptions) -> InstallPlan:
@@ -120,7 +140,8 @@ def _keep_archive(
     hint = f"{error.hint}; " if error.hint else ""
     return type(error)(
         error.message,
-        hint=f"{hint}the verified archive is kept at {kept}: run again with --overwrite",
+        hint=f"{hint}the verified archive is kept at {kept}: run again with "
+        f"{field_ref('overwrite')}",
         code=error.code,
     )
 
@@ -132,6 +153,7 @@ def install_release(  # one straight line of steps, each timed
 
     Raises:
         UsageError: bad options, ambiguous assets, no identity pinned (exit 2).
+        SafetyError: ``options.plan_id`` names another plan (``stale-plan``, exit 3).
         VerificationError: checksum, signature, size, digest or archive check failed (exit 4).
         ExternalError: GitHub, the network or pip failed (exit 5).
 
@@ -165,6 +187,7 @@ def install_release(  # one straight line of steps, each timed
             max_bytes=options.limits.max_bytes,
             staging=created,
         )
+        plan_id = _checked_plan(options, release.tag, selected.archive.name, download.sha256)
         downloaded = clock()
         progress.note("verifying")
         checksum, signature = verify_evidence(options, selected, download.sha256, evidence)
@@ -219,6 +242,7 @@ def install_release(  # one straight line of steps, each timed
         install=plan,
         dry_run=options.dry_run,
         warnings=warnings,
+        plan_id=plan_id,
         timings=Timings(
             lookup=looked_up - started,
             download=downloaded - looked_up,

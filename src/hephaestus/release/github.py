@@ -2,7 +2,7 @@
 
 The token is validated before any request and travels only in the ``Authorization`` header,
 and only to the API's own origin (and the upload host: ``uploads.github.com`` for github.com,
-``--upload-url`` otherwise): an asset URL or a redirect naming any other origin gets no
+the ``upload_url`` otherwise): an asset URL or a redirect naming any other origin gets no
 ``Authorization`` at all (:class:`~hephaestus.core.http.Credentials`). It never appears in a
 message, a log event or a report (:func:`~hephaestus.core.logging.redact`).
 """
@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import ValidationError
 
-from hephaestus.core.errors import ExternalError, UsageError
+from hephaestus.core.errors import ExternalError, UsageError, field_ref
 from hephaestus.core.http import (
     Credentials,
     Retrier,
@@ -79,7 +79,8 @@ def check_repository(repository: str | None) -> str:
     if not repository:
         raise UsageError(
             "no repository given",
-            hint="pass --repository OWNER/REPO or set repository in [tool.hephaestus.release]",
+            hint=f"give {field_ref('repository')} as OWNER/REPO, or set repository in "
+            "[tool.hephaestus.release]",
         )
     if not _REPOSITORY.fullmatch(repository) or ".." in repository:
         raise UsageError(
@@ -100,7 +101,7 @@ def _releases(items: list[Any], *, what: str) -> list[Release]:
     except (ValidationError, TypeError, KeyError) as exc:
         raise ExternalError(
             f"{what}: the API answered an unexpected release object",
-            hint="check --api-url: it must be the REST API root",
+            hint=f"check {field_ref('api_url')}: it must be the REST API root",
             code="github-error",
         ) from exc
 
@@ -164,7 +165,7 @@ class GitHub:
         except ValueError as exc:
             raise ExternalError(
                 f"{what}: the API answered something that is not JSON",
-                hint="check --api-url: it must be the REST API root",
+                hint=f"check {field_ref('api_url')}: it must be the REST API root",
                 code="github-error",
             ) from exc
 
@@ -227,7 +228,7 @@ class GitHub:
         """
         if not release.upload_url:
             raise ExternalError(
-                f"release {release.tag} has no upload URL", hint="check --upload-url"
+                f"release {release.tag} has no upload URL", hint=f"check {field_ref('upload_url')}"
             )
         url = _UPLOAD_TEMPLATE.sub("", release.upload_url)
         if self.upload_url:  # GitHub Enterprise or a test server: same path, another host
@@ -286,11 +287,12 @@ def raise_for_status(response: httpx.Response, *, what: str) -> None:
     if status == 404:  # noqa: PLR2004
         raise ExternalError(
             f"{what}: release or tag not found (HTTP 404)",
-            hint="check --repository and --tag; a private repository needs a token",
+            hint=f"check {field_ref('repository')} and {field_ref('tag')}; a private repository "
+            "needs a token",
             code="github-not-found",
         )
     raise ExternalError(
         f"{what}: GitHub answered HTTP {status}",
-        hint="try again later; check --api-url and the token's permissions",
+        hint=f"try again later; check {field_ref('api_url')} and the token's permissions",
         code="github-error",
     )

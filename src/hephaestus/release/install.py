@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from hephaestus.core.errors import ExternalError, ToolNotFoundError, VerificationError
+from hephaestus.core.errors import ExternalError, ToolNotFoundError, VerificationError, field_ref
 from hephaestus.core.proc import run
 from hephaestus.release.models import InstallPlan
 from hephaestus.release.requirements import REQUIREMENTS, read_requirements
@@ -215,7 +215,8 @@ def run_install(plan: InstallPlan) -> InstallPlan:
     if uv and shutil.which(plan.python) is None:  # say so, as pip's path does, not uv's words
         raise ToolNotFoundError(
             f"{plan.python!r} is not installed or not on PATH",
-            hint="--python names the interpreter whose environment receives the wheels",
+            hint=f"{field_ref('python')} names the interpreter whose environment receives the "
+            "wheels",
         )
     result = run(
         plan.command,

@@ -45,7 +45,7 @@ class ChecksumVerdict(StrEnum):
     verified = "verified"
     """The manifest names the file and its SHA-256 matches."""
     skipped = "skipped"
-    """No manifest was checked (only with --allow-unsigned): the archive is unverified."""
+    """No manifest was checked (only with ``allow_unsigned``): the archive is unverified."""
 
 
 class ChecksumResult(_Frozen):
@@ -116,6 +116,11 @@ class InstallReport(_Frozen):
     dry_run: bool
     warnings: list[str] = Field(description="Checks skipped or missing, stated loudly.")
     timings: Timings
+    plan_id: str = Field(
+        default="",
+        description="Digest of the release, the archive's SHA-256, the destination and the "
+        "interpreter: an install given the plan_id of a dry run refuses if it differs.",
+    )
 
 
 class VerifyReport(_Frozen):
@@ -164,6 +169,11 @@ class SanitizeReport(_Frozen):
     directory: str
     cruft: list[str] = Field(description="Paths relative to the directory.")
     dry_run: bool
+    plan_id: str = Field(
+        default="",
+        description="Digest of the directory and its cruft: a sanitize given the plan_id of a "
+        "dry run refuses to remove anything if it differs.",
+    )
 
 
 class WheelCheck(_Frozen):

@@ -1,8 +1,10 @@
-"""What ``release install`` is asked to do: one frozen value, and the ``{tag}`` rule."""
+"""What ``release install`` is asked to do: one frozen value, the ``{tag}`` rule, the plan id."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,6 +38,8 @@ class InstallOptions:
     dry_run: bool = False
     pip_args: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    plan_id: str | None = None
+    """The ``plan_id`` of a dry run this install must match (None: no check)."""
 
 
 def archive_stem(name: str) -> str:
@@ -44,6 +48,25 @@ def archive_stem(name: str) -> str:
         if name.endswith(suffix):
             return name.removesuffix(suffix)
     return name
+
+
+def install_digest(options: InstallOptions, *, tag: str, asset: str, sha256: str) -> str:
+    """Identify an install by what it would do: which bytes, from where, into what, how.
+
+    A dry run and the install it plans agree on it while the release, its archive and the
+    options stay the same; a moved ``latest``, a replaced asset or another interpreter change it.
+    """
+    what = [
+        options.repository,
+        tag,
+        asset,
+        sha256,
+        str(options.destination.resolve()),
+        options.python,
+        options.upgrade,
+        list(options.pip_args),
+    ]
+    return hashlib.sha256(json.dumps(what).encode()).hexdigest()[:32]
 
 
 def with_tag(options: InstallOptions, tag: str) -> InstallOptions:

@@ -1,6 +1,6 @@
 """``release verify``: check a local file against its manifest and Sigstore bundle, offline-capable.
 
-Without ``--manifest``/``--bundle`` the evidence is looked for beside the artifact:
+Without ``manifest``/``bundle`` the evidence is looked for beside the artifact:
 ``<artifact>.sha256`` or ``SHA256SUMS``, and ``<artifact>.sigstore.json`` or ``.sigstore``.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hephaestus.core.errors import UsageError
+from hephaestus.core.errors import UsageError, field_ref
 from hephaestus.release.attest import verify_signature
 from hephaestus.release.checksums import sha256_file, verify_checksum
 from hephaestus.release.models import (
@@ -52,7 +52,8 @@ def verify_local(  # noqa: PLR0913  # keyword-only: every piece of evidence name
     if manifest is None and bundle is None:
         raise UsageError(
             f"nothing to verify {name} against: no manifest and no bundle",
-            hint="pass --manifest and/or --bundle, or put them beside the artifact",
+            hint=f"give {field_ref('manifest')} and/or {field_ref('bundle')}, or put them beside "
+            "the artifact",
             code="no-evidence",
         )
     for given in (manifest, bundle):

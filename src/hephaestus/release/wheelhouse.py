@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import os
+import stat
 import zipfile
 from pathlib import Path
 from typing import Final
@@ -20,7 +21,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from hephaestus.cleanup.patterns import Matcher
 from hephaestus.cleanup.settings import CleanupCategory
-from hephaestus.core.errors import ExternalError, UsageError
+from hephaestus.core.errors import ExternalError, SafetyError, UsageError, field_ref
 from hephaestus.core.fs import check_deletable_root, display_path, remove_path
 from hephaestus.release.models import SanitizeReport, WheelCheck, WheelhouseReport
 
@@ -52,24 +53,47 @@ def find_cruft(directory: Path) -> list[str]:
     return sorted(found)
 
 
-def sanitize(directory: Path, *, dry_run: bool = False) -> SanitizeReport:
+def cruft_digest(root: Path, cruft: list[str]) -> str:
+    """Identify a sanitize plan by what it removes: the directory, each path, its kind and size."""
+    digest = hashlib.sha256(os.fsencode(root) + b"\0")
+    for relative in cruft:
+        info = (root / relative).lstat()
+        line = f"{relative}\0{stat.S_IFMT(info.st_mode)}\0{info.st_size}\n"
+        digest.update(line.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:32]
+
+
+def sanitize(
+    directory: Path, *, dry_run: bool = False, plan_id: str | None = None
+) -> SanitizeReport:
     """Remove OS cruft from ``directory`` (nothing with ``dry_run``); report what it was.
 
     It refuses, even for a dry run, the directories cleanup refuses (the filesystem root, the
     home directory or an ancestor of it, system directories): ``wheelhouse sanitize /`` would
-    otherwise take every ``._*`` file of the machine.
+    otherwise take every ``._*`` file of the machine. Given the ``plan_id`` of a dry run, it
+    removes nothing unless the cruft found now is the cruft that dry run found.
 
     Raises:
         UsageError: ``directory`` is not a directory (exit 2).
-        SafetyError: removing inside ``directory`` is refused (exit 3).
+        SafetyError: removing inside ``directory`` is refused, or the cruft changed since the
+            plan ``plan_id`` (``stale-plan``) (exit 3).
         ExternalError: a cruft path could not be removed (exit 5).
 
     """
     root = check_deletable_root(_directory(directory))
     cruft = find_cruft(root)
+    digest = cruft_digest(root, cruft)
+    if plan_id is not None and plan_id != digest:
+        raise SafetyError(
+            f"the wheelhouse changed since plan {plan_id}: nothing was removed",
+            hint=f"plan again (a dry run) and pass the new {field_ref('plan_id')}",
+            code="stale-plan",
+        )
     if not dry_run:
         remove_cruft(root, cruft)
-    return SanitizeReport(directory=display_path(root), cruft=_shown(cruft), dry_run=dry_run)
+    return SanitizeReport(
+        directory=display_path(root), cruft=_shown(cruft), dry_run=dry_run, plan_id=digest
+    )
 
 
 def remove_cruft(root: Path, cruft: list[str] | None = None) -> None:
