@@ -103,7 +103,7 @@ def test_a_broken_coverage_file_is_a_usage_error(tmp_path: Path) -> None:
     bad.write_text("<coverage><class", encoding="utf-8")
     with pytest.raises(UsageError, match="not a readable cobertura-xml file") as caught:
         read_coverage(tmp_path, bad)
-    assert caught.value.hint == "run pytest --cov first, or pass --coverage FILE"
+    assert caught.value.hint == "run pytest --cov first, or pass `coverage` FILE"
     with pytest.raises(UsageError, match="no such file"):
         read_coverage(tmp_path, tmp_path / ".coverage")
 

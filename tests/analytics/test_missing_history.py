@@ -46,11 +46,11 @@ def test_a_shallow_clone_is_said_with_the_unshallow_hint(shallow: Path, *, store
 
 @pytest.mark.parametrize("since", ["2030-01-01", "2024-01-06", "9999-12-31"])
 def test_an_empty_window_is_said_with_the_widen_hint(known_history: Path, since: str) -> None:
-    """A window holding no commit is missing history ("widen --since"), not a clean answer."""
+    """A window holding no commit is missing history ("widen `since`"), not a clean answer."""
     options = AnalysisOptions(since=since, store=False)
     for find in (find_hotspots, find_coupling, find_opportunities):
         said = _history_missing(find(known_history, section=SECTION, options=options))
-        assert any("no commits" in m and h and "widen --since" in h for m, h in said), find.__name__
+        assert any("no commits" in m and h and "widen `since`" in h for m, h in said), find.__name__
 
 
 def test_a_full_history_says_nothing_missing(known_history: Path) -> None:

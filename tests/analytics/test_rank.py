@@ -78,7 +78,7 @@ def test_rankings_without_coverage_name_the_missing_factor(repo: Path) -> None:
         ("pkg/util.py", round(0.2 * 0.02, 4), ("coverage",)),
     ]
     assert report.rows[0].rationale == "19 changed lines (+0.019); missing: coverage"
-    assert report.missing[0].hint == "run pytest --cov first, or pass --coverage FILE"
+    assert report.missing[0].hint == "run pytest --cov first, or pass `coverage` FILE"
     assert report.coverage_source is None
 
 

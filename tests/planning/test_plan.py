@@ -10,7 +10,9 @@ from tests.analytics.conftest import SECTION
 
 from hephaestus.analytics import AnalysisOptions
 from hephaestus.core.errors import UsageError
-from hephaestus.planning import build_plan, parse_simulation
+from hephaestus.core.request import build_request
+from hephaestus.planning import build_plan
+from hephaestus.planning.operation import PlanRequest
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -96,19 +98,22 @@ def test_missing_coverage_is_unknown_not_invented(repo: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("pairs", "message"),
+    ("simulate", "message"),
     [
-        (["coverage"], "expected KEY=VALUE"),
-        (["speed=3"], "expected KEY=VALUE"),
-        (["coverage=high"], "is not a number"),
-        (["coverage=1.5"], "a fraction from 0 to 1"),
-        (["large-module=0"], "at least 1"),
+        ({"speed": 3}, "Input should be 'coverage', 'complex-function' or 'large-module'"),
+        ({"coverage": "high"}, "Input should be a valid number"),
+        ({"coverage": 1.5}, "coverage is a fraction from 0 to 1, not 1.5"),
+        ({"large-module": 0}, "large-module is a whole number from 1, not 0"),
     ],
 )
-def test_bad_simulations_are_usage_errors(pairs: list[str], message: str) -> None:
-    """Malformed, unknown or out-of-range settings exit 2 naming the problem."""
-    with pytest.raises(UsageError, match=message):
-        parse_simulation(pairs)
+def test_bad_simulations_are_usage_errors(simulate: dict[str, object], message: str) -> None:
+    """Unknown or out-of-range settings exit 2 naming the field and the problem.
+
+    (``KEY=VALUE`` syntax is the CLI's: tests/cli/test_plan.py checks its parsing.)
+    """
+    with pytest.raises(UsageError, match=f"^`simulate`: {message}") as caught:
+        build_request(PlanRequest, {"simulate": simulate})
+    assert caught.value.exit_code == 2
 
 
 def test_a_bad_guard_rails_report_is_a_usage_error(known_history: Path, tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """Refactor analytics from the repository itself: git history, the current tree, coverage files.
 
-Operations (each returns a frozen report): :func:`find_hotspots`, :func:`rank_files`,
+The library (each returns a frozen report): :func:`find_hotspots`, :func:`rank_files`,
 :func:`find_opportunities`, :func:`find_coupling`, :func:`find_coverage_gaps`; ingestion in
-:mod:`hephaestus.analytics.ingest`; QA profiles in :mod:`hephaestus.analytics.profiles`.
+:mod:`hephaestus.analytics.ingest`; QA profiles in :mod:`hephaestus.analytics.profiles`. The
+registered operations every face calls, with their requests, are in
+:mod:`hephaestus.analytics.operation` and :mod:`hephaestus.analytics.requests`.
 """
 
 from __future__ import annotations

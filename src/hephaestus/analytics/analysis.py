@@ -29,6 +29,7 @@ from hephaestus.analytics.tree import (
     list_tree,
     plan_complexity,
 )
+from hephaestus.core.errors import field_ref
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class AnalysisOptions:
 
     since: str | None = None
     paths: tuple[str, ...] = ()
-    """gitignore-style patterns narrowing the files further (--path)."""
+    """gitignore-style patterns narrowing the files further (a request's ``paths``)."""
     lines: bool = False
     """Read line counts (--numstat) too: needed by rankings and coverage risk."""
     coverage: Path | None = None
@@ -103,7 +104,7 @@ def _history_gaps(root: Path, *, since: int, total: int) -> list[MissingData]:
             MissingData(
                 factor="history",
                 message=f"no commits since {git.iso(since)}: revisions and coupling are unknown",
-                hint="widen --since to a window that holds commits",
+                hint=f"widen {field_ref('since')} to a window that holds commits",
             )
         )
     return gaps
@@ -130,7 +131,7 @@ def collect(
     """Measure the repository at ``root`` as ``options`` ask.
 
     Raises:
-        UsageError: not a git repository, a bad --since, or a bad --coverage file (exit 2).
+        UsageError: not a git repository, a bad ``since``, or a bad coverage file (exit 2).
         ExternalError: git failed (exit 5).
 
     """

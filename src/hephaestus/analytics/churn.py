@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
-from hephaestus.core.errors import UsageError
+from hephaestus.core.errors import UsageError, field_ref
 from hephaestus.core.git import open_git, run_git
 from hephaestus.core.proc import READ_SIZE, RecordStream
 
@@ -64,15 +64,17 @@ def cores() -> int:
     return os.cpu_count() or 1  # pragma: no cover  # not Linux
 
 
-def parse_since(value: str, *, now: float | None = None) -> int:
+def parse_since(value: str, *, now: float | None = None, name: str | None = None) -> int:
     """Return the window start of ``value`` (ISO date or 'N days|weeks|months|years') as epoch.
 
-    A start before 1970 is 1970 (epoch 0): git dates no commit earlier.
+    A start before 1970 is 1970 (epoch 0): git dates no commit earlier. Errors name ``value``
+    as ``name``: the request field `` `since` `` unless told otherwise (a configuration key).
 
     Raises:
         UsageError: ``value`` is neither form, or names no year from 1 to 9999 (exit 2).
 
     """
+    shown = f"{name or field_ref('since')} {_shown(value)}"
     match = _RELATIVE.fullmatch(value)
     if match:
         count = match.group(1).lstrip("0")[:12]  # more digits are out of range anyway
@@ -84,7 +86,7 @@ def parse_since(value: str, *, now: float | None = None) -> int:
             moment = datetime.fromisoformat(value.strip())
         except ValueError:
             raise UsageError(
-                f"--since {_shown(value)}: not a date",
+                f"{shown}: not a date",
                 hint="give an ISO date (2025-01-31) or 'N days', 'N weeks', 'N months', 'N years'",
             ) from None
         if moment.tzinfo is None:
@@ -92,7 +94,7 @@ def parse_since(value: str, *, now: float | None = None) -> int:
         start = int(moment.timestamp())
     if not EARLIEST <= start <= LATEST:  # no date names it: refused before anything is read
         raise UsageError(
-            f"--since {_shown(value)}: the window would start outside the years 1 to 9999",
+            f"{shown}: the window would start outside the years 1 to 9999",
             hint="give an ISO date (2025-01-31) or a shorter 'N days|weeks|months|years'",
         )
     # git answers a start before 1970 with no commits at all: 1970 holds the whole history.

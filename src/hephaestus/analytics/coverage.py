@@ -17,10 +17,10 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from hephaestus.analytics.models import CoverageData, CoverageFormat, FileCoverage
-from hephaestus.core.errors import UsageError
+from hephaestus.core.errors import UsageError, field_ref
 
 CANDIDATES: Final = (".coverage", "coverage.xml", "coverage.json")
-MISSING_HINT: Final = "run pytest --cov first, or pass --coverage FILE"
+MISSING_HINT: Final = f"run pytest --cov first, or pass {field_ref('coverage')} FILE"
 
 
 def _relative(root: Path, name: str, base: Path) -> str | None:
@@ -133,7 +133,7 @@ def read_coverage(root: Path, source: Path) -> CoverageData:
     """
     kind = _format_of(source)
     if not source.is_file():
-        raise UsageError(f"--coverage {source}: no such file", hint=MISSING_HINT)
+        raise UsageError(f"{field_ref('coverage')} {source}: no such file", hint=MISSING_HINT)
     readers = {
         CoverageFormat.data: _read_data,
         CoverageFormat.cobertura: _read_cobertura,

@@ -45,8 +45,8 @@ def _problem(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}{more}"
 
 
-def split_lines(data: bytes) -> list[str]:
-    r"""Decode NDJSON ``data`` (UTF-8, a leading BOM allowed) into its lines.
+def split_lines(data: bytes | str) -> list[str]:
+    r"""Decode NDJSON ``data`` (UTF-8 bytes or text, a leading BOM allowed) into its lines.
 
     Lines end at ``\n`` only (a ``\r`` before it is dropped): ``str.splitlines`` would also
     split at U+2028, U+0085 and other characters a JSON string may hold raw.
@@ -55,7 +55,7 @@ def split_lines(data: bytes) -> list[str]:
         UnicodeDecodeError: ``data`` is not UTF-8.
 
     """
-    text = data.decode("utf-8-sig")
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.removeprefix("\ufeff")
     lines = text.split("\n")
     if lines and not lines[-1]:
         lines.pop()  # the newline ending the last line starts no line of its own

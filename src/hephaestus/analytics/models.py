@@ -150,7 +150,9 @@ class HotspotReport(_Frozen):
 
     window: Window
     rows: tuple[HotspotRow, ...]
-    snapshot: int | None = Field(description="Id of the snapshot saved (null: --no-store).")
+    snapshot: int | None = Field(
+        description="Id of the snapshot saved (null: nothing stored, no_store)."
+    )
     previous_snapshot: int | None = None
     missing: tuple[MissingData, ...] = ()
 

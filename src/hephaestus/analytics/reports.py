@@ -25,6 +25,7 @@ from hephaestus.analytics.rank import (
     rank,
     total_coverage,
 )
+from hephaestus.core.errors import field_ref
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ def find_hotspots(  # noqa: PLR0913  # keyword-only options, each with a default
                 MissingData(
                     factor="trend",
                     message="no earlier hotspots snapshot to compare with",
-                    hint="run the command again later (without --no-store)",
+                    hint=f"run the command again later (without {field_ref('no_store')})",
                 )
             )
     return HotspotReport(

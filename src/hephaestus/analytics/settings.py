@@ -39,7 +39,7 @@ class AnalyticsSection(Section):
     churn_cap: int = Field(default=200, ge=1)
     """Changed lines (added + removed) at which the ranking factor c reaches 1."""
     limit: int = Field(default=20, ge=1)
-    """Rows shown by the refactor commands when no --limit is given."""
+    """Rows shown by the refactor commands when a request gives no ``limit``."""
     complex_function: int = Field(default=10, ge=1)
     """Cyclomatic complexity above which a function is worth splitting."""
     often_changed: int = Field(default=5, ge=1)

@@ -31,6 +31,7 @@ from hephaestus.analytics.migrations import (
     SCHEMA_VERSION as SCHEMA_VERSION,  # noqa: PLC0414  # re-exported: mypy strict wants it explicit
 )
 from hephaestus.analytics.models import Snapshot
+from hephaestus.core.errors import field_ref
 from hephaestus.core.state import state_directory
 
 if TYPE_CHECKING:
@@ -354,7 +355,7 @@ def open_store(root: Path, *, wait: float = BUSY_TIMEOUT_MS / 1000) -> Iterator[
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(
             f"{path}: cannot open the analytics database ({exc})",
-            hint="check the permissions of .hephaestus/, or pass --no-store",
+            hint=f"check the permissions of .hephaestus/, or pass {field_ref('no_store')}",
         ) from exc
     try:
         db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
@@ -371,7 +372,7 @@ def open_store(root: Path, *, wait: float = BUSY_TIMEOUT_MS / 1000) -> Iterator[
 
 @contextmanager
 def open_memory_store() -> Iterator[Store]:
-    """Open a throw-away store in memory (``--no-store``): same schema, nothing written to disk."""
+    """Open a throw-away store in memory (``no_store``): same schema, nothing written to disk."""
     db = sqlite3.connect(":memory:", isolation_level=None)
     try:
         migrate(db, Path(":memory:"))

@@ -2,21 +2,59 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
-from hephaestus.cli.environment import Environment
 from hephaestus.cli.meta import command_app, describe
+from hephaestus.cli.operation import invoke
 from hephaestus.cli.render import Block, Line, Table, emit
-from hephaestus.cli.tools_options import CoverageFile, Since, prepare
-from hephaestus.cli.tools_text import escaping, missing_lines
+from hephaestus.cli.tools_options import CoverageFile, Since
+from hephaestus.cli.tools_text import escaping, missing_lines, spelt, spelt_hint
+from hephaestus.core.errors import UsageError
 from hephaestus.planning.models import Plan
+from hephaestus.planning.operation import SIMULATED, check_simulated
 
 SHOWN = 10
+NUMBER: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+"""A plain decimal: no sign, no exponent, no spaces, no ``nan``, ASCII digits only."""
 
 app = command_app()
+
+
+def parse_simulate(pairs: list[str]) -> dict[str, float]:
+    """Parse ``--simulate KEY=VALUE`` strictly: exact keys, plain decimals, each key once.
+
+    Raises:
+        UsageError: a pair is malformed, names an unknown key twice or has a bad value (exit 2).
+
+    """
+    keys = f"keys: {', '.join(SIMULATED)}"
+    settings: dict[str, float] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise UsageError(f"--simulate {pair!r}: expected KEY=VALUE", hint=keys)
+        if key not in SIMULATED:
+            raise UsageError(f"--simulate {pair!r}: unknown key {key!r}", hint=keys)
+        if key in settings:
+            raise UsageError(f"--simulate {pair!r}: {key} given twice", hint="give each key once")
+        if not NUMBER.fullmatch(raw):
+            raise UsageError(f"--simulate {pair!r}: {raw!r} is not a number", hint=SIMULATED[key])
+        try:
+            check_simulated(key, float(raw))
+        except ValueError as exc:
+            raise UsageError(f"--simulate {pair!r}: {exc}", hint=SIMULATED[key]) from None
+        settings[key] = float(raw)
+    return settings
+
+
+def _spelt(plan: Plan) -> Plan:
+    """Spell the request fields of step rationales and hints as this command's flags."""
+    steps = tuple(s.model_copy(update={"rationale": spelt_hint(s.rationale)}) for s in plan.steps)
+    return spelt(plan.model_copy(update={"steps": steps}))
 
 
 @escaping
@@ -83,12 +121,11 @@ def plan(
     with rationale, files, effort and status. --simulate coverage=0.9 shows which files would
     fall short and how the plan changes.
     """
-    from hephaestus.planning import build_plan, parse_simulation  # noqa: PLC0415  # lazy
-
-    env: Environment = ctx.obj
-    settings = parse_simulation(simulate or [])
-    root, section, options = prepare(env, since=since, coverage=coverage)
-    result = build_plan(
-        root, section=section, options=options, guard_rails=guard_rails, simulate=settings
-    )
-    emit(env, result, _text)
+    fields = {
+        "simulate": parse_simulate(simulate or []),
+        "guard_rails": guard_rails,
+        "coverage": coverage,
+        "since": since,
+    }
+    result = invoke(ctx, "plan", fields, Plan, label="plan")
+    emit(ctx.obj, _spelt(result), _text)

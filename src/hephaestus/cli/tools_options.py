@@ -1,26 +1,25 @@
-"""Options shared by the ``tools`` commands, and the one way they load their inputs."""
+"""Options shared by the ``tools`` commands and ``plan``; their defaults come from the models."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Final
 
 import typer
 
-from hephaestus.core.config import find_repository_root
+from hephaestus.analytics.settings import AnalyticsSection
+from hephaestus.cli.operation import default_note
 
-if TYPE_CHECKING:
-    from hephaestus.analytics.analysis import AnalysisOptions
-    from hephaestus.analytics.settings import AnalyticsSection
-    from hephaestus.cli.environment import Environment
+SPELLING: Final = {"paths": "--path"}
+"""Request fields whose flag is not their own name."""
 
 Since = Annotated[
     str | None,
     typer.Option(
         "--since",
         metavar="DATE",
-        help="Start of the history window: ISO date or 'N days|weeks|months|years'.  "
-        "[default: 12 months]",
+        help="Start of the history window: ISO date or 'N days|weeks|months|years'."
+        + default_note(AnalyticsSection, "since"),
         show_default=False,
     ),
 ]
@@ -50,25 +49,11 @@ NoStore = Annotated[
 Limit = Annotated[
     int | None,
     typer.Option(
-        "--limit", "-n", min=1, metavar="N", help="Rows shown.  [default: 20]", show_default=False
+        "--limit",
+        "-n",
+        min=1,
+        metavar="N",
+        help="Rows shown." + default_note(AnalyticsSection, "limit"),
+        show_default=False,
     ),
 ]
-
-
-def prepare(
-    env: Environment,
-    **fields: Any,  # noqa: ANN401  # AnalysisOptions' own fields
-) -> tuple[Path, AnalyticsSection, AnalysisOptions]:
-    """Find the root, load ``[tool.hephaestus.analytics]`` and build the analysis options."""
-    from hephaestus.analytics.analysis import AnalysisOptions  # noqa: PLC0415  # lazy
-
-    root = find_repository_root(Path.cwd())
-    section = env.load_config(root).analytics
-    paths = tuple(fields.pop("paths", None) or ())
-    coverage = fields.pop("coverage", None)
-    options = AnalysisOptions(
-        paths=paths,
-        coverage=coverage.resolve() if coverage is not None else None,
-        **fields,
-    )
-    return root, section, options

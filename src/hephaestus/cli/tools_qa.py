@@ -8,13 +8,15 @@ import typer
 
 from hephaestus.analytics.models import CoverageGapReport
 from hephaestus.analytics.profiles import ProfileList, QAProfile
-from hephaestus.cli.environment import Environment
+from hephaestus.analytics.settings import AnalyticsSection
 from hephaestus.cli.meta import command_app, describe
+from hephaestus.cli.operation import invoke
 from hephaestus.cli.render import emit
-from hephaestus.cli.tools_options import CoverageFile, NoStore, Paths, Since, prepare
-from hephaestus.cli.tools_text import coverage_text, profile_text
+from hephaestus.cli.tools_options import SPELLING, CoverageFile, NoStore, Paths, Since
+from hephaestus.cli.tools_text import coverage_text, profile_text, spelt
 
 app = command_app()
+THRESHOLD = AnalyticsSection.model_fields["coverage_threshold"].default
 
 
 @app.command("coverage")
@@ -31,7 +33,7 @@ def coverage_command(
             min=0,
             max=1,
             metavar="X",
-            help="Coverage goal as a fraction.  [default: coverage-threshold, 0.8]",
+            help=f"Coverage goal as a fraction.  [default: coverage-threshold, {THRESHOLD}]",
             show_default=False,
         ),
     ] = None,
@@ -45,14 +47,14 @@ def coverage_command(
     risk = (target - coverage) * uncovered lines * (1 + revisions in the window). Without
     coverage data it says so, with how to get some.
     """
-    from hephaestus.analytics.reports import find_coverage_gaps  # noqa: PLC0415  # lazy
-
-    env: Environment = ctx.obj
-    root, section, options = prepare(
-        env, since=since, paths=path, coverage=coverage, store=not no_store
+    fields = {
+        "target": target, "coverage": coverage, "since": since, "paths": path,
+        "no_store": no_store,
+    }  # fmt: skip
+    report = invoke(
+        ctx, "tools_qa_coverage", fields, CoverageGapReport, label="coverage", flags=SPELLING
     )
-    report = find_coverage_gaps(root, section=section, options=options, target=target)
-    emit(env, report, coverage_text)
+    emit(ctx.obj, spelt(report), coverage_text)
 
 
 @app.command("profile")
@@ -74,12 +76,9 @@ def profile(
     A profile sets a coverage goal, the gates that must pass and the strictness. An unknown
     name exits 2 listing the known ones; without a name, every profile is listed.
     """
-    from pathlib import Path  # noqa: PLC0415
-
-    from hephaestus.analytics.profiles import list_profiles, resolve_profile  # noqa: PLC0415
-    from hephaestus.core.config import find_repository_root  # noqa: PLC0415
-
-    env: Environment = ctx.obj
-    section = env.load_config(find_repository_root(Path.cwd())).analytics
-    result = resolve_profile(section, name) if name is not None else list_profiles(section)
-    emit(env, result, profile_text)
+    if name is None:
+        listing = invoke(ctx, "tools_qa_profile", {}, ProfileList, label="profiles")
+        emit(ctx.obj, listing, profile_text)
+        return
+    one = invoke(ctx, "tools_qa_profile", {"name": name}, QAProfile, label="profile")
+    emit(ctx.obj, one, profile_text)

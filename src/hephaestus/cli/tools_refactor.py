@@ -13,16 +13,18 @@ from hephaestus.analytics.models import (
     RankingReport,
     RankingStrategy,
 )
-from hephaestus.cli.environment import Environment
+from hephaestus.analytics.requests import RankingsRequest
+from hephaestus.analytics.settings import AnalyticsSection
 from hephaestus.cli.meta import command_app, describe
-from hephaestus.cli.progress import progress_for
+from hephaestus.cli.operation import default_note, invoke
 from hephaestus.cli.render import emit
-from hephaestus.cli.tools_options import CoverageFile, Limit, NoStore, Paths, Since, prepare
+from hephaestus.cli.tools_options import SPELLING, CoverageFile, Limit, NoStore, Paths, Since
 from hephaestus.cli.tools_text import (
     coupling_text,
     hotspots_text,
     opportunities_text,
     rankings_text,
+    spelt,
 )
 
 app = command_app()
@@ -48,15 +50,11 @@ def hotspots(
     Revisions come from one git log pass (renames followed, large commits left out), complexity
     from the current tree. Each run is saved as a snapshot unless --no-store.
     """
-    from hephaestus.analytics.reports import find_hotspots  # noqa: PLC0415  # lazy
-
-    env: Environment = ctx.obj
-    root, section, options = prepare(env, since=since, paths=path, store=not no_store)
-    with progress_for(env, "hotspots") as progress:
-        report = find_hotspots(
-            root, section=section, options=options, limit=limit, trend=trend, progress=progress
-        )
-    emit(env, report, hotspots_text)
+    fields = {"limit": limit, "since": since, "paths": path, "trend": trend, "no_store": no_store}
+    report = invoke(
+        ctx, "tools_refactor_hotspots", fields, HotspotReport, label="hotspots", flags=SPELLING
+    )
+    emit(ctx.obj, spelt(report), hotspots_text)
 
 
 @app.command("rankings")
@@ -70,8 +68,13 @@ def hotspots(
 def rankings(
     ctx: typer.Context,
     strategy: Annotated[
-        RankingStrategy, typer.Option("--strategy", help="How the factors are weighed.")
-    ] = RankingStrategy.risk_weighted,
+        RankingStrategy | None,
+        typer.Option(
+            "--strategy",
+            help="How the factors are weighed." + default_note(RankingsRequest, "strategy"),
+            show_default=False,
+        ),
+    ] = None,
     limit: Limit = None,
     since: Since = None,
     path: Paths = None,
@@ -83,18 +86,14 @@ def rankings(
     The formulas are in the reference (docs/reference/analytics.md). Each row says which
     factors contributed; without coverage data the coverage factors are named as missing.
     """
-    from hephaestus.analytics.reports import rank_files  # noqa: PLC0415
-
-    env: Environment = ctx.obj
-    root, section, options = prepare(
-        env, since=since, paths=path, coverage=coverage, store=not no_store
+    fields = {
+        "strategy": strategy, "limit": limit, "since": since, "paths": path,
+        "coverage": coverage, "no_store": no_store,
+    }  # fmt: skip
+    report = invoke(
+        ctx, "tools_refactor_rankings", fields, RankingReport, label="rankings", flags=SPELLING
     )
-    with progress_for(env, "rankings") as progress:
-        report = rank_files(
-            root, section=section, options=options, strategy=strategy, limit=limit,
-            progress=progress,
-        )  # fmt: skip
-    emit(env, report, rankings_text)
+    emit(ctx.obj, spelt(report), rankings_text)
 
 
 @app.command("opportunities")
@@ -111,15 +110,12 @@ def opportunities_command(
     Split complex, often-changed functions; add tests to often-changed, poorly covered files;
     split oversized modules. Thresholds are in [tool.hephaestus.analytics].
     """
-    from hephaestus.analytics.reports import find_opportunities  # noqa: PLC0415
-
-    env: Environment = ctx.obj
-    root, section, options = prepare(
-        env, since=since, paths=path, coverage=coverage, store=not no_store
-    )
-    with progress_for(env, "opportunities") as progress:
-        report = find_opportunities(root, section=section, options=options, progress=progress)
-    emit(env, report, opportunities_text)
+    fields = {"since": since, "paths": path, "coverage": coverage, "no_store": no_store}
+    report = invoke(
+        ctx, "tools_refactor_opportunities", fields, OpportunityReport,
+        label="opportunities", flags=SPELLING,
+    )  # fmt: skip
+    emit(ctx.obj, spelt(report), opportunities_text)
 
 
 @app.command("coupling")
@@ -135,7 +131,7 @@ def coupling_command(
             "--min-revs",
             min=1,
             metavar="N",
-            help="Revisions each file needs.  [default: 5]",
+            help="Revisions each file needs." + default_note(AnalyticsSection, "coupling_min_revs"),
             show_default=False,
         ),
     ] = None,
@@ -146,7 +142,8 @@ def coupling_command(
             min=0,
             max=100,
             metavar="P",
-            help="Lowest coupling degree in percent.  [default: 30]",
+            help="Lowest coupling degree in percent."
+            + default_note(AnalyticsSection, "coupling_min_degree"),
             show_default=False,
         ),
     ] = None,
@@ -158,13 +155,11 @@ def coupling_command(
 
     Commits changing more files than coupling-max-changeset are left out.
     """
-    from hephaestus.analytics.reports import find_coupling  # noqa: PLC0415
-
-    env: Environment = ctx.obj
-    root, section, options = prepare(env, since=since, paths=path, store=not no_store)
-    with progress_for(env, "coupling") as progress:
-        report = find_coupling(
-            root, section=section, options=options, min_revs=min_revs, min_degree=min_degree,
-            progress=progress,
-        )  # fmt: skip
-    emit(env, report, coupling_text)
+    fields = {
+        "min_revs": min_revs, "min_degree": min_degree, "since": since, "paths": path,
+        "no_store": no_store,
+    }  # fmt: skip
+    report = invoke(
+        ctx, "tools_refactor_coupling", fields, CouplingReport, label="coupling", flags=SPELLING
+    )
+    emit(ctx.obj, spelt(report), coupling_text)

@@ -6,7 +6,11 @@ from dataclasses import replace
 from functools import wraps
 from typing import TYPE_CHECKING, TypeVar
 
+from pydantic import BaseModel
+
+from hephaestus.cli.operation import spell
 from hephaestus.cli.render import Block, Fields, Line, Table
+from hephaestus.core.errors import render_fields
 from hephaestus.gates.reports.escaping import printable
 
 if TYPE_CHECKING:
@@ -27,6 +31,27 @@ if TYPE_CHECKING:
 
 
 R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
+
+
+def spelt_hint(hint: str) -> str:
+    """Spell the request fields named in an operation's hint as this command's flags."""
+    return render_fields(hint, spell)
+
+
+def spelt(report: M) -> M:
+    """Return ``report`` with the hints of its ``missing`` entries spelt as this command's flags.
+
+    Operations name request fields (`` `coverage` ``); the CLI, text and JSON alike, says
+    ``--coverage``, as its error lines do. Only hints are rewritten: messages hold paths.
+    """
+    missing: Sequence[MissingData] = getattr(report, "missing", ())
+    if not any(m.hint for m in missing):
+        return report
+    spelt_missing = tuple(
+        m.model_copy(update={"hint": spelt_hint(m.hint)}) if m.hint else m for m in missing
+    )
+    return report.model_copy(update={"missing": spelt_missing})
 
 
 def escaped(blocks: Sequence[Block]) -> list[Block]:

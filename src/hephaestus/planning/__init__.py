@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hephaestus.planning.builder import build_plan, parse_simulation
+from hephaestus.planning.builder import build_plan
 from hephaestus.planning.models import Plan
 
-__all__ = ["Plan", "build_plan", "parse_simulation"]
+__all__ = ["Plan", "build_plan"]

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Final
 
 from pydantic import ValidationError
 
+from hephaestus.analytics.coverage import MISSING_HINT
 from hephaestus.analytics.models import Effort, OpportunityKind
 from hephaestus.analytics.rank import coverage_gaps, opportunities, total_coverage
 from hephaestus.analytics.reports import analyse
-from hephaestus.core.errors import UsageError
+from hephaestus.core.errors import UsageError, field_ref
+from hephaestus.core.progress import NO_PROGRESS, Progress
 from hephaestus.gates.latest import latest_report_path
 from hephaestus.gates.models import DriftVerdict, GateStatus, GuardRailsReport
 from hephaestus.planning.models import Plan, PlanStep, Simulation, StepChange, StepStatus
@@ -27,15 +29,11 @@ if TYPE_CHECKING:
     from hephaestus.analytics.analysis import AnalysisOptions, Inputs
     from hephaestus.analytics.settings import AnalyticsSection
 
-SIMULATABLE: Final = {
-    "coverage": "coverage goal, a fraction (0.9 = 90 %)",
-    "complex-function": "complexity above which a function is worth splitting",
-    "large-module": "lines of code above which a module is worth splitting",
-}
 REPORT_HINT: Final = (
-    "run `hephaestus guard-rails` (it keeps its latest report in .hephaestus/guard-rails/) or "
-    "save one with `hephaestus --format json guard-rails > guard-rails.json`"
+    "run `hephaestus guard-rails` (it keeps its latest report in .hephaestus/guard-rails/), or "
+    f"save its JSON report to a file and pass {field_ref('guard_rails')} FILE"
 )
+_GIVEN: Final = field_ref("guard_rails")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,49 +48,23 @@ class Draft:
     status: StepStatus
 
 
-def parse_simulation(pairs: list[str]) -> dict[str, float]:
-    """Parse ``KEY=VALUE`` settings.
+def read_guard_rails(path: Path, *, cwd: Path | None = None) -> GuardRailsReport:
+    """Read a guard-rails report saved as JSON (its result model, :class:`GuardRailsReport`).
 
-    Raises:
-        UsageError: a pair is malformed, names an unknown key or has a bad value (exit 2).
-
-    """
-    settings: dict[str, float] = {}
-    known = ", ".join(SIMULATABLE)
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or key.strip() not in SIMULATABLE:
-            raise UsageError(f"--simulate {pair!r}: expected KEY=VALUE", hint=f"keys: {known}")
-        try:
-            value = float(raw)
-        except ValueError:
-            raise UsageError(
-                f"--simulate {pair!r}: {raw!r} is not a number", hint=f"keys: {known}"
-            ) from None
-        if key == "coverage" and not 0 <= value <= 1:
-            raise UsageError(
-                f"--simulate {pair!r}: coverage is a fraction from 0 to 1", hint="e.g. coverage=0.9"
-            )
-        if key != "coverage" and value < 1:
-            raise UsageError(f"--simulate {pair!r}: must be at least 1", hint=f"keys: {known}")
-        settings[key.strip()] = value
-    return settings
-
-
-def read_guard_rails(path: Path) -> GuardRailsReport:
-    """Read a report printed by ``hephaestus --format json guard-rails``.
+    A relative ``path`` is read from ``cwd`` (default: the process's working directory) and
+    named in errors as given.
 
     Raises:
         UsageError: the file is missing or is not such a report (exit 2).
 
     """
     try:
-        return GuardRailsReport.model_validate_json(path.read_bytes())
+        return GuardRailsReport.model_validate_json((cwd / path if cwd else path).read_bytes())
     except OSError as exc:
-        raise UsageError(f"--guard-rails {path}: {exc.strerror}", hint=REPORT_HINT) from None
+        raise UsageError(f"{_GIVEN} {path}: {exc.strerror}", hint=REPORT_HINT) from None
     except ValidationError:
         raise UsageError(
-            f"--guard-rails {path}: not a guard-rails JSON report", hint=REPORT_HINT
+            f"{_GIVEN} {path}: not a guard-rails JSON report", hint=REPORT_HINT
         ) from None
 
 
@@ -115,7 +87,7 @@ def _gates(report: GuardRailsReport | None) -> Draft:
         return Draft(
             "gates",
             "make the quality gates pass",
-            f"no guard-rails result: {REPORT_HINT} and pass --guard-rails FILE",
+            f"no guard-rails result: {REPORT_HINT}",
             (),
             None,
             StepStatus.unknown,
@@ -156,7 +128,7 @@ def _drift(report: GuardRailsReport | None) -> Draft:
         return Draft(
             "drift",
             title,
-            "no drift result: run guard-rails with --drift",
+            "no drift result: run guard-rails with its drift check",
             (),
             None,
             StepStatus.unknown,
@@ -169,7 +141,9 @@ def _drift(report: GuardRailsReport | None) -> Draft:
     if not drifted:
         return Draft("drift", title, "no tool drifted", (), None, StepStatus.done)
     text = ", ".join(f"{e.tool} {e.verdict.value}" for e in drifted)
-    return Draft("drift", title, f"guard-rails --drift: {text}", (), Effort.small, StepStatus.todo)
+    return Draft(
+        "drift", title, f"guard-rails drift check: {text}", (), Effort.small, StepStatus.todo
+    )
 
 
 def _coverage(inputs: Inputs, goal: float) -> Draft:
@@ -178,7 +152,7 @@ def _coverage(inputs: Inputs, goal: float) -> Draft:
         return Draft(
             "coverage",
             title,
-            "no coverage data: run pytest --cov first, or pass --coverage FILE",
+            f"no coverage data: {MISSING_HINT}",
             (),
             None,
             StepStatus.unknown,
@@ -287,22 +261,31 @@ def _changes(before: list[Draft], after: list[Draft]) -> list[StepChange]:
     return changes
 
 
-def build_plan(
+def build_plan(  # noqa: PLR0913  # keyword-only inputs, each with a default
     root: Path,
     *,
     section: AnalyticsSection,
     options: AnalysisOptions,
     guard_rails: Path | None = None,
     simulate: Mapping[str, float] | None = None,
+    cwd: Path | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> Plan:
     """Build the plan; with ``simulate``, the plan under those settings and what changes.
+
+    ``simulate`` holds checked values (:class:`~hephaestus.planning.operation.PlanRequest`
+    checks them). A relative ``guard_rails`` is read from ``cwd`` (default: the working
+    directory of the process) and named in the plan as given.
 
     Raises:
         UsageError: not a git repository, a bad coverage file or guard-rails report (exit 2).
 
     """
-    report = read_guard_rails(guard_rails) if guard_rails is not None else _kept_report(root)
-    inputs = analyse(root, section=section, options=options)
+    if guard_rails is not None:
+        report: GuardRailsReport | None = read_guard_rails(guard_rails, cwd=cwd)
+    else:
+        report = _kept_report(root)
+    inputs = analyse(root, section=section, options=options, progress=progress)
     goal = section.coverage_threshold
     current = _drafts(inputs, report, goal)
     simulation = None

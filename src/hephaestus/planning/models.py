@@ -44,7 +44,7 @@ class StepChange(_Frozen):
 
 
 class Simulation(_Frozen):
-    """What ``--simulate KEY=VALUE`` changed."""
+    """What simulating other settings (a request's ``simulate``) changed."""
 
     settings: dict[str, float] = Field(description="The simulated values, by key.")
     falls_short: tuple[str, ...] = Field(
