@@ -176,6 +176,21 @@ def test_text_output_of_the_installed_command(messy: Path) -> None:
     assert re.search(r"^mypy: failed \(", done.stderr, re.MULTILINE)  # as each gate finished
 
 
+@pytest.mark.usefixtures("messy")
+def test_text_spells_the_reports_fields_as_flags(cli: Cli) -> None:
+    """The report names request fields; text shows them as flags, JSON keeps the model's."""
+    args = ("--gate", "ruff-check", "--gate", "ruff-format", "--fail-fast", "--jobs", "1")
+    outcome = cli("guard-rails", *args)
+    assert outcome.exit_code == ExitCode.FINDINGS
+    assert re.search(
+        r"^ruff-\w+: skipped \(0\.0 s\): stopped by --fail-fast$", outcome.stderr, re.MULTILINE
+    )
+    assert "`fail_fast`" not in outcome.stdout + outcome.stderr
+    _, report, _ = _guard_rails(cli, *args)
+    reasons = [r["reason"] for r in report["results"] if r["name"].startswith("ruff-")]
+    assert reasons.count("stopped by `fail_fast`") == 1
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

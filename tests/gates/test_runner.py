@@ -216,12 +216,12 @@ def test_crashing_gate_is_contained(repo: Path) -> None:
 
 
 def test_fail_fast_starts_no_more_gates(repo: Path) -> None:
-    """With --fail-fast and one job, gates queued after a failure are skipped."""
+    """With fail_fast and one job, gates queued after a failure are skipped, naming the field."""
     SleepGate.seconds = 0.0
     report = _run(repo, [WordGate, SleepGate], jobs=1, fail_fast=True, cache=False)
     assert _status(report) == {"word": GateStatus.failed, "sleep": GateStatus.skipped}
     skipped = next(r for r in report.results if r.name == "sleep")
-    assert skipped.reason == "stopped by --fail-fast"
+    assert skipped.reason == "stopped by `fail_fast`"
 
 
 def test_selection(repo: Path) -> None:

@@ -8,77 +8,18 @@ from typing import Annotated
 
 import typer
 
-from hephaestus.cli.environment import Environment, OutputFormat
-from hephaestus.cli.guard_rails_text import report_text
+from hephaestus.cli.environment import Environment
+from hephaestus.cli.guard_rails_text import report_text, write_annotations
 from hephaestus.cli.handler import Reported
 from hephaestus.cli.live import live_results
 from hephaestus.cli.meta import command_app, describe
+from hephaestus.cli.operation import default_note, invoke
 from hephaestus.cli.render import emit
-from hephaestus.configuration import HephaestusConfig
-from hephaestus.core.config import find_repository_root
-from hephaestus.core.errors import ExitCode, UsageError
+from hephaestus.core.errors import ExitCode
 from hephaestus.gates.models import GuardRailsReport
-from hephaestus.gates.runner import GuardRailsOptions, ProfileOptions, run_guard_rails
-from hephaestus.gates.settings import Strictness
+from hephaestus.gates.settings import GuardRailsSection
 
 app = command_app()
-
-
-def _profile(config: HephaestusConfig, name: str | None) -> ProfileOptions | None:
-    """Resolve ``--profile NAME`` from [tool.hephaestus.analytics.profiles] (exit 2 if unknown)."""
-    if name is None:
-        return None
-    from hephaestus.analytics.profiles import resolve_profile  # noqa: PLC0415  # only with --profile
-
-    profile = resolve_profile(config.analytics, name)
-    return ProfileOptions(
-        name=profile.name,
-        gates=profile.gates,
-        coverage_threshold=round(profile.coverage_goal * 100, 6),
-        lenient=profile.strictness is Strictness.lenient,
-        strict=profile.strictness is Strictness.strict,
-    )
-
-
-def _writable(path: Path | None, option: str) -> None:
-    if path is not None and not path.parent.is_dir():
-        raise UsageError(
-            f"{option} {path}: directory {path.parent} does not exist",
-            hint="create the directory or choose another path",
-        )
-
-
-def _write_reports(
-    env: Environment,
-    report: GuardRailsReport,
-    sarif: Path | None,
-    junit: Path | None,
-    annotate: bool,
-) -> None:
-    from hephaestus.core.metadata import package_version  # noqa: PLC0415
-
-    try:
-        if sarif is not None:
-            from hephaestus.gates.reports.sarif import write_sarif  # noqa: PLC0415  # when asked
-
-            option, path = "--sarif", sarif
-            write_sarif(report, sarif, version=package_version())
-        if junit is not None:
-            from hephaestus.gates.reports.junit import write_junit  # noqa: PLC0415
-
-            option, path = "--junit", junit
-            write_junit(report, junit)
-    except OSError as exc:
-        raise UsageError(
-            f"{option} {path}: cannot write it: {exc.strerror}", hint="choose a writable path"
-        ) from exc
-    if annotate:
-        from hephaestus.gates.reports.annotations import to_annotations  # noqa: PLC0415
-
-        # GitHub reads workflow commands from either stream; stdout stays one JSON document.
-        stream = env.stderr if env.format is OutputFormat.json else env.stdout
-        stream.write("".join(line + "\n" for line in to_annotations(report)))
-        stream.flush()
 
 
 @app.command("guard-rails")
@@ -126,7 +67,7 @@ def guard_rails(
             "--timeout",
             min=0.001,
             metavar="SECONDS",
-            help="Seconds each gate may run.  [default: 900]",
+            help="Seconds each gate may run." + default_note(GuardRailsSection, "timeout"),
         ),
     ] = None,
     sarif: Annotated[
@@ -191,35 +132,30 @@ def guard_rails(
     unreachable service), 130/143 when interrupted (the partial report is still written).
     """
     env: Environment = ctx.obj
-    root = find_repository_root(Path.cwd())
-    config = env.load_config(root)
-    _writable(sarif, "--sarif")
-    _writable(junit, "--junit")
-    options = GuardRailsOptions(
-        gates=tuple(gate or ()),
-        skip=tuple(skip or ()),
-        fix=fix,
-        jobs=jobs,
-        cache=not no_cache,
-        fail_fast=fail_fast,
-        timeout=timeout,
-        drift=drift or auto_remediate,
-        auto_remediate=auto_remediate,
-        profile=_profile(config, profile),
-        python=python,
-    )
+    fields = {
+        "gates": gate,
+        "skip": skip,
+        "jobs": jobs,
+        "cache": False if no_cache else None,
+        "fail_fast": fail_fast,
+        "timeout": timeout,
+        "sarif": sarif,
+        "junit": junit,
+        "drift": drift,
+        "auto_remediate": auto_remediate,
+        "python": python,
+        "profile": profile,
+    }
+    name = "guard_rails_fix" if fix else "guard_rails"
     with live_results(env) as watch:
-        report = run_guard_rails(
-            root,
-            options=options,
-            section=config.guard_rails,
-            on_start=watch.started,
-            on_result=watch.finished,
+        report = invoke(
+            ctx, name, fields, GuardRailsReport, progress=watch, flags={"gates": "--gate"}
         )
     annotate = github_annotations
     if annotate is None:
         annotate = os.environ.get("GITHUB_ACTIONS") == "true"
-    _write_reports(env, report, sarif, junit, annotate)
+    if annotate:
+        write_annotations(env, report)
     emit(env, report, report_text)
     if report.interrupted is not None:
         raise Reported(report.exit_code)  # the partial report is the output: no error line

@@ -1,15 +1,17 @@
-"""Text of a guard-rails report: a summary table, each failed gate's findings, drift."""
+"""Text of a guard-rails report: summary table, failed gates' findings, drift; annotations."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from hephaestus.cli.live import STYLES
+from hephaestus.cli.environment import OutputFormat
+from hephaestus.cli.live import STYLES, spelt
 from hephaestus.cli.render import Block, Line, Table
 from hephaestus.cli.tools_text import escaping
 from hephaestus.gates.models import GateStatus
 
 if TYPE_CHECKING:
+    from hephaestus.cli.environment import Environment
     from hephaestus.gates.models import DriftReport, GuardRailsReport
 
 SHOWN: Final = 30
@@ -50,10 +52,13 @@ def report_text(report: GuardRailsReport) -> list[Block]:
         if result.status is GateStatus.could_not_run:
             optional = "" if result.required else " (optional: it does not decide the exit code)"
             blocks.append(
-                Line(f"{result.name} could not run{optional}: {result.reason}", "bold magenta")
+                Line(
+                    f"{result.name} could not run{optional}: {spelt(result.reason or '')}",
+                    "bold magenta",
+                )
             )
             if result.hint:
-                blocks.append(Line(f"  hint: {result.hint}", "dim"))
+                blocks.append(Line(f"  hint: {spelt(result.hint)}", "dim"))
         if result.status is not GateStatus.failed:
             continue
         blocks.append(Line(f"{result.name}:", "bold"))
@@ -79,7 +84,7 @@ def _footer(report: GuardRailsReport) -> list[Block]:
     if report.interrupted is not None:
         verdict = f"{report.interrupted} (partial report)"
     style = "bold green" if report.exit_code == 0 else "bold red"
-    environment = report.environment or "none (gates that import the project could not run)"
+    environment = spelt(report.environment or "none (gates that import the project could not run)")
     blocks: list[Block] = [Line(f"project environment: {environment}", "dim")]
     outside = sorted(
         f"{r.name} from {r.tool_origin}"
@@ -93,3 +98,13 @@ def _footer(report: GuardRailsReport) -> list[Block]:
         Line(f"guard-rails {verdict}{profile}: {summary} in {report.duration:.1f} s", style)
     )
     return blocks
+
+
+def write_annotations(env: Environment, report: GuardRailsReport) -> None:
+    """Print GitHub workflow commands for ``report``'s findings and gates that could not run."""
+    from hephaestus.gates.reports.annotations import to_annotations  # noqa: PLC0415  # asked
+
+    # GitHub reads workflow commands from either stream; stdout stays one JSON document.
+    stream = env.stderr if env.format is OutputFormat.json else env.stdout
+    stream.write("".join(spelt(line) + "\n" for line in to_annotations(report)))
+    stream.flush()

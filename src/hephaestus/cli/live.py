@@ -1,13 +1,20 @@
-"""Gates as they run and finish: a live table on a terminal, one line each otherwise (stderr)."""
+"""Gates as they run and finish: a live table on a terminal, one line each otherwise (stderr).
+
+Each view is the :class:`~hephaestus.gates.progress.GateProgress` the guard-rails operations
+report to: it shows the typed gate events and ignores the plain progress ones.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from hephaestus.cli.environment import OutputFormat, wants_color
+from hephaestus.cli.operation import spell
+from hephaestus.core.errors import render_fields
+from hephaestus.gates.progress import GateProgress
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -27,25 +34,37 @@ STYLES = {
 }
 
 
-class GateWatcher(Protocol):
-    """What the runner tells the display; every method may be called from any thread."""
+GateWatcher = GateProgress
+"""What the operation tells the display; every method may be called from any thread."""
 
-    def started(self, name: str) -> None:
-        """Gate ``name``'s subprocess is about to run (never called for cached or skipped gates)."""
 
-    def finished(self, result: GateResult) -> None:
-        """Show a gate's final result: passed, failed, cached, skipped or could-not-run."""
+def spelt(text: str) -> str:
+    """``text`` with the request fields it names spelt as this command's flags."""
+    return render_fields(text, spell)
 
 
 def result_line(result: GateResult) -> str:
     """One line about one finished gate."""
     count = result.finding_count
     counts = f", {count} finding{'s' if count != 1 else ''}" if count else ""
-    reason = f": {result.reason}" if result.reason and result.status != "cached" else ""
+    reason = f": {spelt(result.reason)}" if result.reason and result.status != "cached" else ""
     return f"{result.name}: {result.status.value} ({result.duration:.1f} s{counts}){reason}"
 
 
-class _Silent:
+class _Plain:
+    """The plain progress events, ignored: the gate events carry everything a view shows."""
+
+    def start(self, total: int | None) -> None:
+        """Ignore the number of gates."""
+
+    def advance(self, n: int = 1) -> None:
+        """Ignore a count (a result follows)."""
+
+    def note(self, message: str) -> None:
+        """Ignore a note (a gate event follows)."""
+
+
+class _Silent(_Plain):
     """JSON mode: stderr stays empty."""
 
     def started(self, name: str) -> None:
@@ -55,7 +74,7 @@ class _Silent:
         """Show nothing."""
 
 
-class _Lines:
+class _Lines(_Plain):
     """Off a terminal (CI logs): one line per finished gate, none when a gate starts.
 
     A start line would double the log for little: gates start together, and every started gate
@@ -76,7 +95,7 @@ class _Lines:
             self._stream.flush()
 
 
-class _Board:
+class _Board(_Plain):
     """On a terminal: the finished gates' rows, then each running gate with its elapsed time.
 
     The board is itself the rich renderable: rich's refresh thread calls :meth:`__rich__` several

@@ -8,6 +8,7 @@ runs, :data:`FLAGS` maps each field to the flag that sets it, so the error handl
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from hephaestus.cli.environment import Environment
+    from hephaestus.core.progress import Progress
 
 T = TypeVar("T")
 GLOBAL_FLAGS = {
@@ -72,23 +74,30 @@ def invoke(
     label: str | None = None,
     confirm: Callable[[str], bool] | None = None,
     flags: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> T:
     """Call operation ``name`` with ``fields``; progress on stderr under ``label``.
 
     ``result`` is the result model expected (one of the operation's). ``flags`` adds
-    spellings for fields no single flag sets (e.g. categories).
+    spellings for fields no single flag sets (e.g. categories). ``progress`` replaces the
+    default display with the command's own (guard-rails' live table).
     """
     from hephaestus.invoke import call  # noqa: PLC0415  # pydantic: only when a command runs
 
     env: Environment = ctx.obj
     FLAGS.set(flags_of(ctx.command, flags))
-    with progress_for(env, label or name.replace("_", " ")) as progress:
+    display = (
+        progress_for(env, label or name.replace("_", " "))
+        if progress is None
+        else nullcontext(progress)
+    )
+    with display as sink:
         answer = call(
             name,
             fields,
             cwd=Path.cwd(),
             run_id=env.run_id,
-            progress=progress,
+            progress=sink,
             confirm=confirm or _refuse,
             configuration=env.load_config,
         )

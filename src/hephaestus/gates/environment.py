@@ -1,11 +1,12 @@
 """The Python environment whose tools the gates run: the checked repository's, never ours.
 
-:func:`find_environment` looks, in order, for ``--python`` (or the configured ``environment``),
-an active ``VIRTUAL_ENV`` or ``CONDA_PREFIX``, the project's ``.venv`` (``UV_PROJECT_ENVIRONMENT``
-when set) or ``venv``, pdm's ``.pdm-python``, then poetry's and hatch's environments when the
-project uses them and their command is installed. Hephaestus' own environment is never taken
-for the project's: installed as a tool (``uvx``, ``pipx``) it holds other versions of the
-project's dependencies, so tests would import those and pass for code that fails.
+:func:`find_environment` looks, in order, for the ``python`` option (or the configured
+``environment``), an active ``VIRTUAL_ENV`` or ``CONDA_PREFIX``, the project's ``.venv``
+(``UV_PROJECT_ENVIRONMENT`` when set) or ``venv``, pdm's ``.pdm-python``, then poetry's and
+hatch's environments when the project uses them and their command is installed. Hephaestus' own
+environment is never taken for the project's: installed as a tool (``uvx``, ``pipx``) it holds
+other versions of the project's dependencies, so tests would import those and pass for code that
+fails.
 
 Versions come from the environment's package metadata (``*.dist-info``), never from parsing a
 tool's ``--version`` output; a standalone tool found outside any environment is the exception.
@@ -27,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from hephaestus.core.errors import ConfigError, HephaestusError
+from hephaestus.core.errors import ConfigError, HephaestusError, field_ref
 from hephaestus.core.proc import run
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ _ASK_PREFIX = (
 ABSENT: Final = "no project environment"
 NO_ENVIRONMENT_HINT: Final = (
     "create the project's environment (uv sync, or python -m venv .venv and install its test "
-    "tools), activate it, or name it with --python"
+    f"tools), activate it, or name it as {field_ref('python')}"
 )
 
 
@@ -55,7 +56,7 @@ class ToolEnvironment:
     bin_dir: Path
     site_packages: tuple[Path, ...]
     origin: str = field(default="", compare=False)
-    """How it was found (``--python``, ``VIRTUAL_ENV``, ``.venv``…), for the report."""
+    """How it was found (the ``python`` option, ``VIRTUAL_ENV``, ``.venv``…), for the report."""
     _versions: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -293,7 +294,7 @@ def find_environment(
 ) -> EnvironmentSearch:
     """Find the project's environment; never hephaestus' own unless it is the project's.
 
-    ``python`` (``--python`` or the configured ``environment``) names an interpreter or a venv,
+    ``python`` (the request's or the configured ``environment``) names an interpreter or a venv,
     relative to ``root`` or absolute; it wins over everything else.
 
     Raises:
@@ -305,16 +306,17 @@ def find_environment(
         given = Path(python).expanduser()
         given = given if given.is_absolute() else root / given
         if given.is_dir():
-            return EnvironmentSearch(ToolEnvironment.at(given, f"--python {python}"))
+            return EnvironmentSearch(ToolEnvironment.at(given, f"{field_ref('python')} {python}"))
         if not given.is_file():
             found = shutil.which(python)
             if found is None:
                 raise ConfigError(
-                    f"--python {python}: no such interpreter or virtual environment",
+                    f"{field_ref('python')} {python}: no such interpreter or virtual environment",
                     hint="name the project's interpreter or virtual environment",
                 )
             given = Path(found)
-        return EnvironmentSearch(ToolEnvironment.of_interpreter(given, f"--python {python}"))
+        origin = f"{field_ref('python')} {python}"
+        return EnvironmentSearch(ToolEnvironment.of_interpreter(given, origin))
     looked: list[str] = []
     steps: list[Callable[[], tuple[ToolEnvironment | None, list[str]]]] = [
         lambda: _activated(root, pyproject, environ),

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hephaestus.core.errors import ConfigError, HephaestusError
+from hephaestus.core.errors import ConfigError, HephaestusError, field_ref
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
 from hephaestus.core.proc import Cancellation, run
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from hephaestus.gates.settings import GuardRailsSection
 
 _log = get_logger(__name__)
+CANCELLED = "cancelled by the caller"
+"""Why a run stopped when the caller cancelled its :class:`Cancellation` (exit 130)."""
 _SCRUBBED = ("COV_CORE_SOURCE", "COV_CORE_CONFIG", "COV_CORE_DATAFILE", "PYTEST_CURRENT_TEST")
 """Set by a surrounding pytest run; a gate's own pytest must not inherit them."""
 
@@ -72,7 +74,14 @@ def _environment_of_process(environment: ToolEnvironment, *, exists: bool) -> di
 class GateRun:
     """One guard-rails run: shared state for the gates' workers."""
 
-    def __init__(self, root: Path, options: GuardRailsOptions, section: GuardRailsSection) -> None:
+    def __init__(
+        self,
+        root: Path,
+        options: GuardRailsOptions,
+        section: GuardRailsSection,
+        *,
+        cancellation: Cancellation | None = None,
+    ) -> None:
         self.root = root
         self.options = options
         self.pyproject = _read_pyproject(root)
@@ -91,7 +100,8 @@ class GateRun:
         )
         self.stop = threading.Event()
         self.interrupted: str | None = None
-        self.cancellation = Cancellation()
+        self.cancellation = cancellation or Cancellation()
+        """Stops every gate's tool: on an interruption, or when the caller cancels it."""
         self.strict = options.profile is not None and options.profile.strict
         self.process_env = _environment_of_process(
             self.environment, exists=self.search.environment is not None
@@ -120,8 +130,10 @@ class GateRun:
         """Run one gate (or reuse its cached pass); never raises for the gate's own failures."""
         gate, config = planned.gate, planned.config
         base: dict[str, Any] = {"name": gate.name, "required": config.required, "tool": gate.tool}
+        if self.cancellation.cancelled and self.interrupted is None:
+            self.interrupt(CANCELLED)
         if self.stop.is_set():
-            why = self.interrupted or "stopped by --fail-fast"
+            why = self.interrupted or f"stopped by {field_ref('fail_fast')}"
             return GateResult(**base, status=GateStatus.skipped, duration=0, reason=why)
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix=f"hephaestus-{gate.name}-") as scratch:
@@ -141,6 +153,8 @@ class GateRun:
                 result = self._attempt(planned, context, base, started)
             except HephaestusError as exc:
                 reason, hint = exc.message, exc.hint
+                if self.cancellation.cancelled and self.interrupted is None:
+                    self.interrupt(CANCELLED)
                 if self.interrupted is not None:
                     reason, hint = f"stopped: {self.interrupted}", None
                 result = GateResult(
@@ -169,7 +183,7 @@ class GateRun:
         gate = planned.gate
         if not planned.forced and (reason := gate.configured(context)) is not None:
             self.unused.add(gate.name)
-            return reason, f"to run it anyway: --gate {gate.name}"
+            return reason, f"to run it anyway, name {gate.name} in {field_ref('gates')}"
         reason = gate.applies(context)
         return None if reason is None else (reason, None)
 
@@ -246,13 +260,13 @@ class GateRun:
                 self.root, tool=str(gate.tool), repos=gate.precommit_repos, installed=version
             )
         except ConfigError:
-            return  # malformed declarations are --drift's to report; nothing is ruled out
+            return  # malformed declarations are drift's to report; nothing is ruled out
         if entry.verdict in {DriftVerdict.drift, DriftVerdict.pin_mismatch}:
             raise GateError(
                 f"{gate.tool} {version} (from {origin}) is not the version the project "
                 f"uses: {entry.message}",
                 hint="create the project's environment (uv sync) so that its own "
-                f"{gate.tool} runs, or name it with --python",
+                f"{gate.tool} runs, or name it as {field_ref('python')}",
                 code="tool-version-mismatch",
             )
 

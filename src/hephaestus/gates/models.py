@@ -36,7 +36,7 @@ class GateStatus(StrEnum):
     cached = "cached"
     """A pass reused from the cache: nothing the gate reads has changed."""
     skipped = "skipped"
-    """Not run: deselected, not applicable to this repository, or stopped by --fail-fast."""
+    """Not run: deselected, not applicable to this repository, or stopped by ``fail_fast``."""
 
 
 class Finding(_Frozen):
@@ -166,8 +166,10 @@ class GuardRailsReport(_Frozen):
     results: tuple[GateResult, ...] = Field(description="One per gate, in registration order.")
     duration: float = Field(ge=0, description="Wall time of the run in seconds.")
     jobs: int = Field(ge=1, description="Gates allowed to run at once.")
-    drift: DriftReport | None = Field(default=None, description="Present with --drift.")
-    profile: str | None = Field(default=None, description="QA profile applied (--profile).")
+    drift: DriftReport | None = Field(
+        default=None, description="Present when drift was checked (`drift`)."
+    )
+    profile: str | None = Field(default=None, description="QA profile applied (`profile`).")
     environment: str | None = Field(
         default=None,
         description="The project environment the gates ran in and how it was found; null when "
@@ -175,8 +177,8 @@ class GuardRailsReport(_Frozen):
     )
     interrupted: str | None = Field(
         default=None,
-        description="Why the run stopped early (interrupted by SIGINT or SIGTERM): the report "
-        "is partial.",
+        description="Why the run stopped early (interrupted by SIGINT or SIGTERM, or cancelled "
+        "by the caller): the report is partial.",
     )
 
     @computed_field  # type: ignore[prop-decorator]
@@ -185,7 +187,7 @@ class GuardRailsReport(_Frozen):
         """0 if every required gate passed; 1 on findings or drift; 5 if one could not run.
 
         Findings win over "could not run": they are actionable, and re-running will not help.
-        An interrupted run exits 130 (SIGINT) or 143 (SIGTERM), whatever it found.
+        An interrupted run exits 130 (SIGINT, or cancelled) or 143 (SIGTERM), whatever it found.
         """
         if self.interrupted is not None:
             terminated = "SIGTERM" in self.interrupted

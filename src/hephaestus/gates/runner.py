@@ -4,9 +4,10 @@ Gates run in the project's own environment (``environment.py``), only where the 
 their tool unless asked for by name (``selection.py``), longest first by the durations of the
 last run, each tool in its own process group. A pass is cached only if nothing the gate could
 read changed while it ran (``fingerprint.py``). Ctrl-C or SIGTERM stops every gate's processes
-and the run returns the partial report, marked interrupted.
+and the run returns the partial report, marked interrupted; so does a cancelled
+:class:`~hephaestus.core.proc.Cancellation` handed in by the caller.
 
-With --fix, the gates that write (ruff's fixes and formatting) run first, one after another, so
+With ``fix``, the gates that write (ruff's fixes and formatting) run first, one after another, so
 no two tools write the same file at once and the read-only gates then see the fixed files.
 """
 
@@ -20,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
+from hephaestus.core.progress import NO_PROGRESS
 from hephaestus.gates.environment import find_environment
 from hephaestus.gates.execution import GateRun
 from hephaestus.gates.inputs import repository_files
 from hephaestus.gates.latest import load_durations, save_latest_report
 from hephaestus.gates.models import GateResult, GateStatus, GuardRailsReport
+from hephaestus.gates.progress import GateEvents
 from hephaestus.gates.registry import discover_gates
 from hephaestus.gates.selection import deselect, plan
 
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
+    from hephaestus.core.proc import Cancellation
+    from hephaestus.core.progress import Progress
     from hephaestus.gates.models import DriftReport
     from hephaestus.gates.selection import Planned
     from hephaestus.gates.settings import GuardRailsSection
@@ -42,7 +47,7 @@ _log = get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ProfileOptions:
-    """A QA profile applied to one run (``guard-rails --profile NAME``)."""
+    """A QA profile applied to one run (the request's ``profile``, translated)."""
 
     name: str
     gates: tuple[str, ...] = ()
@@ -57,21 +62,26 @@ class ProfileOptions:
 
 @dataclass(frozen=True, slots=True)
 class GuardRailsOptions:
-    """What the command line asks for; configuration fills in the rest."""
+    """What one run is asked for (see ``operation.resolve``); the section fills in the rest.
+
+    ``None`` and empty values fall back on the section: a caller may hand in bare options.
+    """
 
     gates: tuple[str, ...] = ()
-    """Run only these (--gate); empty means the configured gates."""
+    """Run only these; empty means the configured gates."""
     skip: tuple[str, ...] = ()
     fix: bool = False
+    """Let the gates that can fix (ruff's) write their fixes."""
     jobs: int | None = None
     cache: bool = True
     fail_fast: bool = False
     timeout: float | None = None
+    """Seconds each gate may run, over every gate's table and the section."""
     drift: bool = False
     auto_remediate: bool = False
     profile: ProfileOptions | None = None
     python: str | None = None
-    """The project's interpreter or venv (--python); default: found (see environment.py)."""
+    """The project's interpreter or venv; default: found (see environment.py)."""
 
 
 def _longest_first(planned: list[Planned], durations: Mapping[str, float]) -> list[Planned]:
@@ -128,19 +138,22 @@ def run_guard_rails(  # noqa: PLR0913  # keyword-only, each with a default but t
     on_result: Callable[[GateResult], None] | None = None,
     on_start: Callable[[str], None] | None = None,
     gates: Mapping[str, Gate[Any]] | None = None,
+    progress: Progress | None = None,
+    cancellation: Cancellation | None = None,
 ) -> GuardRailsReport:
     """Run the selected gates on the repository at ``root`` and return the report.
 
     ``gates`` defaults to every installed gate (:func:`discover_gates`); ``on_start`` is called
     (from a worker thread) when a gate's tool starts, ``on_result`` in the calling thread as
-    each gate finishes. Gates' failures are results, not exceptions. Interrupted (Ctrl-C, or
-    SIGTERM as the CLI delivers it), it stops every tool and returns what it has, marked
+    each gate finishes; ``progress`` receives both as described in :mod:`.progress`. Gates'
+    failures are results, not exceptions. Interrupted (Ctrl-C, or SIGTERM as the CLI delivers
+    it) or ``cancellation`` cancelled, it stops every tool and returns what it has, marked
     ``interrupted``.
 
     Raises:
         UsageError: an unknown gate name in the options or the configuration.
-        ConfigError: a gate's configuration table is invalid, or ``--python`` names nothing
-            usable.
+        ConfigError: a gate's configuration table is invalid, or the ``python`` option names
+            nothing usable.
         PluginError: a gate plugin failed to load.
 
     """
@@ -148,17 +161,25 @@ def run_guard_rails(  # noqa: PLR0913  # keyword-only, each with a default but t
     available = discover_gates() if gates is None else gates
     deselected = deselect(available, options, section)
     planned = [p for p in plan(available, options, section, root) if p.gate.name not in deselected]
-    state = GateRun(root, options, section)
-    if on_start is not None:
-        state.on_start = on_start
+    state = GateRun(root, options, section, cancellation=cancellation)
+    events = GateEvents(progress or NO_PROGRESS)
+
+    def starting(name: str) -> None:
+        events.started(name)
+        if on_start is not None:
+            on_start(name)
+
+    state.on_start = starting
     jobs = options.jobs or section.jobs or os.cpu_count() or 1
     finished: dict[str, GateResult] = {}
 
     def record(result: GateResult) -> None:
         finished[result.name] = result
+        events.finished(result)
         if on_result is not None:
             on_result(result)
 
+    events.planned(len(planned))
     _run_all(state, _longest_first(planned, load_durations(root)), jobs, record)
     state.fingerprint.save()
     if state.cache is not None and (pruned := state.cache.prune()):
@@ -192,7 +213,7 @@ def _drift(
     options: GuardRailsOptions,
     section: GuardRailsSection,
 ) -> DriftReport:
-    from hephaestus.gates.drift import check_drift, remediate_drift  # noqa: PLC0415  # only with --drift
+    from hephaestus.gates.drift import check_drift, remediate_drift  # noqa: PLC0415  # only with drift
 
     tools = {p.gate.tool: p.gate.precommit_repos for p in planned if p.gate.tool is not None}
     drift = check_drift(root, environment=state.environment, tools=tools)

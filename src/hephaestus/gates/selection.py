@@ -1,6 +1,6 @@
 """Which gates a guard-rails run starts, which it was asked for by name, and with what settings.
 
-A gate named with ``--gate``, in ``[tool.hephaestus.guard-rails] gates``, by a QA profile or
+A gate named in the ``gates`` option, in ``[tool.hephaestus.guard-rails] gates``, by a QA profile or
 with its own ``[tool.hephaestus.guard-rails.gate.<name>]`` table is *forced*: it runs even where
 the repository does not use its tool. Every other gate runs only where the repository uses it.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hephaestus.core.errors import UsageError
+from hephaestus.core.errors import UsageError, field_ref
 from hephaestus.gates.registry import configure_gate
 
 if TYPE_CHECKING:
@@ -52,8 +52,8 @@ def deselect(
 
     """
     tables = [name.replace("_", "-") for name in section.gate]
-    _check_names(options.gates, gates, "--gate")
-    _check_names(options.skip, gates, "--skip")
+    _check_names(options.gates, gates, field_ref("gates"))
+    _check_names(options.skip, gates, field_ref("skip"))
     _check_names(section.gates or (), gates, "[tool.hephaestus.guard-rails] gates")
     _check_names(section.skip, gates, "[tool.hephaestus.guard-rails] skip")
     _check_names(tables, gates, "[tool.hephaestus.guard-rails.gate]")
@@ -66,7 +66,7 @@ def deselect(
         else (set(section.gates or gates) - set(section.skip)) | set(profiled)
     )
     return {
-        name: "skipped with --skip" if name in options.skip else "not selected"
+        name: f"skipped by {field_ref('skip')}" if name in options.skip else "not selected"
         for name in gates
         if name not in wanted or name in options.skip
     }
