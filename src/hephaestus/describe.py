@@ -52,6 +52,36 @@ def hints_of(operation: Operation) -> Hints:
     )
 
 
+_NAMED = frozenset({"properties", "$defs", "definitions", "patternProperties"})
+"""Schema keywords whose keys are names (of properties, of definitions), not keywords."""
+
+
+def untitled(schema: Any) -> Any:  # noqa: ANN401  # any JSON Schema node
+    """Drop pydantic's generated ``title`` keywords: they repeat the names (a tenth of the size).
+
+    Only the keyword goes: a property *named* ``title`` stays.
+    """
+    if isinstance(schema, list):
+        return [untitled(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        key: (
+            {name: untitled(value) for name, value in inner.items()}
+            if key in _NAMED and isinstance(inner, dict)
+            else untitled(inner)
+        )
+        for key, inner in schema.items()
+        if not (key == "title" and isinstance(inner, str))
+    }
+
+
+def input_schema(request: type[BaseModel]) -> dict[str, Any]:
+    """Return the JSON Schema of a request model as schema and MCP publish it (no titles)."""
+    schema: dict[str, Any] = untitled(request.model_json_schema(mode="validation"))
+    return schema
+
+
 def _output_schema(results: tuple[type[BaseModel], ...]) -> dict[str, Any]:
     if len(results) == 1:
         return results[0].model_json_schema(mode="serialization")
@@ -73,7 +103,7 @@ def describe_operation(operation: Operation) -> OperationSpec:
         safety=sorted(operation.safety),
         hints=hints_of(operation),
         twin=operation.twin,
-        input_schema=loaded.request.model_json_schema(mode="validation"),
+        input_schema=input_schema(loaded.request),
         output_schema=_output_schema(loaded.results),
     )
 

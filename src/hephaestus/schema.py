@@ -171,7 +171,6 @@ def build_brief(*, version: str) -> BriefSchema:
         version=version,
         exit_codes={str(c.value): c.name for c in ExitCode},
         operations={
-            o.name: f"{o.command} [{', '.join(sorted(o.safety))}]: {o.summary}"
-            for o in OPERATIONS
+            o.name: f"{o.command} [{', '.join(sorted(o.safety))}]: {o.summary}" for o in OPERATIONS
         },
     )

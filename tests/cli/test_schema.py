@@ -182,6 +182,7 @@ def test_schema_is_valid_json_at_any_width(tmp_path: Path, columns: str) -> None
 
 def test_operations_come_from_the_registry(cli: Cli) -> None:
     """Every registered operation is described: request and result schemas from its models."""
+    from hephaestus.describe import untitled  # noqa: PLC0415
     from hephaestus.registry import OPERATIONS  # noqa: PLC0415
 
     described = {o["name"]: o for o in _schema(cli)["operations"]}
@@ -189,7 +190,7 @@ def test_operations_come_from_the_registry(cli: Cli) -> None:
     for operation in OPERATIONS:
         loaded = operation.load()
         spec = described[operation.name]
-        assert spec["input_schema"] == loaded.request.model_json_schema(mode="validation")
+        assert spec["input_schema"] == untitled(loaded.request.model_json_schema(mode="validation"))
         assert spec["safety"] == sorted(s.value for s in operation.safety)
         assert spec["hints"]["read_only"] is operation.read_only
         assert spec["hints"]["destructive"] is ("destructive" in spec["safety"])
@@ -226,3 +227,20 @@ def test_error_codes_are_enumerated(cli: Cli) -> None:
     from hephaestus.core.error_codes import ERROR_CODES  # noqa: PLC0415
 
     assert _schema(cli)["error_codes"] == dict(sorted(ERROR_CODES.items()))
+
+
+def test_untitled_keeps_a_property_named_title() -> None:
+    """Only the ``title`` keyword is dropped, never a property or definition named so."""
+    from hephaestus.describe import untitled  # noqa: PLC0415
+
+    schema = {
+        "title": "Req",
+        "type": "object",
+        "properties": {"title": {"title": "Title", "type": "string"}},
+        "$defs": {"title": {"title": "T", "enum": ["a"]}},
+    }
+    assert untitled(schema) == {
+        "type": "object",
+        "properties": {"title": {"type": "string"}},
+        "$defs": {"title": {"enum": ["a"]}},
+    }
