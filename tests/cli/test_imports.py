@@ -12,7 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from pathlib import Path
 
-HEAVY = ("sigstore", "httpx", "fastapi", "grpc", "opentelemetry")
+HEAVY = ("sigstore", "httpx", "fastapi", "grpc", "opentelemetry", "mcp", "mcp_types", "uvicorn")
 NOT_FOR_HELP = (*HEAVY, "pydantic_settings", "structlog")
 
 PROBE = """
@@ -39,7 +39,7 @@ def _loaded(argv: list[str], cwd: Path) -> set[str]:
 
 @pytest.mark.parametrize("argv", [["--help"], []])
 def test_help_imports_nothing_heavy(argv: list[str], tmp_path: Path) -> None:
-    """`--help` loads no sigstore, httpx, fastapi, grpc, otel, pydantic-settings, structlog."""
+    """`--help` loads no sigstore, httpx, fastapi, grpc, otel, mcp, pydantic-settings, structlog."""
     loaded = _loaded(argv, tmp_path)
     assert not loaded & set(NOT_FOR_HELP), loaded & set(NOT_FOR_HELP)
     assert "pydantic" not in loaded
@@ -47,7 +47,7 @@ def test_help_imports_nothing_heavy(argv: list[str], tmp_path: Path) -> None:
 
 
 def test_version_imports_nothing_heavy(tmp_path: Path) -> None:
-    """`hephaestus version` loads none of sigstore, httpx, fastapi, grpc, opentelemetry."""
+    """`hephaestus version` loads none of sigstore, httpx, fastapi, grpc, opentelemetry, mcp."""
     loaded = _loaded(["version"], tmp_path)
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
     assert "structlog" not in loaded
@@ -73,3 +73,9 @@ def test_help_imports_no_command_module(tmp_path: Path) -> None:
     loaded = done.stderr.strip().splitlines()[-1]
     for command in ("version", "schema", "config"):
         assert f"hephaestus.cli.{command}'" not in loaded
+
+
+def test_mcp_help_imports_no_mcp_sdk(tmp_path: Path) -> None:
+    """`hephaestus mcp --help` describes the command without importing the MCP SDK."""
+    loaded = _loaded(["mcp", "--help"], tmp_path)
+    assert not loaded & {"mcp", "mcp_types", "uvicorn", "starlette", "anyio"}, loaded

@@ -18,8 +18,14 @@ if TYPE_CHECKING:
     from tests.conftest import Cli
 
 SCHEMA = generate().model_dump(mode="json")
+# A server runs until it is stopped: tests/mcp starts `hephaestus mcp` as a subprocess, drives
+# it with the SDK's client over stdio and HTTP, and checks what it announces on stdout.
+SERVERS = {"mcp"}
 EXAMPLES = [
-    (command["path"], example) for command in SCHEMA["commands"] for example in command["examples"]
+    (command["path"], example)
+    for command in SCHEMA["commands"]
+    if command["path"] not in SERVERS
+    for example in command["examples"]
 ]
 HEPHAESTUS = str(Path(sys.executable).parent / "hephaestus")
 # Release examples need a GitHub release and a pinned signer; tests/cli/test_release.py runs the

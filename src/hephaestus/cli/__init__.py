@@ -74,6 +74,9 @@ COMMANDS: tuple[CommandEntry, ...] = (
     ),
     CommandEntry("schema", "hephaestus.cli.schema", "Describe every command for agents, as JSON."),
     CommandEntry(
+        "mcp", "hephaestus.cli.mcp", "Serve the operations to AI agents over MCP (stdio or HTTP)."
+    ),
+    CommandEntry(
         "tools",
         "hephaestus.cli.tools",
         "Find where to refactor first: history, complexity, coverage.",
