@@ -54,7 +54,7 @@ def test_the_notifier_sends_changes_and_heartbeats_with_growing_values() -> None
             group.cancel_scope.cancel()
 
     anyio.run(body)
-    assert sent[0] == (0, None, "started")
+    assert sent[0] == (0.0, None, "started")
     assert (1, 2, "one") in sent
     after = sent[sent.index((1, 2, "one")) + 1 :]
     assert len(after) >= 2  # heartbeats
