@@ -157,6 +157,16 @@ OPERATIONS: tuple[Operation, ...] = (
         "config",
     ),
     _op(
+        "schema",
+        "schema",
+        "Describe the operations for agents: request and result schemas, safety, codes.",
+        READ,
+        "hephaestus.schema",
+        "SchemaRequest",
+        ("OperationsSchema", "BriefSchema"),
+        "describe_schema",
+    ),
+    _op(
         "version",
         "version",
         "Show the version of hephaestus, Python and the platform.",

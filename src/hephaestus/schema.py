@@ -8,13 +8,19 @@ error document. Nothing here is written by hand per command or operation.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hephaestus.core.error_codes import ERROR_CODES
-from hephaestus.core.errors import ExitCode
+from hephaestus.core.errors import ExitCode, UsageError, field_ref
+from hephaestus.core.request import Request
 from hephaestus.describe import OperationSpec  # noqa: TC001  # pydantic reads it
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hephaestus.core.context import Context
 
 SCHEMA_VERSION = "2.0"
 """Bumped on any incompatible change to the shape of :class:`AgentSchema`."""
@@ -83,25 +89,34 @@ class ErrorDocument(_Frozen):
     error: ErrorInfo = Field(description="What went wrong.")
 
 
-class AgentSchema(_Frozen):
-    """Everything an agent needs to call hephaestus: commands, parameters, outputs, exit codes."""
+class OperationsSchema(_Frozen):
+    """Every operation as every face describes it, with the exit and error codes.
+
+    What the ``schema`` operation returns (to MCP clients too); the CLI's ``hephaestus schema``
+    prints it with the command line's own description added (:class:`AgentSchema`).
+    """
 
     schema_version: str = Field(
         default=SCHEMA_VERSION, description="Version of this document's shape."
     )
     tool: str = Field(default="hephaestus", description="Name of the program.")
     version: str = Field(description="Version of hephaestus that produced this document.")
-    usage: str = Field(
-        default="hephaestus [GLOBAL OPTIONS] COMMAND [ARGS]...",
-        description="Where global options go: before the command.",
-    )
-    global_options: list[ParameterSpec] = Field(description="Options of the root command.")
     exit_codes: list[ExitCodeSpec] = Field(description="Every exit status and its meaning.")
     error_codes: dict[str, str] = Field(description="Every error code and its meaning.")
     error_output: dict[str, Any] = Field(description="JSON Schema of the error document.")
     operations: list[OperationSpec] = Field(
         description="Every operation (also an MCP tool): request and result schemas, safety."
     )
+
+
+class AgentSchema(OperationsSchema):
+    """Everything an agent needs to call hephaestus: operations, commands, codes, outputs."""
+
+    usage: str = Field(
+        default="hephaestus [GLOBAL OPTIONS] COMMAND [ARGS]...",
+        description="Where global options go: before the command (--format also after it).",
+    )
+    global_options: list[ParameterSpec] = Field(description="Options of the root command.")
     commands: list[CommandSpec] = Field(description="Every command and group, depth first.")
 
 
@@ -144,23 +159,25 @@ def exit_code_table() -> list[ExitCodeSpec]:
     return [ExitCodeSpec(code=c.value, name=c.name, meaning=c.meaning) for c in ExitCode]
 
 
-def build_schema(
-    *,
-    version: str,
-    global_options: list[ParameterSpec],
-    commands: list[CommandSpec],
-    operations: list[OperationSpec],
-) -> AgentSchema:
-    """Assemble the agent schema from the operations' and the command tree's specs."""
-    return AgentSchema(
+def build_operations(*, version: str, operations: list[OperationSpec]) -> OperationsSchema:
+    """Assemble the description of ``operations`` with the exit- and error-code tables."""
+    return OperationsSchema(
         version=version,
-        global_options=global_options,
         exit_codes=exit_code_table(),
         error_codes=dict(sorted(ERROR_CODES.items())),
         error_output=output_schema(ErrorDocument),
         operations=operations,
-        commands=commands,
     )
+
+
+def build_schema(
+    operations: OperationsSchema,
+    *,
+    global_options: list[ParameterSpec],
+    commands: list[CommandSpec],
+) -> AgentSchema:
+    """Add the command line's own description to the operations' (``hephaestus schema``)."""
+    return AgentSchema(**dict(operations), global_options=global_options, commands=commands)
 
 
 def build_brief(*, version: str) -> BriefSchema:
@@ -174,3 +191,43 @@ def build_brief(*, version: str) -> BriefSchema:
             o.name: f"{o.command} [{', '.join(sorted(o.safety))}]: {o.summary}" for o in OPERATIONS
         },
     )
+
+
+class SchemaRequest(Request):
+    """Which operations to describe, and how fully."""
+
+    operation: str | None = Field(
+        default=None, description="Describe only this operation (default: every one)."
+    )
+    brief: bool = Field(
+        default=False, description="One line per operation instead (under 1,000 tokens)."
+    )
+
+    def config_root(self, cwd: Path) -> Path:
+        """Return ``cwd``: describing hephaestus reads no configuration and runs no git."""
+        return cwd
+
+
+def describe_schema(request: SchemaRequest, context: Context) -> OperationsSchema | BriefSchema:
+    """Describe the registered operations (one of them, or all in one line each).
+
+    Raises:
+        UsageError: ``operation`` names no registered operation (exit 2).
+
+    """
+    from hephaestus.core.metadata import package_version  # noqa: PLC0415
+    from hephaestus.describe import describe_operation  # noqa: PLC0415
+    from hephaestus.registry import OPERATIONS  # noqa: PLC0415
+
+    del context
+    version = package_version()
+    if request.brief:
+        return build_brief(version=version)
+    chosen = [o for o in OPERATIONS if request.operation in (None, o.name)]
+    if not chosen:
+        raise UsageError(
+            f"{field_ref('operation')}: no operation {request.operation!r}",
+            hint="operations: " + ", ".join(o.name for o in OPERATIONS),
+            code="invalid-request",
+        )
+    return build_operations(version=version, operations=[describe_operation(o) for o in chosen])

@@ -9,16 +9,16 @@ import typer
 
 from hephaestus.cli.environment import Environment
 from hephaestus.cli.meta import command_app, describe
+from hephaestus.cli.operation import invoke
 from hephaestus.cli.render import Block, Fields, emit
 from hephaestus.core.errors import UsageError
-from hephaestus.core.metadata import package_version
 from hephaestus.registry import OPERATIONS
 from hephaestus.schema import (
     AgentSchema,
     BriefSchema,
     CommandSpec,
+    OperationsSchema,
     SchemaWritten,
-    build_brief,
     build_schema,
 )
 
@@ -40,24 +40,23 @@ def generate(words: list[str] | None = None) -> AgentSchema:
     """Build the schema: every operation and command, or one operation, or one command path."""
     from hephaestus.cli import app as root_app  # noqa: PLC0415  # the tree this module is in
     from hephaestus.cli.introspect import describe_tree  # noqa: PLC0415
-    from hephaestus.describe import describe_operation  # noqa: PLC0415
+    from hephaestus.invoke import call  # noqa: PLC0415
 
     words = words or []
     global_options, commands = describe_tree(root_app)
-    named = [o for o in OPERATIONS if words == [o.name]]
+    named = len(words) == 1 and any(o.name == words[0] for o in OPERATIONS)
+    described = call("schema", {"operation": words[0] if named else None}, cwd=Path.cwd())
+    if not isinstance(described, OperationsSchema):  # pragma: no cover  # not brief: full
+        msg = f"schema returned a {type(described).__name__}"
+        raise TypeError(msg)
     if named:
-        chosen_commands = [c for c in commands if named[0].name in c.operations]
-        operations = named
+        chosen = [c for c in commands if words[0] in c.operations]
     else:
-        chosen_commands = _select(commands, words)
-        paths = {c.path for c in chosen_commands}
-        operations = [o for o in OPERATIONS if not words or o.command in paths]
-    return build_schema(
-        version=package_version(),
-        global_options=global_options,
-        commands=chosen_commands,
-        operations=[describe_operation(o) for o in operations],
-    )
+        chosen = _select(commands, words)
+        paths = {c.path for c in chosen}
+        kept = [o for o in described.operations if not words or o.command in paths]
+        described = described.model_copy(update={"operations": kept})
+    return build_schema(described, global_options=global_options, commands=chosen)
 
 
 def _text(written: SchemaWritten) -> list[Block]:
@@ -113,7 +112,7 @@ def schema(
     env: Environment = ctx.obj
     described: AgentSchema | BriefSchema
     if brief:
-        described = build_brief(version=package_version())
+        described = invoke(ctx, "schema", {"brief": True}, BriefSchema)
         count = len(described.operations)
     else:
         described = generate(command or [])
