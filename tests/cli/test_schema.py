@@ -244,3 +244,18 @@ def test_untitled_keeps_a_property_named_title() -> None:
         "properties": {"title": {"type": "string"}},
         "$defs": {"title": {"enum": ["a"]}},
     }
+
+
+def test_the_schema_operation_describes_one_or_refuses_an_unknown_name(tmp_path: Path) -> None:
+    """The ``schema`` operation (also an MCP tool) names the field of an unknown operation."""
+    from hephaestus.core.errors import UsageError  # noqa: PLC0415
+    from hephaestus.invoke import call  # noqa: PLC0415
+    from hephaestus.schema import BriefSchema, OperationsSchema  # noqa: PLC0415
+
+    one = call("schema", {"operation": "version"}, cwd=tmp_path)
+    assert isinstance(one, OperationsSchema)
+    assert [o.name for o in one.operations] == ["version"]
+    assert isinstance(call("schema", {"brief": True}, cwd=tmp_path), BriefSchema)
+    with pytest.raises(UsageError, match="`operation`: no operation 'nope'") as raised:
+        call("schema", {"operation": "nope"}, cwd=tmp_path)
+    assert raised.value.code == "invalid-request"
