@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from hephaestus.configuration import ConfigReport, HephaestusConfig, report_config
 from hephaestus.core.request import Request, directory_root
 from hephaestus.version import VersionInfo, collect_version_info
 
 if TYPE_CHECKING:
+    from hephaestus.configuration import ConfigReport
     from hephaestus.core.context import Context
 
 
@@ -46,6 +46,9 @@ class ConfigRequest(Request):
 
 def config(request: ConfigRequest, context: Context) -> ConfigReport:
     """Return the effective, validated configuration of ``context.root``."""
+    # Every operation's settings: imported for this operation only, not for ``version``.
+    from hephaestus.configuration import HephaestusConfig, report_config  # noqa: PLC0415
+
     del request
     loaded = context.configuration(context.root)
     if not isinstance(loaded, HephaestusConfig):  # pragma: no cover  # faces load the whole table
