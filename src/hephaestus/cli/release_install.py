@@ -73,7 +73,13 @@ def install(
     ] = None,
     pip_arg: Annotated[
         list[str] | None,
-        option("--pip-arg", metavar="ARG", help_text="Extra installer argument (repeatable)."),
+        option(
+            "--pip-arg",
+            metavar="ARG",
+            help_text="Extra installer argument that only changes how the wheels are "
+            "installed, e.g. --no-deps or --target=DIR (repeatable); one that could add a "
+            "package source is refused.",
+        ),
     ] = None,
     identity: Identity = None,
     issuer: Issuer = None,

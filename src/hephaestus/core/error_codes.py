@@ -87,6 +87,7 @@ ERROR_CODES: Final[dict[str, str]] = {
     "bad-wheel": "a wheel is invalid",
     "requirements-refused": "the wheelhouse's requirements file asks for more than its wheels",
     "no-installer": "neither uv nor pip can install into the environment",
+    "installer-argument-refused": "an extra installer argument could add a package source",
     "pip-failed": "the installer failed",
     "remove-failed": "a file could not be removed",
 }

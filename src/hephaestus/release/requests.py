@@ -91,7 +91,12 @@ class InstallRequest(GitHubRequest, PinsRequest):
         description="Interpreter whose environment receives the wheels (default: the one "
         "running hephaestus).",
     )
-    pip_args: tuple[str, ...] = Field(default=(), description="Extra installer arguments.")
+    pip_args: tuple[str, ...] = Field(
+        default=(),
+        description="Extra installer arguments that only change how the wheels are installed "
+        "(dependencies, target directory, verbosity); any that could add a package source "
+        "is refused.",
+    )
     require_sigstore: bool | None = Field(
         default=None, description=f"Refuse a release without a Sigstore bundle {CONFIGURED}."
     )

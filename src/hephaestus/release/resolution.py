@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hephaestus.release.extract import Limits
+from hephaestus.release.installer_args import check_installer_args
 from hephaestus.release.options import InstallOptions
 from hephaestus.release.requests import (
     BackfillRequest,
@@ -133,6 +134,7 @@ def resolve_install(  # noqa: PLR0913  # keyword-only: the request, its config a
 
     Raises:
         UsageError: no repository, or a malformed one or a malformed token (exit 2).
+        SafetyError: an extra installer argument could add a package source (exit 3).
 
     """
     run = request if isinstance(request, InstallRunRequest) and not dry_run else None
@@ -157,7 +159,7 @@ def resolve_install(  # noqa: PLR0913  # keyword-only: the request, its config a
         remove_archive=run is not None and run.remove_archive,
         upgrade=request.upgrade,
         dry_run=dry_run,
-        pip_args=request.pip_args,
+        pip_args=check_installer_args(request.pip_args),
         limits=Limits(max_members=section.max_members, max_bytes=section.max_extracted_mb << 20),
         plan_id=run.plan_id if run is not None else None,
     )
