@@ -210,3 +210,33 @@ def test_a_download_redirected_to_another_scheme_is_not_retried(
         download_asset(github, asset, directory=directory)
     assert sleeps == []
     assert list(directory.iterdir()) == []
+
+
+def test_a_killed_runs_part_files_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    """Only our own stale ``.part`` names go; fresh ones, other names and links stay."""
+    import os  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from hephaestus.release.download import STALE_AFTER, sweep_stale_parts  # noqa: PLC0415
+
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    old = time.time() - STALE_AFTER - 60
+    stale = destination / ".wheels.tar.gz.0123456789ab.part"
+    fresh = destination / ".wheels.tar.gz.ba9876543210.part"
+    other = destination / ".other.tar.gz.0123456789ab.part"
+    odd = destination / ".wheels.tar.gz.not-hex-here.part"
+    for path in (stale, fresh, other, odd):
+        path.write_bytes(b"x")
+    link = destination / ".wheels.tar.gz.cafecafecafe.part"
+    link.symlink_to(other)
+    for path in (stale, other, odd):
+        os.utime(path, (old, old))
+    os.utime(link, (old, old), follow_symlinks=False)
+    assert sweep_stale_parts(destination, "wheels.tar.gz", timeout=30) == [stale]
+    assert sorted(p.name for p in destination.iterdir()) == sorted(
+        p.name for p in (fresh, other, odd, link)
+    )
+    # A long timeout widens what counts as live.
+    os.utime(fresh, (old, old))
+    assert sweep_stale_parts(destination, "wheels.tar.gz", timeout=3600) == []

@@ -11,17 +11,21 @@ Time and size are bounded. Each answer's head must come within the timeout, and 
 download, retries included, must end by ``timeout + size / SLOWEST_RATE`` seconds after it began;
 an asset the API declares larger than ``max_bytes`` is refused before a byte is fetched. On any
 failure, Ctrl-C and SIGTERM included, the temporary ``.part`` file is removed: nothing partial
-stays in the destination.
+stays in the destination. SIGKILL leaves no chance to: the next download of the same asset into
+the same destination removes such leftovers (:func:`sweep_stale_parts`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
+import stat
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, BinaryIO, Self
 
@@ -33,8 +37,6 @@ from hephaestus.core.progress import NO_PROGRESS, Progress
 from hephaestus.release.github import SLOWEST_RATE, raise_for_status
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from hephaestus.release.github import GitHub
     from hephaestus.release.models import Asset
 
@@ -216,6 +218,43 @@ def _fetch(github: GitHub, asset: Asset, sink: _Sink, retrier: Retrier, progress
             retrier.wait(what=what, response=response, reason=reason)
 
 
+STALE_AFTER = 600.0
+"""Seconds untouched after which a ``.part`` file of ours is a killed run's leftover (at least:
+ten times the timeout between bytes, since a live download writes whenever bytes arrive)."""
+
+
+def sweep_stale_parts(
+    directory: Path, name: str, *, timeout: float, now: float | None = None
+) -> list[Path]:
+    """Remove the ``.part`` files of asset ``name`` that a killed run left in ``directory``.
+
+    SIGKILL (or a power cut) ends a run before it can remove its partial file. Only files named
+    exactly as :func:`download_asset` names them (``.<name>.<12 hex>.part``), regular, and
+    untouched for ``max(STALE_AFTER, 10 * timeout)`` seconds are removed: a live download of
+    another run writes whenever bytes arrive, so its file is never that old.
+    """
+    pattern = re.compile(re.escape(f".{name}.") + r"[0-9a-f]{12}\.part")
+    limit = max(STALE_AFTER, 10 * timeout)
+    moment = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and moment - info.st_mtime > limit:
+                stale = Path(entry.path)
+                stale.unlink()
+                removed.append(stale)
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove: left alone
+    return removed
+
+
 def download_asset(  # noqa: PLR0913  # keyword-only options, each with a safe default
     github: GitHub,
     asset: Asset,
@@ -246,6 +285,7 @@ def download_asset(  # noqa: PLR0913  # keyword-only options, each with a safe d
     retrier = retrier or Retrier(github.policy)
     # The name is known (and handed to ``staging``) before the file exists: a caller cleaning
     # up after an interruption at any instruction once it is created still finds it.
+    sweep_stale_parts(directory, asset.name, timeout=github.timeout)
     path = directory / f".{asset.name}.{secrets.token_hex(6)}.part"
     if staging is not None:
         staging.append(path)
