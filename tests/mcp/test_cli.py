@@ -91,3 +91,19 @@ def test_http_announces_where_it_listens(tmp_path: Path) -> None:
     finally:
         stop(process)
     assert process.returncode == ExitCode.TERMINATED
+
+
+def test_http_beyond_loopback_is_refused(tmp_path: Path) -> None:
+    """--host 0.0.0.0: exit 3 before listening (no authentication, tools that act)."""
+    done = subprocess.run(
+        [*HEAD, "--root", str(tmp_path), "--http", "--host", "0.0.0.0", "--port", "0"],  # noqa: S104  # the point of the test
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env=server_env(),
+        timeout=60,
+    )
+    assert done.returncode == ExitCode.SAFETY, done.stderr
+    assert "refusing --host 0.0.0.0" in done.stderr
+    assert "SSH tunnel" in done.stderr

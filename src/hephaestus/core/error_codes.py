@@ -36,6 +36,7 @@ ERROR_CODES: Final[dict[str, str]] = {
     "state-not-a-directory": ".hephaestus exists and is not a directory",
     "invalid-pattern": "an exclude pattern gitignore syntax cannot compile",
     "busy": "another run holds the lock of this root",
+    "unauthenticated-listener": "a server without authentication asked to listen beyond loopback",
     # Guard-rails.
     "unknown-gate": "no installed gate has that name",
     "unknown-profile": "no QA profile has that name",
