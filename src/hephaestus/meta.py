@@ -41,6 +41,8 @@ class ConfigRequest(Request):
         """Return the git work tree holding ``root`` (relative to ``cwd``), else ``root`` itself."""
         from hephaestus.core.config import find_repository_root  # noqa: PLC0415  # runs git
 
+        if self.root is None:  # directory_root would ask git already: once is enough
+            return find_repository_root(cwd)
         return find_repository_root(directory_root(self.root, cwd))
 
 

@@ -24,17 +24,16 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+def _run(cwd: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` in ``cwd`` with the server's environment; it must end within a minute."""
+    return subprocess.run(
+        argv, capture_output=True, text=True, check=False, cwd=cwd, env=server_env(), timeout=60
+    )
+
+
 def test_without_the_sdk_it_says_which_extra_to_install(tmp_path: Path) -> None:
     """No mcp package: one error line, a hint naming the extra, exit 5."""
-    done = subprocess.run(
-        [sys.executable, "-c", WITHOUT_SDK, "mcp", "--root", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-        env=server_env(),
-        timeout=60,
-    )
+    done = _run(tmp_path, [sys.executable, "-c", WITHOUT_SDK, "mcp", "--root", str(tmp_path)])
     assert done.returncode == ExitCode.EXTERNAL, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 2, lines
@@ -47,15 +46,7 @@ def test_a_busy_port_is_an_external_error(tmp_path: Path) -> None:
     """--http on a port another program listens on: exit 5, naming the port."""
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        done = subprocess.run(
-            [*HEAD, "--root", str(tmp_path), "--http", "--port", str(port)],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=tmp_path,
-            env=server_env(),
-            timeout=60,
-        )
+        done = _run(tmp_path, [*HEAD, "--root", str(tmp_path), "--http", "--port", str(port)])
     assert done.returncode == ExitCode.EXTERNAL, done.stderr
     assert f"port {port}" in done.stderr
     assert "hint: choose another port" in done.stderr
@@ -95,15 +86,8 @@ def test_http_announces_where_it_listens(tmp_path: Path) -> None:
 
 def test_http_beyond_loopback_is_refused(tmp_path: Path) -> None:
     """--host 0.0.0.0: exit 3 before listening (no authentication, tools that act)."""
-    done = subprocess.run(
-        [*HEAD, "--root", str(tmp_path), "--http", "--host", "0.0.0.0", "--port", "0"],  # noqa: S104  # the point of the test
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-        env=server_env(),
-        timeout=60,
-    )
+    everywhere = "0.0.0.0"  # noqa: S104  # the address the server must refuse
+    done = _run(tmp_path, [*HEAD, "--root", str(tmp_path), "--http", "--host", everywhere])
     assert done.returncode == ExitCode.SAFETY, done.stderr
     assert "refusing --host 0.0.0.0" in done.stderr
     assert "SSH tunnel" in done.stderr

@@ -33,7 +33,13 @@ import typer
 
 from hephaestus.cli.environment import CURRENT, Environment, OutputFormat
 from hephaestus.cli.render import STDOUT_FAILED, WatchedStream, json_document, stdout_failed
-from hephaestus.core.errors import ExitCode, HephaestusError, render_fields
+from hephaestus.core.errors import (
+    ExitCode,
+    HephaestusError,
+    error_document,
+    one_line,
+    render_fields,
+)
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger, redact, register_secret, secret_arguments
 
@@ -108,20 +114,6 @@ def sniff_format(argv: Sequence[str]) -> OutputFormat:
         elif arg.startswith("--format="):
             value = arg.partition("=")[2]
     return OutputFormat.json if value == "json" else OutputFormat.text
-
-
-def error_document(code: str, exit_code: int, message: str, hint: str | None) -> dict[str, Any]:
-    """Build the JSON error document (its schema is ``hephaestus.schema.ErrorDocument``)."""
-    return {"error": {"code": code, "exit_code": exit_code, "message": message, "hint": hint}}
-
-
-def one_line(text: str) -> str:
-    """Join ``text``'s non-blank lines with spaces: an error stays one line whatever wrapped it.
-
-    A library's exception text (YAML's, pydantic's) may span lines; the error contract is one
-    line of message and one of hint.
-    """
-    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def _report(env: Environment, code: str, exit_code: int, message: str, hint: str | None) -> int:

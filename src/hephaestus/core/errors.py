@@ -77,6 +77,22 @@ def render_fields(text: str, spell: Callable[[str], str | None]) -> str:
     return FIELD_REFERENCE.sub(lambda m: spell(m.group(1)) or m.group(0), text)
 
 
+def one_line(text: str) -> str:
+    """Join ``text``'s non-blank lines with spaces: an error stays one line whatever wrapped it.
+
+    A library's exception text (YAML's, pydantic's) may span lines; the error contract is one
+    line of message and one of hint, on every face.
+    """
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def error_document(
+    code: str, exit_code: int, message: str, hint: str | None
+) -> dict[str, dict[str, str | int | None]]:
+    """Build the JSON error document every face returns (``hephaestus.schema.ErrorDocument``)."""
+    return {"error": {"code": code, "exit_code": exit_code, "message": message, "hint": hint}}
+
+
 class HephaestusError(Exception):
     """An error a user can cause: a message, a hint and an exit code; never a traceback.
 

@@ -19,7 +19,9 @@ from hephaestus.core.errors import (
     HephaestusError,
     SafetyError,
     UsageError,
+    error_document,
     field_ref,
+    one_line,
 )
 from hephaestus.core.events import Event
 from hephaestus.core.fs import is_inside, printable_path
@@ -147,20 +149,11 @@ def _paths(value: object) -> list[Path]:
 
 def error_outcome(error: HephaestusError) -> Outcome:
     """Turn ``error`` into an error outcome: the CLI's JSON error document, redacted."""
-    message = _one_line(redact(error.message))
-    hint = _one_line(redact(error.hint)) if error.hint else None
-    document = {
-        "code": error.code,
-        "exit_code": int(ExitCode(error.exit_code)),
-        "message": message,
-        "hint": hint,
-    }
+    message = one_line(redact(error.message))
+    hint = one_line(redact(error.hint)) if error.hint else None
+    document = error_document(error.code, int(ExitCode(error.exit_code)), message, hint)
     text = f"error ({error.code}): {message}" + (f"\nhint: {hint}" if hint else "")
-    return Outcome(structured={"error": document}, text=text, is_error=True)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+    return Outcome(structured=document, text=text, is_error=True)
 
 
 def summarize(name: str, data: Mapping[str, Any]) -> str:
