@@ -14,8 +14,8 @@ from typer.main import get_command
 
 import hephaestus.meta as version_command
 from hephaestus.cli import COMMANDS, LazyGroup, app, main
-from hephaestus.cli.handler import one_line, sniff_format
-from hephaestus.core.errors import ExitCode, SafetyError
+from hephaestus.cli.handler import sniff_format
+from hephaestus.core.errors import ExitCode, SafetyError, one_line
 from hephaestus.schema import ErrorDocument
 
 if TYPE_CHECKING:
