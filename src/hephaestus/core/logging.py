@@ -52,7 +52,8 @@ _PATTERNS: Final = tuple(
             ),
             re.IGNORECASE,
         ),
-        (r"\bbearer\s+(?P<secret>[A-Za-z0-9._~+/=-]+)", re.IGNORECASE),
+        # Never across another "Bearer ": each credential is redacted on its own.
+        (r"\bbearer\s+(?P<secret>(?:(?!bearer\s)[A-Za-z0-9._~+/=-])+)", re.IGNORECASE),
         # A secret option's value: --token X, --token=X, --token 'X Y', and ['--token', 'X'].
         (
             (
@@ -73,6 +74,7 @@ _PATTERNS: Final = tuple(
         # Tokens known by their prefix: GitHub, GitLab, Slack, OpenAI-style sk-, AWS access keys.
         (r"(?P<secret>(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]+)", 0),
         (r"(?P<secret>glpat-[A-Za-z0-9_-]+)", 0),
+        (r"(?P<secret>heph_[A-Za-z0-9_-]+)", 0),  # hephaestus serve's bearer tokens
         (r"(?P<secret>xox[abpr]-[A-Za-z0-9-]+)", 0),
         (r"(?<![A-Za-z0-9])(?P<secret>sk-[A-Za-z0-9_-]+)", 0),
         (r"(?<![A-Za-z0-9])(?P<secret>A(?:KIA|SIA)[A-Z0-9]{12,})", 0),
@@ -186,15 +188,16 @@ def redact(value: T) -> T:
 
     The one redaction function: log events, crash files and error lines all pass through it.
     Strings lose tokens known by their prefix (``ghp_``, ``gho_``, ``ghu_``, ``ghs_``, ``ghr_``,
-    ``github_pat_``, ``glpat-``, ``xoxa-``/``xoxb-``/``xoxp-``/``xoxr-``, ``sk-``, AWS
-    ``AKIA``/``ASIA`` keys), ``Authorization`` header values and ``Bearer`` credentials,
-    credentials in URLs (``https://user:pass@``), the value of a secret option (``--token X``,
-    ``--token=X``) or variable (``GITHUB_TOKEN``, ``GH_TOKEN``, ``HEPHAESTUS_*TOKEN*``, any
-    ``*_TOKEN``, ``*_SECRET``, ``*_PASSWORD``), and, anywhere, the current value of a secret
-    variable and every value given to :func:`register_secret`. In a list or tuple (an argv)
-    the word after a secret option is redacted whole; in a mapping, the string value of a key
-    naming a secret (``token``, ``authorization``, ``GITHUB_TOKEN``, …). Other values pass
-    unchanged; containers are copied, never changed in place.
+    ``github_pat_``, ``glpat-``, ``heph_`` (serve tokens),
+    ``xoxa-``/``xoxb-``/``xoxp-``/``xoxr-``, ``sk-``, AWS ``AKIA``/``ASIA`` keys),
+    ``Authorization`` header values and ``Bearer`` credentials, credentials in URLs
+    (``https://user:pass@``), the value of a secret option (``--token X``, ``--token=X``) or
+    variable (``GITHUB_TOKEN``, ``GH_TOKEN``, ``HEPHAESTUS_*TOKEN*``, any ``*_TOKEN``,
+    ``*_SECRET``, ``*_PASSWORD``), and, anywhere, the current value of a secret variable and
+    every value given to :func:`register_secret`. In a list or tuple (an argv) the word after a
+    secret option is redacted whole; in a mapping, the string value of a key naming a secret
+    (``token``, ``authorization``, ``GITHUB_TOKEN``, …). Other values pass unchanged; containers
+    are copied, never changed in place.
     """
     return cast("T", _redact(value, _literal_secrets()))
 
