@@ -172,13 +172,40 @@ def test_schema_one_is_migrated_keeping_snapshots_and_events(repo: Path) -> None
     db.execute("PRAGMA user_version = 1")
     db.close()
     with open_store(repo) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert store.history() is None
         assert store.db.execute("SELECT COUNT(*) FROM complexity").fetchone()[0] == 0
         assert [s.id for s in store.snapshots()] == [1]
         assert store.event_count() == 1
     report = find_hotspots(repo, section=SECTION, options=STORED)
     assert (report.window.fetched, report.snapshot) == (5, 2)
+
+
+def test_schema_two_gains_the_ingestion_keys_keeping_its_events(tmp_path: Path) -> None:
+    """A schema-2 database gains ingest_batches (migration 3); its events stay."""
+    from hephaestus.analytics.store import MIGRATIONS  # noqa: PLC0415  # the older DDL
+
+    database_path(tmp_path).parent.mkdir()
+    db = sqlite3.connect(database_path(tmp_path), isolation_level=None)
+    for statement in ";".join(MIGRATIONS[:2]).split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute(
+        "INSERT INTO events (source, kind, value, unit, path, metrics, metadata, timestamp,"
+        " ingested) VALUES ('ci', 'k', 1, 'u', NULL, '{}', '{}', 't', 't')"
+    )
+    db.execute("PRAGMA user_version = 2")
+    db.close()
+    with open_store(tmp_path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert store.event_count() == 1
+        assert store.ingest_batch("k") is None
+        with store.transaction():
+            store.record_ingest_batch(key="k", accepted=2, rejected=1, source="s")
+        assert store.ingest_batch("k") == (2, 1)
+        with pytest.raises(sqlite3.IntegrityError), store.transaction():
+            store.record_ingest_batch(key="k", accepted=5, rejected=0, source="s")
+        assert store.ingest_batch("k") == (2, 1)
 
 
 def test_a_moved_window_and_a_new_limit_equal_a_cold_run(repo: Path) -> None:

@@ -48,5 +48,13 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     DELETE FROM meta WHERE key IN ('head', 'since', 'lines');
     DELETE FROM complexity;
     """,
+    # 3: the idempotency keys of streamed ingestions, each stored with its events in one
+    # transaction: a retried batch finds its key and is not stored twice.
+    """
+    CREATE TABLE ingest_batches (
+        key TEXT PRIMARY KEY, accepted INTEGER NOT NULL, rejected INTEGER NOT NULL,
+        source TEXT NOT NULL, created TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)

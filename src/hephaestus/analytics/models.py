@@ -244,3 +244,23 @@ class IngestReport(_Frozen):
     accepted: int
     rejected: tuple[RejectedLine, ...]
     database: str
+
+
+class StreamIngestReport(IngestReport):
+    """A streamed ingestion (``POST /analytics/events``, gRPC ``IngestEvents``).
+
+    ``IngestReport`` with what a stream of any length needs: ``rejected`` lists at most the
+    first ``rejected_limit`` lines while ``rejected_count`` counts them all, and a retried
+    batch (its idempotency key recorded already) is ``duplicate``, stored once.
+    """
+
+    rejected_count: int = Field(ge=0, description="Lines rejected, all of them.")
+    rejected_truncated: bool = Field(
+        description="`rejected` lists fewer lines than `rejected_count` (none for a duplicate)."
+    )
+    duplicate: bool = Field(
+        default=False,
+        description="The idempotency key was recorded already: nothing was stored now; the"
+        " counts are the recorded ones.",
+    )
+    idempotency_key: str | None = None

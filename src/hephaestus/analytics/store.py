@@ -2,9 +2,10 @@
 
 One file holds the commit cache (one row per commit read from git, with its changed files) and
 the per-file tally of one window (so a later run reads and counts only the commits added since),
-the complexity cache (by git blob id), the snapshots and the ingested events. The schema is
-versioned with ``PRAGMA user_version`` and migrated forward on open (:mod:`.migrations`); every
-write is one transaction; WAL lets a reader work while a writer writes.
+the complexity cache (by git blob id), the snapshots, the ingested events and the keys of
+streamed ingestions. The schema is versioned with ``PRAGMA user_version`` and migrated forward
+on open (:mod:`.migrations`); every write is one transaction; WAL lets a reader work while a
+writer writes.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def _pair(item: str) -> tuple[int, int]:
     return int(added), int(removed)
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Return the time now, UTC, to the second: ``2024-01-06T00:00:00Z``."""
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -268,7 +270,7 @@ class Store:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO snapshots (created, head, command, since) VALUES (?, ?, ?, ?)",
-                (_now(), head, command, since),
+                (utc_now(), head, command, since),
             )
             snapshot = int(cursor.lastrowid or 0)
             db.executemany(
@@ -307,13 +309,29 @@ class Store:
 
     def add_events(self, events: Iterable[tuple[Any, ...]]) -> None:
         """Store ingested events (source, kind, value, unit, path, metrics, metadata, time)."""
-        ingested = _now()
+        ingested = utc_now()
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO events (source, kind, value, unit, path, metrics, metadata,"
                 " timestamp, ingested) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ((*event, ingested) for event in events),
             )
+
+    def ingest_batch(self, key: str) -> tuple[int, int] | None:
+        """Return the (accepted, rejected) counts recorded under idempotency ``key``, if any."""
+        query = "SELECT accepted, rejected FROM ingest_batches WHERE key = ?"
+        found = self.db.execute(query, (key,)).fetchone()
+        return None if found is None else (int(found[0]), int(found[1]))
+
+    def record_ingest_batch(self, *, key: str, accepted: int, rejected: int, source: str) -> None:
+        """Record idempotency ``key`` and its counts (inside the caller's transaction).
+
+        Raises:
+            sqlite3.IntegrityError: ``key`` is recorded already (its primary key).
+
+        """
+        values = (key, accepted, rejected, source, utc_now())
+        self.db.execute("INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?)", values)
 
     def event_count(self) -> int:
         """Count the ingested events stored."""
