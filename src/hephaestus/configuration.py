@@ -18,6 +18,7 @@ from hephaestus.core.config import load_model
 from hephaestus.core.logging import LogFormat, LogLevel  # noqa: TC001  # pydantic reads them
 from hephaestus.gates.settings import GuardRailsSection
 from hephaestus.release.settings import ReleaseSection
+from hephaestus.serving import ServeSection
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,6 +42,8 @@ class HephaestusConfig(BaseModel):
     """``[tool.hephaestus.release]``: repository, asset patterns, pinned signer, limits."""
     analytics: AnalyticsSection = AnalyticsSection()
     """``[tool.hephaestus.analytics]``: history window, file patterns, ranking caps, profiles."""
+    serve: ServeSection = ServeSection()
+    """``[tool.hephaestus.serve]``: the bearer tokens (hashes) ``hephaestus serve`` accepts."""
 
 
 def load_config(root: Path, *, overrides: Mapping[str, Any] | None = None) -> HephaestusConfig:
