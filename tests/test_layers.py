@@ -9,6 +9,8 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "hephaestus"
 UI = ("typer", "rich", "click")
+FACES = ("cli", "mcp", "api")
+SERVER_FRAMEWORKS = ("mcp", "fastapi", "starlette", "uvicorn", "grpc", "prometheus_client")
 
 
 def _imports(path: Path) -> set[str]:
@@ -43,11 +45,21 @@ def test_nobody_imports_click(path: Path) -> None:
 @pytest.mark.parametrize(
     "path", _modules(exclude=("cli", "__main__.py")), ids=lambda p: str(p.relative_to(SRC))
 )
-def test_operations_and_core_never_import_the_ui(path: Path) -> None:
-    """Only hephaestus.cli may import typer or rich; operations and core never do."""
-    imported = {_top(n) for n in _imports(path)}
-    assert not imported & set(UI), path
-    assert not any(n.startswith(("hephaestus.cli", "hephaestus.api")) for n in _imports(path))
+def test_only_the_cli_imports_the_terminal_ui(path: Path) -> None:
+    """Only hephaestus.cli may import typer or rich, or the CLI itself."""
+    imported = _imports(path)
+    assert not {_top(n) for n in imported} & set(UI), path
+    assert not any(n.startswith("hephaestus.cli") for n in imported), path
+
+
+@pytest.mark.parametrize(
+    "path", _modules(exclude=FACES + ("__main__.py",)), ids=lambda p: str(p.relative_to(SRC))
+)
+def test_operations_and_core_never_import_a_face(path: Path) -> None:
+    """Operations, the registry and core import no face and no face's framework."""
+    imported = _imports(path)
+    assert not {_top(n) for n in imported} & set(SERVER_FRAMEWORKS), path
+    assert not any(n.startswith(tuple(f"hephaestus.{f}" for f in FACES)) for n in imported), path
 
 
 @pytest.mark.parametrize("path", sorted((SRC / "core").glob("*.py")), ids=lambda p: p.name)

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 from hephaestus.core.context import Context
+from hephaestus.core.errors import SafetyError, UsageError, field_ref
+from hephaestus.core.fs import is_inside, printable_path
 from hephaestus.core.progress import NO_PROGRESS, Progress
 from hephaestus.core.request import Request, build_request
 from hephaestus.registry import Operation, operation
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from pathlib import Path
 
     from pydantic import BaseModel
 
     from hephaestus.core.process_groups import Cancellation
+
+
+PATH_STRINGS: Final = frozenset({"python"})
+"""Request fields typed ``str`` that name a path (an interpreter) and are confined like paths."""
 
 
 def _refuse(question: str) -> bool:  # noqa: ARG001  # a caller with nobody to ask
@@ -76,3 +82,65 @@ def call(  # noqa: PLR0913  # the face's side of a call, all keywords
         configuration=configuration or default_configuration(),
     )
     return chosen.load().function(request, context)
+
+
+def confine(request: Request, root: Path) -> None:
+    """Refuse a request that names a path outside ``root`` or asks to leave it.
+
+    Servers (MCP, REST, gRPC) act only inside the roots they were started with. Relative paths
+    are taken against ``root``, ``~`` is expanded (the server user's home: outside), and symbolic
+    links are resolved before the comparison.
+
+    Raises:
+        SafetyError: ``allow_outside_root`` is set, or a path field (or an interpreter named by
+            ``python``) resolves outside ``root`` (``outside-root``, exit 3).
+
+    """
+    if getattr(request, "allow_outside_root", False):
+        raise SafetyError(
+            f"{field_ref('allow_outside_root')} is refused: this server never leaves {root}",
+            hint=f"leave {field_ref('allow_outside_root')} out, and name paths inside the root",
+            code="outside-root",
+        )
+    for name in type(request).model_fields:
+        for path in _paths(name, getattr(request, name)):
+            if not is_inside(root / expand(path, name=name), root):
+                raise SafetyError(
+                    f"{field_ref(name)} {printable_path(path)} is outside the root {root}",
+                    hint="name a path inside the root the server was started with",
+                    code="outside-root",
+                )
+
+
+def expand(path: Path | str, *, name: str) -> Path:
+    """Return ``path`` with a leading ``~`` expanded, checked for what no path may hold.
+
+    Raises:
+        UsageError: it holds a NUL character, or names the home of a user that does not exist
+            (``invalid-request``, exit 2).
+
+    """
+    if "\0" in str(path):
+        raise UsageError(
+            f"{field_ref(name)}: a path cannot hold a NUL character",
+            hint="name an existing path inside the root",
+            code="invalid-request",
+        )
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # "~someone" without such a user, or no home at all
+        raise UsageError(
+            f"{field_ref(name)}: {printable_path(Path(path))}: no such home directory",
+            hint="name a path inside the root, without ~",
+            code="invalid-request",
+        ) from None
+
+
+def _paths(name: str, value: object) -> list[Path]:
+    if isinstance(value, Path):
+        return [value]
+    if isinstance(value, str) and name in PATH_STRINGS:
+        return [Path(value)]
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return [v for v in value if isinstance(v, Path)]
+    return []

@@ -12,7 +12,19 @@ import pytest
 if TYPE_CHECKING:
     from pathlib import Path
 
-HEAVY = ("sigstore", "httpx", "fastapi", "grpc", "opentelemetry", "mcp", "mcp_types", "uvicorn")
+HEAVY = (
+    "sigstore",
+    "httpx",
+    "fastapi",
+    "starlette",
+    "grpc",
+    "google",  # protobuf
+    "prometheus_client",
+    "opentelemetry",
+    "mcp",
+    "mcp_types",
+    "uvicorn",
+)
 NOT_FOR_HELP = (*HEAVY, "pydantic_settings", "structlog")
 
 PROBE = """
@@ -39,7 +51,7 @@ def _loaded(argv: list[str], cwd: Path) -> set[str]:
 
 @pytest.mark.parametrize("argv", [["--help"], []])
 def test_help_imports_nothing_heavy(argv: list[str], tmp_path: Path) -> None:
-    """`--help` loads no sigstore, httpx, fastapi, grpc, otel, mcp, pydantic-settings, structlog."""
+    """`--help` loads no sigstore, httpx, server, otel, mcp, pydantic-settings or structlog."""
     loaded = _loaded(argv, tmp_path)
     assert not loaded & set(NOT_FOR_HELP), loaded & set(NOT_FOR_HELP)
     assert "pydantic" not in loaded
@@ -79,3 +91,10 @@ def test_mcp_help_imports_no_mcp_sdk(tmp_path: Path) -> None:
     """`hephaestus mcp --help` describes the command without importing the MCP SDK."""
     loaded = _loaded(["mcp", "--help"], tmp_path)
     assert not loaded & {"mcp", "mcp_types", "uvicorn", "starlette", "anyio"}, loaded
+
+
+@pytest.mark.parametrize("argv", [["serve", "--help"], ["serve-token", "--help"]])
+def test_the_serve_commands_help_imports_no_server(argv: list[str], tmp_path: Path) -> None:
+    """`serve --help` names its options without importing fastapi, uvicorn, grpc or prometheus."""
+    loaded = _loaded(argv, tmp_path)
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)

@@ -77,6 +77,16 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "mcp", "hephaestus.cli.mcp", "Serve the operations to AI agents over MCP (stdio or HTTP)."
     ),
     CommandEntry(
+        "serve",
+        "hephaestus.cli.serve",
+        "Serve the operations over REST and gRPC, with tokens and tasks.",
+    ),
+    CommandEntry(
+        "serve-token",
+        "hephaestus.cli.serve_token",
+        "Make a bearer token for hephaestus serve, and its hash.",
+    ),
+    CommandEntry(
         "tools",
         "hephaestus.cli.tools",
         "Find where to refactor first: history, complexity, coverage.",

@@ -91,5 +91,16 @@ ERROR_CODES: Final[dict[str, str]] = {
     "installer-argument-refused": "an extra installer argument could add a package source",
     "pip-failed": "the installer failed",
     "remove-failed": "a file could not be removed",
+    # Tasks of hephaestus serve.
+    "task-not-found": "no task has that id (or it was pruned)",
+    "task-interrupted": "the server stopped while the task ran",
+    "task-store-error": "the task database cannot be used, or another server held it too long",
+    "server-shutting-down": "the server is shutting down and accepts no new task",
+    "not-found": "no such operation, task or route on the server",
+    "method-not-allowed": "the route exists but not with that HTTP method",
+    # Authentication and audit of hephaestus serve.
+    "unauthenticated": "no credentials, malformed ones, or a token the server does not accept",
+    "permission-denied": "the caller's token lacks a scope the operation needs",
+    "unsafe-audit-log": "the audit log or its directory is a link, not plain, or another user's",
 }
 """Code → one-line meaning."""

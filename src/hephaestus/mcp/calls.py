@@ -11,26 +11,24 @@ twin's ``plan_id``. Whatever goes wrong comes back as an error outcome carrying 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from hephaestus.core.errors import (
     ExitCode,
     HephaestusError,
-    SafetyError,
     UsageError,
     error_document,
     field_ref,
     one_line,
 )
 from hephaestus.core.events import Event
-from hephaestus.core.fs import is_inside, printable_path
 from hephaestus.core.logging import get_logger, redact
-from hephaestus.invoke import call, default_configuration, request_for
+from hephaestus.invoke import call, confine, default_configuration, request_for
 from hephaestus.registry import Safety
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
     from hephaestus.core.process_groups import Cancellation
     from hephaestus.core.progress import Progress
@@ -113,38 +111,6 @@ def prepare(tool: ToolSpec, arguments: Mapping[str, Any], *, root: Path) -> Requ
     if tool.operation.safety & WRITES:
         confine(request, root)
     return request
-
-
-def confine(request: Request, root: Path) -> None:
-    """Refuse a request that would write outside ``root``.
-
-    Raises:
-        SafetyError: ``allow_outside_root`` is set, or a path field resolves outside ``root``
-            (``outside-root``, exit 3).
-
-    """
-    if getattr(request, "allow_outside_root", False):
-        raise SafetyError(
-            f"{field_ref('allow_outside_root')} is refused: this server never leaves {root}",
-            hint=f"leave {field_ref('allow_outside_root')} out, and name paths inside the root",
-            code="outside-root",
-        )
-    for name in type(request).model_fields:
-        for path in _paths(getattr(request, name)):
-            if not is_inside(root / path, root):
-                raise SafetyError(
-                    f"{field_ref(name)} {printable_path(path)} is outside the root {root}",
-                    hint="name a path inside the root the server was started with",
-                    code="outside-root",
-                )
-
-
-def _paths(value: object) -> list[Path]:
-    if isinstance(value, Path):
-        return [value]
-    if isinstance(value, (tuple, list, frozenset, set)):
-        return [v for v in value if isinstance(v, Path)]
-    return []
 
 
 def error_outcome(error: HephaestusError) -> Outcome:

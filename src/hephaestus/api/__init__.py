@@ -1,0 +1,1 @@
+"""The service faces: REST, gRPC and what they share (tasks, authentication, audit)."""
