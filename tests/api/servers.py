@@ -85,9 +85,10 @@ def running(
     auth: bool = True,
     grpc: bool = True,
     extra_roots: tuple[Path, ...] = (),
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
-    """Start ``hephaestus serve`` on ``root`` (state in ``state``); yield it; stop it."""
-    env = {"HEPHAESTUS_SERVE_TOKENS": tokens_variable()} if auth else {}
+    """Start ``hephaestus serve`` on ``root`` (state in ``state``, more variables in ``env``)."""
+    env = {**(env or {}), **({"HEPHAESTUS_SERVE_TOKENS": tokens_variable()} if auth else {})}
     argv = [sys.executable, "-m", "hephaestus", "--format", "json", "serve", "--root", str(root)]
     for extra in extra_roots:
         argv += ["--root", str(extra)]
