@@ -13,7 +13,8 @@ import anyio
 import grpc
 import httpx
 import pytest
-from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from tests.api.servers import TOKENS, Server, bearer, make_repo, running
 from tests.api.test_serve_rest import _strip, cli_json
 
