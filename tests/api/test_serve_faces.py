@@ -124,8 +124,10 @@ def test_the_mcp_endpoint_takes_the_same_tokens(served: tuple[Server, Path]) -> 
     server, repo = served
 
     async def body() -> tuple[list[str], Any]:
-        http = create_mcp_http_client(headers=bearer("writer"))
-        async with Client(streamable_http_client(f"{server.url}/mcp", http_client=http)) as mcp:
+        async with (
+            create_mcp_http_client(headers=bearer("writer")) as http,
+            Client(streamable_http_client(f"{server.url}/mcp", http_client=http)) as mcp,
+        ):
             tools = [t.name for t in (await mcp.list_tools()).tools]
             result = await mcp.call_tool("config", {})
         return tools, result.structured_content
