@@ -12,7 +12,6 @@ period, running tasks get the same period to finish and are then cancelled and r
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,11 +25,12 @@ from hephaestus.api.service import Roots, Service
 from hephaestus.api.state import ServerState
 from hephaestus.api.task_store import TaskStore
 from hephaestus.api.tasks import TaskRunner
-from hephaestus.core.errors import ExternalError
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
+from hephaestus.mcp.server import listen
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
@@ -92,23 +92,6 @@ def build_state(options: ServerOptions) -> ServerState:
         audit=AuditLog.open(options.state),
         metrics=Metrics(),
     )
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """Open the HTTP listening socket (``port`` 0: any free one).
-
-    Raises:
-        ExternalError: the address cannot be listened on (in use, not local…), exit 5.
-
-    """
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        return socket.create_server((host, port), family=family)
-    except OSError as exc:
-        raise ExternalError(
-            f"cannot listen on {host} port {port}: {exc.strerror or exc}",
-            hint="choose another port, or stop the program listening there",
-        ) from exc
 
 
 def _address(host: str, port: int) -> str:

@@ -9,9 +9,10 @@ from typing import Annotated, Final
 import typer
 
 from hephaestus.cli.environment import Environment
+from hephaestus.cli.listening import refuse_unless_loopback
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.render import Block, Fields, emit
-from hephaestus.core.errors import ExternalError, SafetyError, UsageError
+from hephaestus.core.errors import ExternalError
 from hephaestus.mcp.models import Serving
 
 app = command_app()
@@ -123,7 +124,11 @@ def mcp(
     if not http:
         anyio.run(serve_stdio, server)
         return
-    _refuse_unless_loopback(host)
+    refuse_unless_loopback(
+        host,
+        why="this server has no authentication",
+        hint="listen on 127.0.0.1 (the default); reach it from elsewhere through an SSH tunnel",
+    )
 
     def ready(url: str) -> None:
         serving = Serving(
@@ -136,30 +141,3 @@ def mcp(
         emit(env, serving, _text)
 
     anyio.run(partial(serve_http, server, host=host, port=port, ready=ready))
-
-
-def _refuse_unless_loopback(host: str) -> None:
-    """Listen on loopback only: the server has no authentication, and its tools act.
-
-    Raises:
-        SafetyError: ``host`` is, or resolves to, an address other computers can reach.
-
-    """
-    import ipaddress  # noqa: PLC0415
-    import socket  # noqa: PLC0415
-
-    try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
-    except OSError as exc:
-        raise UsageError(
-            f"--host {host}: cannot be resolved ({exc.strerror or exc})",
-            hint="use 127.0.0.1 or ::1",
-        ) from exc
-    exposed = sorted(a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_loopback)
-    if exposed:
-        raise SafetyError(
-            f"refusing --host {host}: {', '.join(exposed)} can be reached from other computers, "
-            "and this server has no authentication",
-            hint="listen on 127.0.0.1 (the default); reach it from elsewhere through an SSH tunnel",
-            code="unauthenticated-listener",
-        )

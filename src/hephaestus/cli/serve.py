@@ -8,9 +8,10 @@ from typing import Annotated, Final
 import typer
 
 from hephaestus.cli.environment import Environment
+from hephaestus.cli.listening import refuse_unless_loopback
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.render import Block, Fields, emit
-from hephaestus.core.errors import ExternalError, SafetyError, UsageError
+from hephaestus.core.errors import ExternalError, UsageError
 from hephaestus.serving import Serving
 
 app = command_app()
@@ -150,7 +151,12 @@ def serve(  # one option per setting of the server
     section = load_config(roots[0]).serve
     tokens = (*section.tokens, *tokens_from_environment())
     if not tokens:
-        _refuse_unless_loopback(host)
+        refuse_unless_loopback(
+            host,
+            why="no token is configured",
+            hint="configure tokens ([tool.hephaestus.serve] tokens, made with hephaestus "
+            "serve-token), or listen on 127.0.0.1",
+        )
     options = ServerOptions(
         roots=roots,
         host=host,
@@ -169,31 +175,3 @@ def serve(  # one option per setting of the server
         emit(env, Serving.of(listening, roots=roots), _text)
 
     serve(options, ready=ready)
-
-
-def _refuse_unless_loopback(host: str) -> None:
-    """Without tokens, listen on loopback only: every caller could run and change anything.
-
-    Raises:
-        SafetyError: ``host`` is, or resolves to, an address other computers can reach.
-
-    """
-    import ipaddress  # noqa: PLC0415
-    import socket  # noqa: PLC0415
-
-    try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
-    except OSError as exc:
-        raise UsageError(
-            f"--host {host}: cannot be resolved ({exc.strerror or exc})",
-            hint="use 127.0.0.1 or ::1",
-        ) from exc
-    exposed = sorted(a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_loopback)
-    if exposed:
-        raise SafetyError(
-            f"refusing --host {host}: {', '.join(exposed)} can be reached from other computers, "
-            "and no token is configured",
-            hint="configure tokens ([tool.hephaestus.serve] tokens, made with hephaestus "
-            "serve-token), or listen on 127.0.0.1",
-            code="unauthenticated-listener",
-        )
