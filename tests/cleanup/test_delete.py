@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hephaestus.cleanup import CleanupOptions, execute_cleanup, plan_cleanup
+from hephaestus.cleanup import CleanupOptions, audit, delete, execute_cleanup, plan_cleanup
 from hephaestus.cleanup.audit import default_manifest_path, write_manifest
 from hephaestus.cleanup.models import CleanupReport, SkipReason
 from hephaestus.cleanup.settings import CleanupCategory as Category
@@ -146,3 +146,34 @@ def test_a_second_cleanup_of_the_same_root_waits_then_reports_busy(repo: Path) -
     assert raised.value.code == "busy"
     assert (repo / ".mypy_cache").exists()
     assert execute_cleanup(plan, run_id="r", manifest=None).errors == []
+
+
+@pytest.mark.parametrize("calls_before", [0, 1])
+def test_an_interruption_after_the_last_removal_still_names_every_removal(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls_before: int
+) -> None:
+    """Ctrl-C while the final report is built (0) or the manifest written (1): all recorded.
+
+    The signal reaches the main thread wherever it happens to be; the outcomes still buffered
+    in the journal must reach the manifest even then.
+    """
+    plan = plan_cleanup(repo, options=CleanupOptions(categories=DEEP))
+    assert plan.candidates
+    manifest = tmp_path / "m.json"
+    target = delete if calls_before == 0 else audit
+    name = "totals_of" if calls_before == 0 else "write_atomic"
+    original = getattr(target, name)
+    calls = {"n": 0}
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        execute_cleanup(plan, run_id="r", manifest=manifest)
+    recorded = CleanupReport.model_validate_json(manifest.read_text())
+    assert {r.path for r in recorded.removed} == {c.path for c in plan.candidates}
+    assert not any(Path(c.path).exists() for c in plan.candidates)

@@ -121,12 +121,17 @@ class Journal:
                 self._lines, self._flushed = [], now
 
     def finish(self, report: CleanupReport) -> None:
-        """Write what is pending, then replace the journal by ``report`` (complete or not)."""
+        """Write what is pending, then replace the journal by ``report`` (complete or not).
+
+        Safe to call again (an interruption inside the first call): the report is rewritten.
+        """
         with self._lock:
-            if self._lines:
-                self._write(self._lines)
-                self._lines = []
-            os.close(self._fd)
+            if self._fd >= 0:
+                if self._lines:
+                    self._write(self._lines)
+                    self._lines = []
+                fd, self._fd = self._fd, -1
+                os.close(fd)
         write_atomic(self.path, report.model_dump_json(indent=2) + "\n")
 
 

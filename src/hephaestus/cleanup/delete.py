@@ -103,6 +103,7 @@ class _Execution:
     def close(self) -> None:
         for fd, _ in self.bases.values():
             os.close(fd)
+        self.bases.clear()
 
     def units(self) -> list[tuple[str, str, list[int]]]:
         """Candidates grouped by (base, parent directory relative to it), in plan order."""
@@ -264,6 +265,7 @@ def execute_cleanup(  # noqa: PLR0913  # keyword-only knobs of one operation
         )
 
     progress.start(len(plan.candidates))
+    final: CleanupReport | None = None
     try:
         lock = (
             cleanup_lock(Path(plan.root), timeout=lock_timeout)
@@ -283,13 +285,15 @@ def execute_cleanup(  # noqa: PLR0913  # keyword-only knobs of one operation
                 raise
             finally:
                 pool.shutdown(wait=True)
-    except BaseException:
-        execution.close()
+        final = report(complete=True)
         if journal is not None:
-            journal.finish(report(complete=False))
+            journal.finish(final)
+    except BaseException:
+        # Also when the signal lands after the last removal, or inside finish: the manifest is
+        # (re)written from every recorded outcome, complete only if every candidate was done.
+        if journal is not None:
+            journal.finish(final or report(complete=False))
         raise
-    execution.close()
-    final = report(complete=True)
-    if journal is not None:
-        journal.finish(final)
+    finally:
+        execution.close()
     return final
