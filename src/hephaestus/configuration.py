@@ -8,7 +8,7 @@ them together and loads the result with :func:`hephaestus.core.config.load_model
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,6 +58,10 @@ def load_config(root: Path, *, overrides: Mapping[str, Any] | None = None) -> He
     return load_model(HephaestusConfig, root, overrides=overrides)
 
 
+HIDDEN: Final = "(hidden)"
+"""What the configuration report shows in place of a token's hash."""
+
+
 class ConfigReport(BaseModel):
     """The configuration hephaestus uses for a repository, after every source is applied."""
 
@@ -79,8 +83,13 @@ def _snake_to_kebab(data: Any) -> Any:  # noqa: ANN401  # configuration values o
 def report_config(root: Path, config: HephaestusConfig) -> ConfigReport:
     """Describe ``config`` of the repository at ``root`` as it would be written in the file."""
     pyproject = root / "pyproject.toml"
+    values = config.model_dump(mode="json")
+    # A token's hash is not the token, but a weak token can be guessed from it offline: the
+    # report (served to any reader by hephaestus serve) names each token, never its hash.
+    for token in values["serve"]["tokens"]:
+        token["hash"] = HIDDEN
     return ConfigReport(
         root=str(root),
         pyproject=str(pyproject) if pyproject.is_file() else None,
-        values=_snake_to_kebab(config.model_dump(mode="json")),
+        values=_snake_to_kebab(values),
     )

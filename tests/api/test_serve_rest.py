@@ -205,15 +205,22 @@ def test_ingestion_counts_lines_and_an_idempotency_key_counts_once(
 def test_probes_and_metrics(served: tuple[Server, Path]) -> None:
     """Healthz and readyz answer without a token; metrics need one and count requests."""
     server, _ = served
-    with client(server, None) as anonymous, client(server, "reader") as reader:
+    with (
+        client(server, None) as anonymous,
+        client(server, "reader") as reader,
+        client(server, "writer") as writer,
+    ):
         assert anonymous.get("/healthz").json() == {"status": "ok"}
         assert anonymous.get("/readyz").json() == {"status": "ready"}
         assert anonymous.get("/metrics").status_code == 401
         reader.post("/v1/operations/config", json={})
+        task = writer.post("/v1/operations/tools_analytics_ingest", json={"events": ""}).json()
+        assert wait_done(writer, task["id"])["status"] == "succeeded"
         text = reader.get("/metrics").text
-    assert (
-        'hephaestus_requests_total{face="rest",route="/v1/operations/config",status="200"}' in text
-    )
+    request_series = 'face="rest",route="/v1/operations/config",status="200"'
+    assert f"hephaestus_requests_total{{{request_series}}}" in text
+    task_series = 'operation="tools_analytics_ingest",status="succeeded"'
+    assert f"hephaestus_task_duration_seconds_count{{{task_series}}} 1.0" in text
 
 
 def test_the_openapi_document_has_a_route_per_operation(served: tuple[Server, Path]) -> None:

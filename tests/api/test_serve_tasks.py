@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -79,9 +80,18 @@ def test_a_restart_reports_the_task_interrupted(tmp_path: Path) -> None:
     with running(repo, tmp_path / "state", grpc=False, env=env) as server:
         with httpx.Client(base_url=server.url, headers=bearer("writer"), timeout=60) as http:
             task, pid = started(http, pid_file)
-        server.process.send_signal(signal.SIGTERM)
-        server.process.wait(timeout=15)
+            streamed: list[str] = []
+            follower = threading.Thread(
+                target=lambda: streamed.append(http.get(f"/v1/tasks/{task}/events").text)
+            )
+            follower.start()
+            time.sleep(0.5)  # the stream is open, waiting for the task's next event
+            server.process.send_signal(signal.SIGTERM)
+            assert server.process.wait(timeout=15) == 0  # a graceful stop
+            follower.join(timeout=15)
         assert not alive(pid)
+        assert streamed, "the event stream did not end"
+        assert streamed[0].rstrip().endswith('data: {"status":"interrupted"}')
     with (
         running(repo, tmp_path / "state", grpc=False) as again,
         httpx.Client(base_url=again.url, headers=bearer("writer"), timeout=60) as http,

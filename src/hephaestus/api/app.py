@@ -156,7 +156,9 @@ async def _record(
     seconds = time.perf_counter() - started
     response.headers["X-Request-ID"] = request.state.request_id
     route = request.scope.get("route")
-    template = getattr(route, "path", "unmatched")
+    template = getattr(route, "path", None) or (
+        request.url.path if request.url.path in UNAUDITED else "unmatched"
+    )
     status = str(response.status_code)
     state.metrics.request(face="rest", route=template, status=status, seconds=seconds)
     if template in UNAUDITED:

@@ -15,6 +15,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from hephaestus.api.task_models import TaskView
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 """The media type of :meth:`Metrics.exposition`."""
 
@@ -65,6 +67,14 @@ class Metrics:
     def task(self, *, operation: str, status: str, seconds: float) -> None:
         """Record one finished task."""
         self.task_seconds.labels(operation=operation, status=status).observe(seconds)
+
+    def finished(self, view: TaskView) -> None:
+        """Record a task that ran to its end: its duration and what its result says."""
+        if view.started is not None and view.finished is not None:
+            seconds = (view.finished - view.started).total_seconds()
+            self.task(operation=view.operation, status=view.status.value, seconds=seconds)
+        if view.result is not None:
+            self.result(operation=view.operation, data=view.result)
 
     def result(self, *, operation: str, data: Mapping[str, Any]) -> None:
         """Count what a result says that operators alert on (the gates of a guard-rails run)."""

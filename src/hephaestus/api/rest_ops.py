@@ -36,7 +36,7 @@ def add_ops_routes(app: FastAPI) -> None:
     app.get(
         "/readyz",
         response_model=Health,
-        responses=ERRORS,
+        responses={503: ERRORS[503]},
         tags=["operations"],
         operation_id="readyz",
     )(readyz)

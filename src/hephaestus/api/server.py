@@ -12,6 +12,7 @@ period, running tasks get the same period to finish and are then cancelled and r
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -85,12 +86,15 @@ def build_state(options: ServerOptions) -> ServerState:
     interrupted = store.recover()
     if interrupted:
         _log.warning(Event.COMMAND_FAILED, command="serve", interrupted_tasks=len(interrupted))
-    runner = TaskRunner(store, workers=options.workers)
+    metrics = Metrics()
+    runner = TaskRunner(store, workers=options.workers, on_finish=metrics.finished)
+    service = Service(roots=roots, runner=runner)
     return ServerState(
-        service=Service(roots=roots, runner=runner),
+        service=service,
         authenticator=Authenticator.from_entries(options.tokens),
         audit=AuditLog.open(options.state),
-        metrics=Metrics(),
+        metrics=metrics,
+        stopping=service.stopping,
     )
 
 
@@ -149,15 +153,28 @@ def serve(options: ServerOptions, *, ready: Callable[[Listening], None]) -> None
             if self.started:
                 ready(announced)
 
-        def handle_exit(self, sig: int, frame: Any) -> None:  # noqa: ANN401  # a frame
-            state.stopping.set()  # readiness fails before anything else stops
-            super().handle_exit(sig, frame)
+        def handle_exit(self, sig: int, frame: Any) -> None:  # noqa: ANN401, ARG002  # a frame
+            # A graceful stop is how a server ends: no signal is re-raised (exit 0). Readiness
+            # fails and new tasks are refused at once; running tasks get the grace period (their
+            # event streams then end with their last event); only then does uvicorn stop. A
+            # second signal stops at once.
+            if state.stopping.is_set():
+                self.should_exit = self.force_exit = True
+                return
+            state.stopping.set()
 
+            def drain() -> None:
+                interrupted.extend(state.service.runner.shutdown(grace=options.grace))
+                self.should_exit = True
+
+            threading.Thread(target=drain, name="hephaestus-drain", daemon=True).start()
+
+    interrupted: list[str] = []
     try:
         Web(config).run(sockets=[listener])
     finally:
         state.stopping.set()
-        interrupted = state.service.runner.shutdown(grace=options.grace)
+        interrupted += state.service.runner.shutdown(grace=0)
         if grpc_server is not None:
             grpc_server.stop(grace=1).wait()
         state.service.runner.store.close()

@@ -4,7 +4,7 @@ A face authenticates the caller (a bearer token from a header or gRPC metadata),
 operation's name, its JSON fields and the root it asked for to :meth:`Service.prepare`, which
 checks, in this order, before anything runs:
 
-1. the operation exists (``unknown-operation``);
+1. the operation exists (``not-found``);
 2. the caller's scopes cover the operation's safety classes (``permission-denied``);
 3. the root is one of the server's roots or inside one (``outside-root``), and so is the
    repository whose configuration would apply (a root below a repository's top would otherwise
@@ -19,6 +19,7 @@ Read-only operations then run inline (:meth:`Service.call`); the others become t
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -143,6 +144,8 @@ class Service:
         self.roots = roots
         self.runner = runner
         self.operations = {op.name: op for op in operations}
+        self.stopping = threading.Event()
+        """Set once a shutdown began: readiness fails and no new task is accepted."""
 
     def operation(self, name: str) -> Operation:
         """Return the offered operation ``name``.
@@ -218,9 +221,16 @@ class Service:
         """Start ``prepared`` as a task and return its view (``queued`` or ``running``).
 
         Raises:
-            HephaestusError: the server is shutting down (``server-shutting-down``).
+            ServerShuttingDownError: the server is shutting down (``server-shutting-down``).
 
         """
+        from hephaestus.api.task_models import ServerShuttingDownError  # noqa: PLC0415
+
+        if self.stopping.is_set():
+            raise ServerShuttingDownError(
+                "the server is shutting down: no new task is accepted",
+                hint="send it to another instance, or again once the server is back",
+            )
         return self.runner.submit(
             operation=prepared.operation,
             request=prepared.request,

@@ -82,9 +82,11 @@ class TaskRunner:
         *,
         workers: int = 4,
         configuration: Callable[[Path], BaseModel] | None = None,
+        on_finish: Callable[[TaskView], None] | None = None,
     ) -> None:
         self.store = store
         self._configuration = configuration
+        self._on_finish = on_finish  # sees each task that ran to its end; must never raise
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hephaestus-task")
         self._changed = threading.Condition()
         self._version = 0  # grows with every event recorded: wakes who waits for one
@@ -305,7 +307,9 @@ class TaskRunner:
                 status, error = TaskStatus.cancelled, cancelled_error("while it ran")
             else:
                 status = TaskStatus.succeeded if error is None else TaskStatus.failed
-        self.store.finish(task.id, status=status, result=result, error=error)
+        view = self.store.finish(task.id, status=status, result=result, error=error)
+        if self._on_finish is not None:
+            self._on_finish(view)  # it never raises (Metrics.finished)
 
     def _record(
         self, task: _Task, kind: EventKind, data: dict[str, Any], state: TaskProgress
