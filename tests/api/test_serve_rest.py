@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from tests.api.servers import Server, bearer, make_repo, running
+from tests.api.servers import TOKENS, Server, bearer, make_repo, running
 from tests.gitrepo import git
 
 if TYPE_CHECKING:
@@ -249,3 +250,37 @@ def test_a_root_outside_the_configured_roots_is_refused(tmp_path: Path) -> None:
     assert ok.json()["root"] == str(other)
     assert refused.status_code == 403
     assert schema.status_code == 403
+
+
+def test_stalled_uploads_never_take_every_worker(tmp_path: Path) -> None:
+    """Uploads that stall hold at most UPLOADS slots: one more is 503, other calls still answer."""
+    from hephaestus.api.service import UPLOADS  # noqa: PLC0415
+    from hephaestus.mcp.server import listen  # noqa: PLC0415
+
+    with listen("127.0.0.1", 0) as probe:  # answers arrive at once: no Nagle delay
+        assert probe.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    repo = make_repo(tmp_path / "repo")
+    with running(repo, tmp_path / "state", grpc=False) as server, client(server, "writer") as http:
+        host, port = server.url.removeprefix("http://").split(":")
+        head = (
+            "POST /v1/analytics/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            f'Authorization: Bearer {TOKENS["writer"][0]}\r\n\r\n5\r\n{{"a":\r\n'
+        )
+        stalled: list[socket.socket] = []
+        try:
+            while (busy := http.post("/v1/analytics/events", content=b"")).status_code != 503:
+                assert len(stalled) <= UPLOADS + 4, busy.text  # a stall that holds no slot
+                connection = socket.create_connection((host, int(port)))
+                stalled.append(connection)
+                connection.sendall(head.encode())
+                time.sleep(0.3)  # its body has started: it holds a slot now
+            assert len(stalled) >= UPLOADS
+            assert busy.json()["code"] == "server-busy"
+            assert http.post("/v1/operations/version", json={}).status_code == 200
+        finally:
+            for connection in stalled:
+                connection.close()
+        deadline = time.monotonic() + 30
+        while http.post("/v1/analytics/events", content=b"").status_code != 200:
+            assert time.monotonic() < deadline, "the slots were not freed"
+            time.sleep(0.1)

@@ -31,6 +31,8 @@ BY_CODE: Final[dict[str, tuple[int, str]]] = {
     "exists": (409, "ALREADY_EXISTS"),
     "store-busy": (503, "UNAVAILABLE"),
     "server-shutting-down": (503, "UNAVAILABLE"),
+    "server-busy": (503, "RESOURCE_EXHAUSTED"),
+    "upload-stalled": (408, "DEADLINE_EXCEEDED"),
     "cancelled": (409, "CANCELLED"),
     "internal-error": (500, "INTERNAL"),
 }

@@ -22,10 +22,12 @@ from fastapi import FastAPI, Header, Query
 from fastapi import Request as HttpRequest
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from hephaestus.analytics.models import StreamIngestReport
 from hephaestus.api.rest import ERRORS, Caller
 from hephaestus.api.task_models import TaskView
+from hephaestus.core.errors import ExternalError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 
 WAIT: Final = 10.0
 """Seconds an event stream waits for an event before it sends a keep-alive comment."""
+UPLOAD_IDLE: Final = 30.0
+"""Seconds an upload may send nothing before it is given up (its slot freed, nothing stored)."""
 INGEST: Final = "tools_analytics_ingest"
 """The operation whose safety and scopes govern ingestion."""
 
@@ -163,13 +167,31 @@ async def ingest(
             if chunk:
                 yield chunk
 
-    report = await anyio.to_thread.run_sync(
-        lambda: ingest_stream(pull(), root=chosen, source="rest", idempotency_key=idempotency_key)
-    )
+    def store() -> StreamIngestReport:
+        with state.service.upload_slot():
+            return ingest_stream(
+                pull(), root=chosen, source="rest", idempotency_key=idempotency_key
+            )
+
+    report = await anyio.to_thread.run_sync(store)
     if not report.duplicate:
         state.metrics.ingested(accepted=report.accepted, rejected=report.rejected_count)
     return JSONResponse(report.model_dump(mode="json"))
 
 
 async def _next(chunks: AsyncIterator[bytes]) -> Any:  # noqa: ANN401  # a chunk
-    return await chunks.__anext__()
+    try:
+        with anyio.fail_after(UPLOAD_IDLE):
+            return await chunks.__anext__()
+    except ClientDisconnect:
+        raise ExternalError(
+            "the client went away before the upload ended: nothing of it was stored",
+            hint="send the events again (with the same idempotency key)",
+            code="cancelled",
+        ) from None
+    except TimeoutError:
+        raise ExternalError(
+            f"the upload sent nothing for {UPLOAD_IDLE:.0f} s: nothing of it was stored",
+            hint="send the events again (with the same idempotency key)",
+            code="upload-stalled",
+        ) from None

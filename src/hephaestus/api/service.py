@@ -19,18 +19,25 @@ Read-only operations then run inline (:meth:`Service.call`); the others become t
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from hephaestus.core.errors import HephaestusError, SafetyError, UsageError, field_ref
+from hephaestus.core.errors import (
+    ExternalError,
+    HephaestusError,
+    SafetyError,
+    UsageError,
+    field_ref,
+)
 from hephaestus.core.fs import is_inside, printable_path
 from hephaestus.invoke import call, confine, default_configuration, expand, request_for
 from hephaestus.registry import OPERATIONS, Operation, Safety
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from pydantic import BaseModel
 
@@ -40,6 +47,8 @@ if TYPE_CHECKING:
     from hephaestus.core.process_groups import Cancellation
     from hephaestus.core.request import Request
 
+UPLOADS: Final = 8
+"""Event streams (REST or gRPC) stored at once: each holds a worker thread while it streams."""
 EXCLUSIVE: Final = frozenset({Safety.destructive, Safety.writes_state})
 """Safety classes of operations that never overlap on one root (they take its lock)."""
 
@@ -49,6 +58,12 @@ class NotFoundError(HephaestusError):
 
     code = "not-found"
     exit_code = UsageError.exit_code
+
+
+class ServerBusyError(ExternalError):
+    """Every slot for a streamed upload is taken: retry shortly."""
+
+    code = "server-busy"
 
 
 class Roots:
@@ -146,6 +161,27 @@ class Service:
         self.operations = {op.name: op for op in operations}
         self.stopping = threading.Event()
         """Set once a shutdown began: readiness fails and no new task is accepted."""
+        self._uploads = threading.BoundedSemaphore(UPLOADS)
+
+    @contextlib.contextmanager
+    def upload_slot(self) -> Iterator[None]:
+        """Hold one of the :data:`UPLOADS` slots for a streamed upload while it is read.
+
+        Stalled or slow uploads therefore never take every worker thread from other calls.
+
+        Raises:
+            ServerBusyError: every slot is taken (``server-busy``, retry).
+
+        """
+        if not self._uploads.acquire(blocking=False):
+            raise ServerBusyError(
+                f"{UPLOADS} event uploads are streaming already",
+                hint="retry shortly, with the same idempotency key",
+            )
+        try:
+            yield
+        finally:
+            self._uploads.release()
 
     def operation(self, name: str) -> Operation:
         """Return the offered operation ``name``.

@@ -97,6 +97,8 @@ ERROR_CODES: Final[dict[str, str]] = {
     "task-store-error": "the task database cannot be used, or another server held it too long",
     "server-shutting-down": "the server is shutting down and accepts no new task",
     "not-found": "no such operation, task or route on the server",
+    "server-busy": "every slot for a streamed upload is taken: retry shortly",
+    "upload-stalled": "an upload sent nothing for too long: nothing of it was stored",
     "method-not-allowed": "the route exists but not with that HTTP method",
     # Authentication and audit of hephaestus serve.
     "unauthenticated": "no credentials, malformed ones, or a token the server does not accept",

@@ -277,7 +277,8 @@ class Servicer:
             key = first.idempotency_key or None
             check_idempotency_key(key)
             body = _body(first, request_iterator, context)
-            report = ingest_stream(body, root=root, source="grpc", idempotency_key=key)
+            with self.service.upload_slot():
+                report = ingest_stream(body, root=root, source="grpc", idempotency_key=key)
             if not report.duplicate:
                 self.metrics.ingested(accepted=report.accepted, rejected=report.rejected_count)
             return IngestReply(
