@@ -9,14 +9,18 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import grpc
 import httpx
 import pytest
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from tests.api.servers import TOKENS, Server, bearer, make_repo, running
-from tests.api.test_serve_rest import TIMING, cli_json
+from tests.api.test_serve_rest import TIMING, _strip, cli_json
 
 from hephaestus.api.grpc.v1.call_pb2 import NamedOperationRequest, OperationRequest
-from hephaestus.api.grpc.v1.operations_pb2_grpc import OperationsStub
+from hephaestus.api.grpc.v1.operations_pb2_grpc import CleanupStub, OperationsStub
+from mcp import Client
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -87,3 +91,78 @@ def _stable(data: Any) -> Any:  # noqa: ANN401  # JSON
     if isinstance(data, list):
         return [_stable(v) for v in data]
     return data
+
+
+def test_the_typed_rpc_answers_as_the_generic_one(served: tuple[Server, Path]) -> None:
+    """Cleanup/Plan is the registry's cleanup_plan, as Operations/Call reaches it."""
+    server, _ = served
+    assert server.grpc is not None
+    with grpc.insecure_channel(server.grpc) as channel:
+        reply = CleanupStub(channel).Plan(
+            OperationRequest(arguments_json=b"{}"), metadata=metadata("reader"), timeout=60
+        )
+    assert _strip(json.loads(reply.result_json)) == _strip(grpc_call(server, "cleanup_plan", {}))
+
+
+@pytest.mark.parametrize(
+    ("who", "operation", "code"),
+    [
+        (None, "config", grpc.StatusCode.UNAUTHENTICATED),
+        ("nobody", "config", grpc.StatusCode.UNAUTHENTICATED),
+        ("reader", "guard_rails", grpc.StatusCode.PERMISSION_DENIED),
+        ("runner", "cleanup", grpc.StatusCode.PERMISSION_DENIED),
+    ],
+)
+def test_grpc_refusals_have_their_status_and_are_audited(
+    served: tuple[Server, Path], who: str | None, operation: str, code: grpc.StatusCode
+) -> None:
+    """No token or an unknown one: UNAUTHENTICATED; a missing scope: PERMISSION_DENIED."""
+    server, _ = served
+    assert server.grpc is not None
+    if who is None:
+        sent: tuple[tuple[str, str], ...] = ()
+    elif who == "nobody":
+        sent = (("authorization", "Bearer heph_not-a-token-of-this-server"),)
+    else:
+        sent = metadata(who)
+    with grpc.insecure_channel(server.grpc) as channel, pytest.raises(grpc.RpcError) as caught:
+        OperationsStub(channel).Call(
+            NamedOperationRequest(operation=operation, request=OperationRequest()),
+            metadata=sent,
+            timeout=60,
+        )
+    error: Any = caught.value
+    assert error.code() == code
+    trailing = dict(error.trailing_metadata())
+    lines = [json.loads(x) for x in (server.state / "audit.jsonl").read_text().splitlines()]
+    line = next(x for x in lines if x["request_id"] == trailing["hephaestus-request-id"])
+    assert line["face"] == "grpc"
+    assert line["status"] == code.name
+    assert line["outcome"] == trailing["hephaestus-error-code"]
+
+
+def test_the_mcp_endpoint_takes_the_same_tokens(served: tuple[Server, Path]) -> None:
+    """/mcp: the SDK client with a writer token lists and calls tools; no token is a 401."""
+    server, repo = served
+
+    async def body() -> tuple[list[str], Any]:
+        async with (
+            create_mcp_http_client(headers=bearer("writer")) as http,
+            Client(streamable_http_client(f"{server.url}/mcp", http_client=http)) as mcp,
+        ):
+            tools = [t.name for t in (await mcp.list_tools()).tools]
+            result = await mcp.call_tool("config", {})
+        return tools, result.structured_content
+
+    tools, config = anyio.run(body)
+    assert "config" in tools
+    assert "guard_rails" in tools
+    assert _strip(config) == _strip(cli_json(repo, "config"))
+    with httpx.Client(timeout=30) as http:
+        anonymous = http.post(f"{server.url}/mcp", json={})
+        reader = http.post(f"{server.url}/mcp", json={}, headers=bearer("reader"))
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    assert reader.status_code == 403
+    lines = [json.loads(x) for x in (server.state / "audit.jsonl").read_text().splitlines()]
+    assert {x["principal"] for x in lines if x["face"] == "mcp"} >= {"writer", "reader", "-"}
