@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from tests.conftest import Cli
 
 SCHEMA = generate().model_dump(mode="json")
-# A server runs until it is stopped: tests/mcp starts `hephaestus mcp` as a subprocess, drives
-# it with the SDK's client over stdio and HTTP, and checks what it announces on stdout.
-SERVERS = {"mcp"}
+# A server runs until it is stopped: tests/mcp and tests/api start `hephaestus mcp` and
+# `hephaestus serve` as subprocesses, drive them with real clients, and check what they announce.
+SERVERS = {"mcp", "serve"}
 EXAMPLES = [
     (command["path"], example)
     for command in SCHEMA["commands"]
