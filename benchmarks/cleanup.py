@@ -11,12 +11,17 @@ node_modules, a real .git with the sources committed), then measures, interleave
    ``find ... -prune -exec rm -rf {} +`` (target <= 1.5x), each on a fresh copy;
 3. peak memory (max RSS) of the dry run for each size in --memory-sizes (<= 200 MiB at 1M).
 
+Beside the plan it times the start-up alone (the same dry run of an empty directory), the part
+of the plan's time that does not depend on the tree (interpreter, imports, configuration).
+
 find is given the virtual environments' names to prune (it cannot look inside a directory for
 pyvenv.cfg); hephaestus finds them by content. Neither run is told about tracked files, but
 hephaestus asks git (one ``git ls-files``) and find does not.
 
     uv run python benchmarks/cleanup.py [--entries N] [--runs N] [--memory-sizes N,N]
-        [--shape repository|workspace] [--dir DIRECTORY]
+        [--shape repository|workspace] [--dir DIRECTORY] [--no-delete]
+
+``--no-delete`` skips the deletion runs (each needs a fresh copy of the tree: minutes).
 
 ``--shape workspace`` makes the second tree: many small packages, each with its caches,
 ``build/``, an ``.egg-info``, every fifth with a ``.venv`` and every seventh with
@@ -210,23 +215,30 @@ def main() -> int:
         "--shape", choices=sorted(SHAPES), default="repository", help="which tree to generate"
     )
     parser.add_argument("--dir", type=Path, default=None, help="where to make the trees")
+    parser.add_argument("--no-delete", action="store_true", help="time the plan only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hephaestus-bench-", dir=args.dir) as scratch:
         work = Path(scratch)
         template = work / "template"
         SHAPES[args.shape](template, args.entries)
         print(f"tree: {count(template)} entries (requested {args.entries})")
+        empty = work / "empty"
+        empty.mkdir()
         plan = {
             "hephaestus": [HEPHAESTUS, "cleanup", "--deep-clean", "--dry-run", str(template)],
             "find": find_argv(template, delete=False),
+            "start-up": [HEPHAESTUS, "cleanup", "--deep-clean", "--dry-run", str(empty)],
         }
-        times: dict[str, list[float]] = {f"{k} {w}": [] for w in ("plan", "delete") for k in plan}
+        whats = ("plan",) if args.no_delete else ("plan", "delete")
+        deleters = () if args.no_delete else ("hephaestus", "find")
+        times: dict[str, list[float]] = {f"{k} plan": [] for k in plan}
+        times.update({f"{k} delete": [] for k in deleters})
         for argv in plan.values():  # warm caches once
             timed(argv, work)
         for run in range(args.runs):
             for name, argv in plan.items():
                 times[f"{name} plan"].append(timed(argv, work))
-            for name in ("hephaestus", "find"):
+            for name in deleters:
                 copy = work / f"copy-{name}-{run}"
                 subprocess.run(["cp", "-a", str(template), str(copy)], check=True)
                 os.sync()  # flush the copy first, so neither side pays for the other's writes
@@ -238,7 +250,7 @@ def main() -> int:
                 times[f"{name} delete"].append(timed(argv, work))
                 shutil.rmtree(copy)
         missed = False
-        for what in ("plan", "delete"):
+        for what in whats:
             ours = statistics.median(times[f"hephaestus {what}"])
             theirs = statistics.median(times[f"find {what}"])
             ok = ours / theirs <= PLAN_TARGET
@@ -247,6 +259,9 @@ def main() -> int:
                 f"{what:<7} hephaestus {ours * 1000:8.0f} ms   find {theirs * 1000:8.0f} ms   "
                 f"ratio {ours / theirs:5.2f}x  (target <= 1.5x: {'met' if ok else 'MISSED'})"
             )
+        fixed = statistics.median(times["start-up plan"])
+        theirs = statistics.median(times["find plan"])
+        print(f"start-up (empty directory) {fixed * 1000:8.0f} ms   = {fixed / theirs:4.2f}x find")
         for size in (int(s) for s in args.memory_sizes.split(",") if s):
             tree = work / f"mem-{size}"
             generate(tree, size)

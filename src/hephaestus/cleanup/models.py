@@ -1,4 +1,4 @@
-"""Typed inputs and results of cleanup: options, the plan, the report (also the audit manifest)."""
+"""Typed inputs and results of cleanup: options, the plan and its id, the report (the manifest)."""
 
 from __future__ import annotations
 
@@ -186,3 +186,18 @@ def totals_of(items: list[Candidate] | list[Removal]) -> list[CategoryTotal]:
     return [
         CategoryTotal(category=c, count=sums[c][0], bytes=sums[c][1]) for c in Category if c in sums
     ]
+
+
+def plan_digest(root: str, options: CleanupOptions, candidates: list[Candidate]) -> str:
+    """Return the ``plan_id`` of a plan: what it would do, as 32 hex digits of a SHA-256.
+
+    It covers the root, the options and each candidate's path, kind, size and entry count, so
+    a fresh plan of a tree that changed gets another id.
+    """
+    import hashlib  # noqa: PLC0415  # only once per plan
+
+    digest = hashlib.sha256(root.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(options.model_dump_json().encode())
+    lines = "".join(f"{c.path}\0{c.kind.value}\0{c.size}\0{c.entries}\n" for c in candidates)
+    digest.update(lines.encode("utf-8", "surrogateescape"))  # one update: same bytes, same digest
+    return digest.hexdigest()[:32]

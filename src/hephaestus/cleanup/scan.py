@@ -19,6 +19,7 @@ from hephaestus.cleanup.models import (
     EntryKind,
     Skipped,
     SkipReason,
+    plan_digest,
     totals_of,
 )
 from hephaestus.cleanup.patterns import (
@@ -36,10 +37,8 @@ from hephaestus.core.fs import (
     VENV_MARKERS,
     Blocked,
     check_deletable_root,
-    crossed,
     is_inside,
     is_virtualenv,
-    open_directory,
     printable_path,
     walk_directories,
 )
@@ -75,58 +74,107 @@ def _keep(name: str, *, top: bool, container: bool) -> SkipReason | None:
     return None
 
 
-def _measure(  # noqa: C901, PLR0911, PLR0912, PLR0913  # one pass; each exit is a reason to keep
-    parent_fd: int,
-    entry: os.DirEntry[str],
-    path: str,
-    *,
-    device: int,
-    container: bool,
-    excluded: Callable[[str, bool], bool] | None,
-) -> tuple[int, int, SkipReason | None, str | None]:
-    """Size and entry count of the directory ``entry`` in ``parent_fd``, or why it must stay.
+class _Measure:
+    """Size and entry count of one candidate directory, or why it must stay whole."""
 
-    Walked through descriptors like the removal will be, so both see the same tree at any
-    depth. Whatever cannot be inspected (unreadable, a symlink now, another filesystem) keeps
-    the whole directory.
-    """
-    try:
-        top_fd = open_directory(entry.name, dir_fd=parent_fd)
-    except FileNotFoundError:
-        return 0, 0, SkipReason.vanished, None
-    except OSError as exc:
-        return 0, 0, SkipReason.unreadable, exc.strerror
-    if crossed(top_fd, device=device, inode=entry.inode()):
-        os.close(top_fd)
-        return 0, 0, SkipReason.mount_point, None
-    size, entries = 0, 1
-    walker = walk_directories(top_fd, path, device=device)
-    try:
-        for listing in walker:
-            if isinstance(listing, Blocked):
-                blocked = (
-                    SkipReason.unreadable if listing.error else SkipReason.contains_mount_point
-                )
-                return size, entries, blocked, listing.path
-            for child in listing.entries:
-                entries += 1
-                if child.name in KEEP_MARKERS:
-                    keep = _keep(child.name, top=listing.depth == 0, container=container)
-                    if keep is not None:
-                        return size, entries, keep, None
+    __slots__ = ("container", "count", "detail", "excluded", "reason", "size")
+
+    def __init__(self, *, container: bool, excluded: Callable[[str, bool], bool] | None) -> None:
+        self.container, self.excluded, self.size, self.count = container, excluded, 0, 1
+        self.reason: SkipReason | None = None
+        self.detail: str | None = None
+
+    def _enter(
+        self, fd: int, inode: int, path: str, *, device: int, top: bool
+    ) -> list[os.DirEntry[str]] | None:
+        """Add the directory just opened as ``fd``; its subdirectories, or ``None`` to keep all.
+
+        It must be what its parent listed (``inode``, on ``device``): else a mount point. Files
+        and links cost one ``fstatat`` each (their size); directories none (``d_type``).
+        """
+        status = os.fstat(fd)
+        if status.st_dev != device or status.st_ino != inode:
+            self.reason = SkipReason.mount_point if top else SkipReason.contains_mount_point
+            self.detail = None if top else path
+            return None
+        try:
+            with os.scandir(fd) as iterator:
+                listed = list(iterator)
+        except OSError:
+            self.reason, self.detail = SkipReason.unreadable, path
+            return None
+        self.count += len(listed)
+        excluded, size = self.excluded, 0
+        subdirectories: list[os.DirEntry[str]] = []
+        for child in listed:
+            if child.name in KEEP_MARKERS:
+                self.reason = _keep(child.name, top=top, container=self.container)
+                if self.reason is not None:
+                    return None
+            try:
+                is_dir = child.is_dir(follow_symlinks=False)
+                if excluded is not None and excluded(f"{path}/{child.name}", is_dir):
+                    self.reason = SkipReason.excluded
+                    return None
+                if is_dir:
+                    subdirectories.append(child)
+                else:
+                    size += child.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue  # vanished meanwhile
+        self.size += size
+        return subdirectories
+
+    def walk(  # noqa: C901, PLR0912  # one loop owning every descriptor it opens
+        self, parent_fd: int, entry: os.DirEntry[str], path: str, *, device: int
+    ) -> SkipReason | None:
+        """Measure the directory ``entry`` of ``parent_fd``; why it stays whole, if it does.
+
+        Depth first through descriptors, like the removal, so both see the same tree at any
+        depth: each directory is opened by name in its parent's descriptor (``O_NOFOLLOW``) and
+        compared with what the parent listed, so neither a symlink nor a mount point is
+        entered; whatever cannot be inspected keeps the whole candidate (``vanished``: gone).
+        A descriptor stays open only while subdirectories of its own remain to be opened. No
+        generator, no object per directory: most directories the plan opens are walked here.
+        """
+        frames: list[tuple[int, str, list[os.DirEntry[str]]]] = []  # (fd, path, to open)
+        top, child, last, opened = True, entry, False, -1
+        try:
+            while True:
                 try:
-                    is_dir = child.is_dir(follow_symlinks=False)
-                    if excluded is not None and excluded(f"{listing.path}/{child.name}", is_dir):
-                        return size, entries, SkipReason.excluded, None
-                    if is_dir:
-                        listing.enter.append(child)
+                    opened = os.open(child.name, DIRECTORY_FLAGS, dir_fd=parent_fd)
+                except FileNotFoundError:
+                    if top:
+                        return SkipReason.vanished
+                except OSError as exc:
+                    self.reason, self.detail = SkipReason.unreadable, exc.strerror if top else path
+                    return self.reason
+                finally:
+                    if last:  # the parent's last subdirectory: the parent is done
+                        os.close(parent_fd)
+                if opened >= 0:
+                    enter = self._enter(opened, child.inode(), path, device=device, top=top)
+                    if enter is None:
+                        return self.reason
+                    if enter:
+                        frames.append((opened, path, enter[::-1]))
                     else:
-                        size += child.stat(follow_symlinks=False).st_size
-                except OSError:
-                    continue  # vanished meanwhile
-    finally:
-        walker.close()
-    return size, entries, None, None
+                        os.close(opened)
+                    opened = -1
+                top = False
+                if not frames:
+                    return None
+                parent_fd, parent_path, waiting = frames[-1]
+                child = waiting.pop()
+                last = not waiting
+                if last:
+                    frames.pop()
+                path = f"{parent_path}/{child.name}"
+        finally:
+            if opened >= 0:
+                os.close(opened)
+            for frame in frames:
+                os.close(frame[0])
 
 
 class _Walk:
@@ -136,19 +184,31 @@ class _Walk:
         self.matcher = Matcher.for_categories(options.categories)
         self.max_depth = options.max_depth
         self.exclude: pathspec.GitIgnoreSpec | None = compile_exclude(options.exclude)
-        self.keep_node_modules = Category.node_modules not in options.categories
         self.tracked = TrackedIndex()
         self.candidates: list[Candidate] = []
         self.skipped: list[Skipped] = []
         self.scanned = 0
         self.base = ""
         self.device = 0
+        self.ignored = NEVER_ENTERED | (
+            {"node_modules"} if Category.node_modules not in options.categories else frozenset()
+        )
 
     def _excluded(self, full: str, is_dir: bool) -> bool:  # noqa: FBT001  # a callback
         """Whether ``full`` (below the base being walked) matches an --exclude pattern."""
         assert self.exclude is not None  # noqa: S101  # only called when there are patterns
         relative = full[len(self.base) + 1 :] + ("/" if is_dir else "")
         return self.exclude.match_file(relative)
+
+    def _skip(
+        self,
+        path: str,
+        reason: SkipReason,
+        category: Category | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Record that ``path`` is left alone, and why."""
+        self.skipped.append(Skipped(path=path, reason=reason, category=category, detail=detail))
 
     def _consider(
         self,
@@ -160,38 +220,28 @@ class _Walk:
     ) -> bool:
         """Plan ``full`` for removal, or record why not; return whether it was planned."""
         if self.tracked.covers(full):
-            self.skipped.append(
-                Skipped.model_construct(path=full, reason=SkipReason.tracked, category=category)
-            )
+            self._skip(full, SkipReason.tracked, category)
             return False
         if kind is EntryKind.directory:
-            size, entries, reason, detail = _measure(
-                parent_fd,
-                entry,
-                full,
-                device=self.device,
+            measure = _Measure(
                 container=entry.name in VENV_CONTAINERS,
                 excluded=self._excluded if self.exclude is not None else None,
             )
-            if reason is SkipReason.vanished:
-                return False
+            reason = measure.walk(parent_fd, entry, full, device=self.device)
             if reason is not None:
-                self.skipped.append(
-                    Skipped.model_construct(
-                        path=full, reason=reason, category=category, detail=detail
-                    )
-                )
+                if reason is not SkipReason.vanished:
+                    self._skip(full, reason, category, measure.detail)
                 return False
+            size, entries = measure.size, measure.count
         else:
             try:
                 size, entries = entry.stat(follow_symlinks=False).st_size, 1
             except OSError:
                 return False  # vanished while we looked
-        # Built from values this walk just produced: no validation needed on the hot path.
+        # Validated: pydantic-core checks these five fields in half the time that the
+        # pure-Python model_construct takes to skip checking them.
         self.candidates.append(
-            Candidate.model_construct(
-                path=full, category=category, kind=kind, size=size, entries=entries
-            )
+            Candidate(path=full, category=category, kind=kind, size=size, entries=entries)
         )
         return True
 
@@ -208,16 +258,12 @@ class _Walk:
         is_link = entry.is_symlink()
         is_dir = not is_link and entry.is_dir(follow_symlinks=False)
         if self.exclude is not None and self._excluded(full, is_dir):
-            self.skipped.append(Skipped.model_construct(path=full, reason=SkipReason.excluded))
+            self._skip(full, SkipReason.excluded)
             return False
         if is_link:
             category = self.matcher.match_link(entry.name)
             if category is not None and entry.name in OUTPUT_DIRECTORIES and not has_marker:
-                self.skipped.append(
-                    Skipped.model_construct(
-                        path=full, reason=SkipReason.no_project_marker, category=category
-                    )
-                )
+                self._skip(full, SkipReason.no_project_marker, category)
             elif category is not None:
                 self._consider(full, category, EntryKind.symlink, entry, parent_fd)
             return False  # a symlink is never entered
@@ -225,110 +271,84 @@ class _Walk:
             return is_dir
         bare = is_dir and entry.name in OUTPUT_DIRECTORIES and not has_marker
         if bare and not self.tracked.covers(full):  # tracked is the stronger reason
-            self.skipped.append(
-                Skipped.model_construct(
-                    path=full, reason=SkipReason.no_project_marker, category=category
-                )
-            )
+            self._skip(full, SkipReason.no_project_marker, category)
             return True
         kind = EntryKind.directory if is_dir else EntryKind.file
         return not self._consider(full, category, kind, entry, parent_fd) and is_dir
 
-    def _blocked(self, blocked: Blocked) -> None:
-        """Record a directory the walk could not enter (kept whole, with its reason)."""
-        if blocked.error is None:
-            reason, detail = SkipReason.mount_point, None
-        else:
-            reason, detail = SkipReason.unreadable, blocked.error.strerror
-        self.skipped.append(
-            Skipped.model_construct(path=blocked.path, reason=reason, detail=detail)
-        )
-
     def _repository(self, directory: str) -> bool:
         """Load the tracked paths of a nested repository; ``False`` if git cannot run there."""
         if len(os.fsencode(directory)) >= GIT_PATH_LIMIT:
-            self.skipped.append(
-                Skipped.model_construct(
-                    path=directory,
-                    reason=SkipReason.unreadable,
-                    detail="a repository too deep for git to answer: kept whole",
-                )
-            )
+            detail = "a repository too deep for git to answer: kept whole"
+            self._skip(directory, SkipReason.unreadable, detail=detail)
             return False
         self.tracked.load(Path(directory))
         return True
 
-    def walk(self, base: str, progress: Progress) -> None:  # noqa: C901, PLR0912  # the hot loop, kept flat
-        """Walk ``base`` depth first through directory descriptors, collecting candidates and skips.
+    def _directory(  # noqa: C901  # the hot loop of the walk, kept flat
+        self, directory: str, depth: int, fd: int, entries: list[os.DirEntry[str]]
+    ) -> list[os.DirEntry[str]]:
+        """Plan the ``entries`` of ``directory`` (open as ``fd``); return those to descend into.
 
         The common entry (a directory or file that matches nothing) costs one ``d_type`` check
         and one dictionary or pattern look-up; everything else goes to :meth:`_entry`.
         """
+        names = {entry.name for entry in entries}
+        if is_virtualenv(names):
+            self._skip(directory, SkipReason.virtual_environment)
+            return []
+        if ".git" in names and depth and not self._repository(directory):
+            return []
+        has_marker = not names.isdisjoint(PROJECT_MARKERS)
+        deeper = self.max_depth is None or depth + 1 < self.max_depth
+        match_directory, match_file = self.matcher.match_directory, self.matcher.match_file
+        plain, ignored = self.exclude is None, self.ignored
+        enter: list[os.DirEntry[str]] = []
+        for entry in entries:
+            name = entry.name
+            if name in ignored:
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    category = match_directory(name)
+                    if category is None and plain:
+                        if deeper:
+                            enter.append(entry)
+                        continue
+                else:
+                    category = match_file(name)
+                    if category is None and plain and not entry.is_symlink():
+                        continue
+                full = f"{directory}/{name}"
+                if self._entry(full, entry, category, fd, has_marker=has_marker) and deeper:
+                    enter.append(entry)
+            except OSError:
+                continue  # vanished while we looked
+        return enter
+
+    def walk(self, base: str, progress: Progress) -> None:
+        """Walk ``base`` through descriptors (never into a symlink or a mount point), planning."""
         self.base = base
         self.tracked.load_enclosing(Path(base))
-        match_directory, match_file = self.matcher.match_directory, self.matcher.match_file
-        plain = self.exclude is None
-        ignored = NEVER_ENTERED | ({"node_modules"} if self.keep_node_modules else frozenset())
         try:
             base_fd = os.open(base, DIRECTORY_FLAGS)
         except OSError as exc:
-            self.skipped.append(
-                Skipped.model_construct(
-                    path=base, reason=SkipReason.unreadable, detail=exc.strerror
-                )
-            )
+            self._skip(base, SkipReason.unreadable, detail=exc.strerror)
             return
         self.device = os.fstat(base_fd).st_dev
         for listing in walk_directories(base_fd, base, device=self.device):
             if isinstance(listing, Blocked):
-                self._blocked(listing)
+                error, path = listing.error, listing.path
+                if error is None:
+                    self._skip(path, SkipReason.mount_point)
+                else:
+                    self._skip(path, SkipReason.unreadable, detail=error.strerror)
                 continue
-            directory, entries, fd = listing.path, listing.entries, listing.fd
-            self.scanned += len(entries)
-            progress.advance(len(entries))
-            names = {entry.name for entry in entries}
-            if is_virtualenv(names):
-                self.skipped.append(
-                    Skipped.model_construct(path=directory, reason=SkipReason.virtual_environment)
-                )
-                continue
-            if ".git" in names and listing.depth and not self._repository(directory):
-                continue
-            has_marker = not names.isdisjoint(PROJECT_MARKERS)
-            deeper = self.max_depth is None or listing.depth + 1 < self.max_depth
-            enter = listing.enter.append
-            for entry in entries:
-                name = entry.name
-                if name in ignored:
-                    continue
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        category = match_directory(name)
-                        if category is None and plain:
-                            if deeper:
-                                enter(entry)
-                            continue
-                    else:
-                        category = match_file(name)
-                        if category is None and plain and not entry.is_symlink():
-                            continue
-                    full = f"{directory}/{name}"
-                    if self._entry(full, entry, category, fd, has_marker=has_marker) and deeper:
-                        enter(entry)
-                except OSError:
-                    continue  # vanished while we looked
-
-
-def plan_digest(root: str, options: CleanupOptions, candidates: list[Candidate]) -> str:
-    """Identify a plan by what it would do: the root, the options and every candidate."""
-    import hashlib  # noqa: PLC0415  # only once per plan
-
-    digest = hashlib.sha256(root.encode("utf-8", "surrogateescape") + b"\0")
-    digest.update(options.model_dump_json().encode())
-    for c in candidates:
-        line = f"{c.path}\0{c.kind.value}\0{c.size}\0{c.entries}\n"
-        digest.update(line.encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()[:32]
+            self.scanned += len(listing.entries)
+            progress.advance(len(listing.entries))
+            listing.enter.extend(
+                self._directory(listing.path, listing.depth, listing.fd, listing.entries)
+            )
 
 
 def plan_cleanup(
