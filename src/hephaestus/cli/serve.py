@@ -114,7 +114,9 @@ def serve(  # one option per setting of the server
         ),
     ] = None,
 ) -> None:
-    """Serve the operations over REST and gRPC (and MCP at /mcp) until SIGTERM.
+    """Serve the operations over REST and gRPC, with tokens and tasks.
+
+    REST, gRPC and MCP (at /mcp) run until SIGTERM.
 
     Read-only operations answer at once; the others run as tasks that can be polled, streamed
     (server-sent events, a gRPC stream) and cancelled, and that a restart reports as

@@ -44,7 +44,7 @@ def serve_token(
         ),
     ] = None,
 ) -> None:
-    """Make a new bearer token for hephaestus serve, and the hash to configure for it.
+    """Make a bearer token for hephaestus serve, and its hash.
 
     The token is printed once; the configuration holds only its salted scrypt hash, so a
     leaked pyproject.toml or environment grants nothing.
