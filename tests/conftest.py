@@ -35,9 +35,15 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+_UNSET = frozenset({"FORCE_COLOR", "GITHUB_ACTIONS", "TRACEPARENT", "TRACESTATE", "BAGGAGE"})
+
+
 @pytest.fixture(autouse=True)
 def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Give each test its own HOME and cache, NO_COLOR, COLUMNS=80 and no HEPHAESTUS_* vars."""
+    """Give each test its own HOME and cache, NO_COLOR, COLUMNS=80, no HEPHAESTUS_* vars.
+
+    No OTEL_* variable or trace context either: telemetry is off unless a test turns it on.
+    """
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -45,7 +51,7 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "80")
     for name in list(os.environ):
-        if name.startswith("HEPHAESTUS_") or name in {"FORCE_COLOR", "GITHUB_ACTIONS"}:
+        if name.startswith(("HEPHAESTUS_", "OTEL_")) or name in _UNSET:
             monkeypatch.delenv(name)
     yield
     configure(LogSettings())

@@ -19,7 +19,7 @@ from tests.gitrepo import GIT_ENV, git
 from hephaestus.core.config import find_repository_root
 from hephaestus.core.fs import tracked_paths
 from hephaestus.core.git import git_environment, open_git, run_git, stream_git
-from hephaestus.core.proc import RecordStream, stream_records
+from hephaestus.core.streams import RecordStream, stream_records
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "hephaestus"
 HEPHAESTUS = str(Path(sys.executable).parent / "hephaestus")

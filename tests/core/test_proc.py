@@ -26,7 +26,8 @@ from hephaestus.core.errors import (
     ToolTimeoutError,
 )
 from hephaestus.core.logging import LogSettings, configure
-from hephaestus.core.proc import Cancellation, ProcessResult, RecordStream, run, stream_records
+from hephaestus.core.proc import Cancellation, ProcessResult, run
+from hephaestus.core.streams import RecordStream, stream_records
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

@@ -26,3 +26,6 @@ class Event(StrEnum):
     CACHE_UNAVAILABLE = "cache.unavailable"
     HTTP_RETRY = "http.retry"
     RELEASE_VERIFIED = "release.verified"
+    TELEMETRY_UNAVAILABLE = "telemetry.unavailable"
+    TELEMETRY_DROPPED = "telemetry.dropped"
+    TELEMETRY_SDK = "telemetry.sdk"

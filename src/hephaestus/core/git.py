@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Final
 
-from hephaestus.core.proc import RecordStream, run, stream_records
+from hephaestus.core.proc import run
+from hephaestus.core.streams import RecordStream, stream_records
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping

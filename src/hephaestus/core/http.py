@@ -3,7 +3,8 @@
 - :func:`create_client` builds an ``httpx.Client``: timeouts, ``User-Agent``, a base URL (GitHub
   Enterprise, test servers), redirects followed. Clients send through the standard library's
   ``http.client`` when no proxy applies (:mod:`hephaestus.core.transport`), which also holds
-  each request to a whole-request deadline.
+  each request to a whole-request deadline. When tracing, each request is a client span
+  (:mod:`hephaestus.core.http_spans`).
 - :class:`Credentials` is the only way a token travels: it is added to a request, on every
   redirect hop, only when the request goes to one of its origins (scheme, host and port), and
   any ``Authorization`` header is removed from a request to any other origin, whether a
@@ -27,8 +28,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from hephaestus.core import telemetry
 from hephaestus.core.errors import ExternalError, UsageError, field_ref
 from hephaestus.core.events import Event
+from hephaestus.core.http_spans import TracedTransport
 from hephaestus.core.logging import get_logger, register_secret
 from hephaestus.core.transport import DEADLINE, direct_transport, tls_context
 
@@ -130,6 +133,9 @@ def create_client(
     if any(name.lower() == "authorization" for name in headers or {}):
         raise ValueError("pass credentials=, never an Authorization header")
     hooks = {"request": [credentials.apply]} if credentials else {}
+    transport: httpx.BaseTransport | None = direct_transport() if direct_downloads else None
+    if transport is not None and telemetry.active():  # behind a proxy, httpx's own: untraced
+        transport = TracedTransport(transport)
     return httpx.Client(
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -137,7 +143,7 @@ def create_client(
         follow_redirects=True,
         max_redirects=5,
         verify=tls_context(),  # one CA bundle loaded per process, shared with the transport
-        transport=direct_transport() if direct_downloads else None,
+        transport=transport,
         event_hooks=hooks,
     )
 

@@ -1,5 +1,8 @@
 """Structured logging to stderr, as text or JSON, with the run id on every event; redaction.
 
+When tracing (:mod:`hephaestus.core.telemetry`), an event written inside a span also carries its
+``trace_id`` and ``span_id``.
+
 structlog is imported only when an event actually passes the level filter, so commands that log
 nothing (``--help``, ``version``) never pay for it. Event names come from
 :class:`hephaestus.core.events.Event`.
@@ -234,8 +237,18 @@ def current_settings() -> LogSettings:
     return settings
 
 
+def preload() -> None:
+    """Import what writing an event takes, now: a caller idle anyway (waiting on the network)."""
+    import structlog  # noqa: F401, PLC0415  # heavy: the import is the point
+
+
 def _structlog_logger() -> Any:  # noqa: ANN401  # structlog's bound logger is untyped here
     import structlog  # noqa: PLC0415  # heavy: imported only when an event is written
+
+    from hephaestus.core.telemetry import (  # noqa: PLC0415  # it imports this module
+        export_event,
+        trace_fields,
+    )
 
     with _lock:
         settings: LogSettings = _state["settings"]
@@ -248,9 +261,11 @@ def _structlog_logger() -> Any:  # noqa: ANN401  # structlog's bound logger is u
             structlog.configure(
                 processors=[
                     structlog.processors.add_log_level,
+                    trace_fields,  # trace_id and span_id of the current span, when tracing
                     structlog.processors.TimeStamper(fmt="iso", utc=True),
                     structlog.processors.format_exc_info,
                     _redact_event,  # after the traceback is text, before anything is rendered
+                    export_event,  # as an OpenTelemetry log record, when asked for
                     renderer,
                 ],
                 wrapper_class=structlog.make_filtering_bound_logger(LEVELS[settings.level]),

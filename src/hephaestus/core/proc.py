@@ -7,53 +7,36 @@ see :mod:`~hephaestus.core.process_groups`) on timeout (:class:`ToolTimeoutError
 :class:`Cancellation` token (:class:`ProcessCancelledError`), or when anything else ends the wait
 (Ctrl-C, SIGTERM raised as an exception, a bug): no tool's children outlive it. Ctrl-C reaches
 hephaestus alone (the children are not in the terminal's group), and it stops the groups.
+
+When tracing, each process is a client span named after its program (``argv[0]``'s name, its
+exit code and pid: never its arguments or environment, which may hold secrets), and the child's
+environment carries the trace on with that span as parent (``TRACEPARENT``). Processes whose
+output is read as it comes are in :mod:`hephaestus.core.streams`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Self
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hephaestus.core.errors import (
-    ExternalError,
-    ProcessCancelledError,
-    ToolNotFoundError,
-    ToolTimeoutError,
-)
+from hephaestus.core import telemetry
+from hephaestus.core.errors import ProcessCancelledError, ToolNotFoundError, ToolTimeoutError
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
-from hephaestus.core.process_groups import (
-    Cancellation,
-    communicate,
-    signal_group,
-    stop_and_reap,
-    stop_groups,
-)
-
-if sys.platform == "linux":
-    import fcntl
+from hephaestus.core.process_groups import Cancellation, communicate, signal_group, stop_and_reap
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
-    from pathlib import Path
-    from typing import IO
+    from collections.abc import Mapping, Sequence
 
-__all__ = ["READ_SIZE", "Cancellation", "ProcessResult", "RecordStream", "run", "stream_records"]
+__all__ = ["Cancellation", "ProcessResult", "merged_environment", "run", "timeout_error"]
 
 _log = get_logger(__name__)
-READ_SIZE: Final = 1 << 16
-"""Bytes read at a time from a process's output (pipe or spool file)."""
-SPOOL_WAIT: Final = 0.002
-"""Seconds to wait for a spooled process to write more (it is read while it runs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +62,15 @@ def _cancelled_error(program: str) -> ProcessCancelledError:
     )
 
 
-def _timeout_error(program: str, timeout: float) -> ToolTimeoutError:
+def timeout_error(program: str, timeout: float) -> ToolTimeoutError:
+    """Return the error of ``program`` stopped after ``timeout`` seconds."""
     return ToolTimeoutError(
         f"{program!r} did not finish within {timeout:g} s and was stopped",
         hint="raise the timeout, or find out why it hangs",
     )
 
 
-def _environment(env: Mapping[str, str | None]) -> dict[str, str]:
+def merged_environment(env: Mapping[str, str | None]) -> dict[str, str]:
     """Return this process's environment with ``env`` applied (``None`` removes a variable)."""
     return {k: v for k, v in {**os.environ, **env}.items() if v is not None}
 
@@ -103,7 +87,7 @@ def _check(
         raise ValueError("argv must name a program")
     argv = tuple(str(a) for a in argv)
     program = argv[0]
-    merged_env = None if env is None else _environment(env)
+    merged_env = None if env is None else merged_environment(env)
     if cwd is not None and not os.path.isdir(cwd):  # noqa: PTH112  # str or Path alike
         raise NotADirectoryError(f"working directory {cwd} does not exist")
     # A relative program path ("./tool") is resolved against cwd, as the child will resolve it.
@@ -148,16 +132,50 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
 
     """
     argv, merged_env = _check(argv, cwd=cwd, env=env, install_hint=install_hint)
-    program = argv[0]
     if cancellation is not None and cancellation.cancelled:
-        raise _cancelled_error(program)
+        raise _cancelled_error(argv[0])
+    name = Path(argv[0]).name
+    with telemetry.span(name, kind="client", attributes={"process.executable.name": name}) as span:
+        if carried := span.environment():  # the trace goes on in the child, under this span
+            merged_env = {**(os.environ if merged_env is None else merged_env), **carried}
+        result = _execute(
+            argv,
+            merged_env,
+            cwd=cwd,
+            timeout=timeout,
+            stdin=stdin,
+            install_hint=install_hint,
+            errors=errors,
+            cancellation=cancellation,
+            span=span,
+        )
+        span.set_attributes({"process.exit.code": result.returncode})
+        if result.returncode != 0:
+            span.fail(error_type=str(result.returncode))
+    return result
+
+
+def _execute(  # noqa: PLR0913  # run's options, handed on
+    argv: tuple[str, ...],
+    env: dict[str, str] | None,
+    *,
+    cwd: Path | str | None,
+    timeout: float,
+    stdin: str | None,
+    install_hint: str | None,
+    errors: str,
+    cancellation: Cancellation | None,
+    span: telemetry.Span,
+) -> ProcessResult:
+    """Start the checked ``argv`` with ``env`` and wait for it, as :func:`run` says."""
+    program = argv[0]
     _log.debug(Event.PROCESS_STARTED, argv=list(argv), cwd=str(cwd) if cwd else None)
     started = time.perf_counter()
     try:
         process = subprocess.Popen(
             argv,
             cwd=cwd,
-            env=merged_env,
+            env=env,
             # never hephaestus' own stdin (piped data, or a terminal to wait on until the timeout)
             stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,  # bytes: decoded below without newline translation
@@ -170,6 +188,7 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
             f"{program!r} could not be started: {exc.strerror}",
             hint=install_hint or f"reinstall {program}",
         ) from exc
+    span.set_attributes({"process.pid": process.pid})
     if cancellation is not None and not cancellation.admit(process):
         stop_and_reap(process)  # cancelled while it started
         raise _cancelled_error(program)
@@ -179,7 +198,7 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
     except subprocess.TimeoutExpired as exc:
         stop_and_reap(process)
         _log.warning(Event.PROCESS_TIMED_OUT, argv=list(argv), timeout=timeout)
-        raise _timeout_error(program, timeout) from exc
+        raise timeout_error(program, timeout) from exc
     except BaseException:
         stop_and_reap(process)  # Ctrl-C, SIGTERM, a bug: the tool's group never outlives the wait
         raise
@@ -198,203 +217,3 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
         stderr=output[1].decode("utf-8", errors),
         duration=duration,
     )
-
-
-class RecordStream:
-    """A process started at once whose output records are read later, never all held at once.
-
-    The caller can do other work while the process runs (its output waits in a 1 MiB pipe),
-    then iterate once. With ``spool`` the output goes to a temporary file instead, so the
-    process never waits for its reader: it is read while it grows, or whole through
-    :meth:`spooled` (several streams can run side by side and be read in turn). ``stdin``
-    (bytes, or an open file the stream then owns and closes) is fed to the process.
-    Records are split on ``separator`` and decoded like :func:`os.fsdecode` (surrogate
-    escapes), so file names round-trip exactly. ``env`` adds variables to the inherited
-    environment (an entry whose value is ``None`` removes that variable). stderr goes to a
-    temporary file (no pipe to fill up and deadlock). The process runs in a process group of
-    its own: a watchdog stops the group at ``timeout`` (SIGTERM, then SIGKILL) even if it hangs
-    without writing anything, and :meth:`close` (or leaving the ``with`` block) kills what is
-    left of the group, e.g. a process not read to its end.
-
-    Raises:
-        ToolNotFoundError: ``argv[0]`` is not installed (when started).
-        ToolTimeoutError: the whole run took longer than ``timeout`` seconds (it is stopped).
-        ExternalError: the process exited non-zero (its last stderr line is in the message).
-
-    """
-
-    def __init__(  # noqa: PLR0913  # keyword-only, each with a default
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path | str,
-        timeout: float,
-        separator: bytes = b"\0",
-        install_hint: str | None = None,
-        env: Mapping[str, str | None] | None = None,
-        stdin: bytes | IO[bytes] | None = None,
-        spool: bool = False,
-    ) -> None:
-        self.program = program = str(argv[0])
-        if shutil.which(program) is None:
-            if stdin is not None and not isinstance(stdin, bytes):
-                stdin.close()  # it was handed over: closed on every path
-            raise ToolNotFoundError(
-                f"{program!r} is not installed or not on PATH",
-                hint=install_hint or f"install {program} and make sure it is on PATH",
-            )
-        self.separator = separator
-        self.timeout = timeout
-        with contextlib.ExitStack() as undo:
-            self.errors = undo.enter_context(tempfile.TemporaryFile())
-            self.spool = undo.enter_context(tempfile.TemporaryFile()) if spool else None
-            given: IO[bytes] | None = None
-            if isinstance(stdin, bytes):
-                given = undo.enter_context(tempfile.TemporaryFile())
-                given.write(stdin)
-                given.seek(0)
-            elif stdin is not None:
-                given = undo.enter_context(stdin)
-            self.process = subprocess.Popen(
-                [str(a) for a in argv],
-                cwd=cwd,
-                stdin=subprocess.DEVNULL if given is None else given,
-                stdout=subprocess.PIPE if self.spool is None else self.spool,
-                stderr=self.errors,
-                env=None if env is None else _environment(env),
-                start_new_session=True,
-            )
-            if given is not None:
-                given.close()  # the child holds its own descriptor
-            undo.pop_all()  # the files live until close()
-        if self.process.stdout is not None and sys.platform == "linux":
-            # a 1 MiB pipe: the writer rarely waits for a busy reader
-            with contextlib.suppress(OSError):
-                fcntl.fcntl(self.process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
-        self.expired = False
-        """Whether the watchdog stopped the process group at the timeout."""
-        self.watchdog = threading.Timer(timeout, self._expire)
-        self.watchdog.daemon = True
-        self.watchdog.start()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def _expire(self) -> None:
-        """Stop the process group: the watchdog calls this when the timeout has passed."""
-        self.expired = True
-        stop_groups([self.process])
-
-    def close(self) -> None:
-        """Kill what is left of the process group; release the pipe and the temporary files."""
-        self.watchdog.cancel()
-        signal_group(self.process, signal.SIGKILL)  # not read to its end, or left behind
-        self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        if self.spool is not None:
-            self.spool.close()
-        self.errors.close()
-
-    def __iter__(self) -> Iterator[str]:
-        """Yield the records as they arrive; check the exit status at the end; then close."""
-        try:
-            yield from self._read()
-        finally:
-            self.close()
-
-    def _chunks(self) -> Iterator[bytes]:
-        """Output as it comes: from the pipe, or from the spool file while it grows."""
-        if self.spool is None:
-            assert self.process.stdout is not None  # noqa: S101  # stdout=PIPE without spool
-            while chunk := os.read(self.process.stdout.fileno(), READ_SIZE):
-                yield chunk
-            return
-        # pread: the child writes through the same open file, so its offset must not move.
-        offset = 0
-        while True:
-            ended = self.process.poll() is not None  # before reading: nothing written is missed
-            chunk = os.pread(self.spool.fileno(), READ_SIZE, offset)
-            if chunk:
-                offset += len(chunk)
-                yield chunk
-            elif ended:
-                return
-            else:
-                time.sleep(SPOOL_WAIT)
-
-    def _read(self) -> Iterator[str]:
-        separator = self.separator
-        pending = b""
-        for chunk in self._chunks():
-            *records, pending = (pending + chunk).split(separator)
-            yield from (os.fsdecode(record) for record in records if record)
-        failure = self._failure()
-        if isinstance(failure, ToolTimeoutError):
-            raise failure
-        if pending:
-            yield os.fsdecode(pending)
-        if failure is not None:
-            raise failure
-
-    def spooled(self) -> IO[bytes]:
-        """Wait for the (spooled) process to end; return its output file, at its start.
-
-        Raises:
-            ToolTimeoutError: it took longer than the timeout (it is stopped).
-            ExternalError: it exited non-zero.
-
-        """
-        assert self.spool is not None  # noqa: S101  # only for spool=True
-        failure = self._failure()
-        if failure is not None:
-            raise failure
-        self.spool.seek(0)
-        return self.spool
-
-    def _failure(self) -> ToolTimeoutError | ExternalError | None:
-        code = self.process.wait()
-        self.watchdog.cancel()
-        if self.expired and code != 0:
-            return _timeout_error(self.program, self.timeout)
-        if code == 0:
-            return None
-        self.errors.seek(0)
-        lines = self.errors.read().decode("utf-8", "replace").strip().splitlines()
-        return ExternalError(
-            f"{self.program!r} failed with exit code {code}: {lines[-1] if lines else ''}".rstrip(),
-            hint="run it by hand to see the whole error",
-        )
-
-
-def stream_records(  # noqa: PLR0913  # keyword-only, each with a default
-    argv: Sequence[str],
-    *,
-    cwd: Path | str,
-    timeout: float,
-    separator: bytes = b"\0",
-    install_hint: str | None = None,
-    env: Mapping[str, str | None] | None = None,
-) -> Iterator[str]:
-    """Run ``argv`` when first read and yield its output records (see :class:`RecordStream`).
-
-    ``env`` adds variables to the inherited environment; a ``None`` value removes one.
-
-    Raises:
-        ToolNotFoundError: ``argv[0]`` is not installed.
-        ToolTimeoutError: the whole run took longer than ``timeout`` seconds (it is stopped).
-        ExternalError: the process exited non-zero (its last stderr line is in the message).
-
-    """
-    with RecordStream(
-        argv,
-        cwd=cwd,
-        timeout=timeout,
-        separator=separator,
-        install_hint=install_hint,
-        env=env,
-    ) as stream:
-        yield from stream
