@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
 HEAVY = (
@@ -36,7 +38,7 @@ print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)), file=sys.stderr)
 """
 
 
-def _loaded(argv: list[str], cwd: Path) -> set[str]:
+def _loaded(argv: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> set[str]:
     """Run ``hephaestus argv`` in a fresh interpreter; return the top-level modules it loaded."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE.format(argv=argv)],
@@ -44,6 +46,7 @@ def _loaded(argv: list[str], cwd: Path) -> set[str]:
         text=True,
         check=False,
         cwd=cwd,
+        env={**os.environ, **(env or {})},
     )
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
@@ -98,3 +101,31 @@ def test_the_serve_commands_help_imports_no_server(argv: list[str], tmp_path: Pa
     """`serve --help` names its options without importing fastapi, uvicorn, grpc or prometheus."""
     loaded = _loaded(argv, tmp_path)
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+TELEMETRY_OFF = {
+    "no OTEL_* variable": {},
+    "OTEL_SDK_DISABLED": {
+        "OTEL_SDK_DISABLED": "true",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9",
+    },
+    "exporters none": {
+        "OTEL_TRACES_EXPORTER": "none",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_SERVICE_NAME": "ci",
+    },
+}
+
+
+@pytest.mark.parametrize("env", TELEMETRY_OFF.values(), ids=TELEMETRY_OFF.keys())
+@pytest.mark.parametrize("argv", [["--help"], ["version"]])
+def test_telemetry_off_imports_no_opentelemetry(
+    argv: list[str], env: dict[str, str], tmp_path: Path
+) -> None:
+    """Unless the OTEL_* variables ask for telemetry, nothing of opentelemetry is imported."""
+    assert "opentelemetry" not in _loaded(argv, tmp_path, env)
+
+
+def test_telemetry_on_imports_the_sdk(tmp_path: Path) -> None:
+    """Asked for (here on the console), the SDK is loaded: the probe above sees imports."""
+    assert "opentelemetry" in _loaded(["version"], tmp_path, {"OTEL_TRACES_EXPORTER": "console"})

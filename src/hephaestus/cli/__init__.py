@@ -28,6 +28,7 @@ from hephaestus.cli.environment import (
     new_run_id,
 )
 from hephaestus.cli.handler import guarded, sigterm_raises
+from hephaestus.cli.tracing import name_command, traced
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
 
@@ -154,8 +155,11 @@ class LazyGroup(TyperGroup):
         argv = hoist_format(list(sys.argv[1:] if args is None else args))
         _Invocation.argv = argv
         name = prog_name or "hephaestus"
-        code = guarded(
-            lambda: TyperGroup.main(self, argv, name, complete_var, standalone_mode=False),
+        code = traced(
+            lambda: guarded(
+                lambda: TyperGroup.main(self, argv, name, complete_var, standalone_mode=False),
+                argv=argv,
+            ),
             argv=argv,
         )
         if standalone_mode:
@@ -282,6 +286,7 @@ def root(
     env.configure_logging()
     ctx.obj = env
     CURRENT.set(env)
+    name_command(ctx.invoked_subcommand, run_id=env.run_id)
     _start_collecting()
     _log.debug(Event.COMMAND_STARTED, command=ctx.invoked_subcommand)
 
