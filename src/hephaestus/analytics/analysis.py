@@ -29,7 +29,9 @@ from hephaestus.analytics.tree import (
     list_tree,
     plan_complexity,
 )
+from hephaestus.core import telemetry
 from hephaestus.core.errors import field_ref
+from hephaestus.core.instruments import ANALYTICS_COMMITS
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
@@ -154,11 +156,16 @@ def collect(
         files, work, measuring = survey()
         missing.append(MissingData(factor="history", message="the repository has no commits yet"))
     else:
-        fetched, tally, (files, work, measuring) = history.update(
-            store, root, head=head, since=since, large=section.large_commit,
-            lines=options.lines, progress=progress, meanwhile=survey,
-        )  # fmt: skip
-    complexity, unreadable = finish_complexity(work, measuring.result(), store)
+        with telemetry.span("analytics history") as span:  # git's parts are its children
+            fetched, tally, (files, work, measuring) = history.update(
+                store, root, head=head, since=since, large=section.large_commit,
+                lines=options.lines, progress=progress, meanwhile=survey,
+            )  # fmt: skip
+            span.set_attributes({"hephaestus.analytics.commits": fetched})
+        telemetry.record(ANALYTICS_COMMITS, fetched)
+    with telemetry.span("analytics complexity") as span:
+        complexity, unreadable = finish_complexity(work, measuring.result(), store)
+        span.set_attributes({"hephaestus.analytics.files": len(complexity)})
     churn = history.file_churn(tally, lines=options.lines)
     total, large = store.window_counts(since=since, large=section.large_commit)
     if head is not None:
@@ -174,7 +181,8 @@ def collect(
     coverage = None
     source = options.coverage or (find_coverage(root) if options.want_coverage else None)
     if source is not None:
-        coverage = read_coverage(root, source)
+        with telemetry.span("analytics coverage"):
+            coverage = read_coverage(root, source)
     elif options.want_coverage:
         missing.append(
             MissingData(

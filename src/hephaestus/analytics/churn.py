@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 from hephaestus.core.errors import UsageError, field_ref
 from hephaestus.core.git import open_git, run_git
-from hephaestus.core.proc import READ_SIZE, RecordStream
+from hephaestus.core.streams import READ_SIZE, RecordStream
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hephaestus.analytics.models import IngestReport, RejectedLine
 from hephaestus.analytics.store import utc_now
+from hephaestus.core import telemetry
+from hephaestus.core.instruments import INGESTED_EVENTS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -239,7 +241,15 @@ class EventSpool:
                 store.record_ingest_batch(
                     key=key, accepted=self.count, rejected=rejected, source=source
                 )
+        record_ingested(accepted=self.count, rejected=rejected)
         return None
+
+
+def record_ingested(*, accepted: int, rejected: int) -> None:
+    """Count stored and rejected events (``hephaestus.ingest.events``), when metrics are on."""
+    for result, count in (("accepted", accepted), ("rejected", rejected)):
+        if count:
+            telemetry.record(INGESTED_EVENTS, count, {"hephaestus.ingest.result": result})
 
 
 def parse_events(lines: Iterable[str]) -> tuple[list[MetricEvent], list[RejectedLine]]:
@@ -259,6 +269,7 @@ def ingest_events(lines: Iterable[str], *, store: Store, source: str) -> IngestR
     """Store the valid events of ``lines`` in one transaction; report the rejected lines."""
     good, bad = parse_events(lines)
     store.add_events(event_row(e) for e in good)
+    record_ingested(accepted=len(good), rejected=len(bad))
     return IngestReport(
         source=source, accepted=len(good), rejected=tuple(bad), database=str(store.path)
     )

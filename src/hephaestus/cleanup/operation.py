@@ -20,8 +20,10 @@ from hephaestus.cleanup.models import CleanupOptions, CleanupPlan, CleanupReport
 from hephaestus.cleanup.scan import plan_cleanup
 from hephaestus.cleanup.settings import CleanupCategory as Category
 from hephaestus.cleanup.settings import CleanupSection
+from hephaestus.core import telemetry
 from hephaestus.core.errors import SafetyError, UsageError, field_ref
 from hephaestus.core.fs import printable_path
+from hephaestus.core.instruments import CLEANUP_FREED, CLEANUP_REMOVED
 from hephaestus.core.request import Request, directory_root
 from hephaestus.core.state import state_directory, state_directory_for
 
@@ -100,11 +102,21 @@ def plan(request: CleanupRequest, context: Context) -> CleanupPlan:
     options = resolve(request, context.section("cleanup", CleanupSection))
     extra = tuple(context.cwd / p for p in options.extra_paths)
     context.progress.note("scanning")
-    return plan_cleanup(
-        context.root,
-        options=options.model_copy(update={"extra_paths": extra}),
-        progress=context.progress,
-    )
+    with telemetry.span("cleanup plan") as span:
+        planned = plan_cleanup(
+            context.root,
+            options=options.model_copy(update={"extra_paths": extra}),
+            progress=context.progress,
+        )
+        span.set_attributes(
+            {
+                "hephaestus.cleanup.candidates": len(planned.candidates),
+                "hephaestus.cleanup.bytes": sum(total.bytes for total in planned.totals),
+                "hephaestus.cleanup.skipped": len(planned.skipped),
+                "hephaestus.cleanup.scanned": planned.scanned,
+            }
+        )
+    return planned
 
 
 _NOT_REGULAR: Final = {
@@ -187,6 +199,19 @@ def run(request: CleanupRunRequest, context: Context) -> CleanupReport:
     given = None if request.audit_manifest is None else context.cwd / request.audit_manifest
     manifest = manifest_path(Path(planned.root), context.run_id, given)
     context.progress.note("removing")
-    return execute_cleanup(
-        planned, run_id=context.run_id, manifest=manifest, progress=context.progress
-    )
+    with telemetry.span("cleanup delete") as span:
+        report = execute_cleanup(
+            planned, run_id=context.run_id, manifest=manifest, progress=context.progress
+        )
+        freed = sum(total.bytes for total in report.totals)
+        span.set_attributes(
+            {
+                "hephaestus.cleanup.removed": len(report.removed),
+                "hephaestus.cleanup.bytes": freed,
+                "hephaestus.cleanup.errors": len(report.errors),
+                "hephaestus.cleanup.complete": report.complete,
+            }
+        )
+    telemetry.record(CLEANUP_REMOVED, len(report.removed))
+    telemetry.record(CLEANUP_FREED, freed)
+    return report

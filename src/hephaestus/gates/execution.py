@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hephaestus.core import telemetry
 from hephaestus.core.errors import ConfigError, HephaestusError, field_ref
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
@@ -32,6 +33,7 @@ from hephaestus.gates.environment import (
 from hephaestus.gates.fingerprint import Fingerprint
 from hephaestus.gates.inputs import repository_files
 from hephaestus.gates.models import DriftVerdict, GateResult, GateStatus, Severity
+from hephaestus.gates.observation import gate_attributes
 from hephaestus.gates.project import ProjectTools
 from hephaestus.gates.spec import Gate, GateContext, GateError
 
@@ -127,7 +129,20 @@ class GateRun:
         return directory
 
     def execute(self, planned: Planned) -> GateResult:
-        """Run one gate (or reuse its cached pass); never raises for the gate's own failures."""
+        """Run one gate (or reuse its cached pass); never raises for the gate's own failures.
+
+        When tracing, the gate is a span of its own (``gate <name>``): its tool's processes are
+        its children, and its attributes say what happened (:mod:`.observation`).
+        """
+        name = planned.gate.name
+        with telemetry.span(f"gate {name}", attributes={"hephaestus.gate.name": name}) as span:
+            result = self._execute(planned)
+            span.set_attributes(gate_attributes(result))
+            if result.status in _FAILING:
+                span.fail(error_type=result.status.value, description=result.reason)
+        return result
+
+    def _execute(self, planned: Planned) -> GateResult:
         gate, config = planned.gate, planned.config
         base: dict[str, Any] = {"name": gate.name, "required": config.required, "tool": gate.tool}
         if self.cancellation.cancelled and self.interrupted is None:

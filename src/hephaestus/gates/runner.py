@@ -13,6 +13,7 @@ no two tools write the same file at once and the read-only gates then see the fi
 
 from __future__ import annotations
 
+import contextvars
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -27,6 +28,7 @@ from hephaestus.gates.execution import GateRun
 from hephaestus.gates.inputs import repository_files
 from hephaestus.gates.latest import load_durations, save_latest_report
 from hephaestus.gates.models import GateResult, GateStatus, GuardRailsReport
+from hephaestus.gates.observation import record_results
 from hephaestus.gates.progress import GateEvents
 from hephaestus.gates.registry import discover_gates
 from hephaestus.gates.selection import deselect, plan
@@ -115,7 +117,10 @@ def _run_all(
             keep(state.execute(item))
         if writers:
             state.files = repository_files(state.root)  # what the fixes left behind
-        futures = [pool.submit(state.execute, item) for item in readers]
+        # Each worker runs in a copy of this context: the gates' spans hang under the command's.
+        futures = [
+            pool.submit(contextvars.copy_context().run, state.execute, item) for item in readers
+        ]
         for future in as_completed(futures):
             keep(future.result())
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM turned into one by the CLI
@@ -203,6 +208,7 @@ def run_guard_rails(  # noqa: PLR0913  # keyword-only, each with a default but t
         interrupted=state.interrupted,
     )
     save_latest_report(root, report)  # for `hephaestus plan` and the next run's order
+    record_results(report.results)
     return report
 
 

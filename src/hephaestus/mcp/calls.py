@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from hephaestus.core import telemetry
 from hephaestus.core.errors import (
     ExitCode,
     HephaestusError,
@@ -60,7 +61,37 @@ def run_tool(  # noqa: PLR0913  # the face's side of a call, all keywords
     progress: Progress,
     cancellation: Cancellation,
 ) -> Outcome:
-    """Call ``tool``'s operation with ``arguments`` on ``root``; never raises for its errors."""
+    """Call ``tool``'s operation with ``arguments`` on ``root``; never raises for its errors.
+
+    When tracing, each call is a trace of its own: a server span ``tools/call <tool>``.
+    """
+    attributes: dict[str, telemetry.AttributeValue] = {
+        "mcp.method.name": "tools/call",
+        "gen_ai.tool.name": tool.spec.name,
+        "hephaestus.operation": tool.operation.name,
+        "hephaestus.run_id": run_id,
+    }
+    # extract_from({}): no caller's context to continue, so the call starts a trace of its own
+    parent = telemetry.extract_from({})
+    with telemetry.span(
+        f"tools/call {tool.spec.name}", kind="server", attributes=attributes, parent=parent
+    ) as span:
+        outcome = _run(tool, arguments, root=root, run_id=run_id, progress=progress,
+                       cancellation=cancellation)  # fmt: skip
+        if outcome.is_error:
+            span.fail(error_type=str(outcome.structured.get("error", {}).get("code", "error")))
+    return outcome
+
+
+def _run(  # noqa: PLR0913  # run_tool's arguments, handed on
+    tool: ToolSpec,
+    arguments: Mapping[str, Any],
+    *,
+    root: Path,
+    run_id: str,
+    progress: Progress,
+    cancellation: Cancellation,
+) -> Outcome:
     try:
         request = prepare(tool, arguments, root=root)
         result = call(
