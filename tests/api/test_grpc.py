@@ -202,7 +202,8 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield Harness(channel, root, tokens, audit.path, metrics, runner, servicer)
+        with metrics.measuring():
+            yield Harness(channel, root, tokens, audit.path, metrics, runner, servicer)
     finally:
         channel.close()
         server.stop(None).wait()

@@ -69,7 +69,8 @@ def test_ten_thousand_lines_in_many_chunks(harness: Harness) -> None:
     assert _stored(harness.root) == LINES - bad
     assert len(reply.request_id) == 16
     exposition = harness.metrics.exposition().decode()
-    assert f'hephaestus_ingested_events_total{{result="accepted"}} {LINES - bad}.0' in exposition
+    accepted = 'hephaestus_ingest_events_total{hephaestus_ingest_result="accepted"}'
+    assert f"{accepted} {LINES - bad}.0" in exposition
 
 
 def test_a_retried_batch_is_stored_once(harness: Harness) -> None:

@@ -23,6 +23,7 @@ from hephaestus.api.problems import Problem, problem, status_of
 from hephaestus.api.rest import PROBLEM_MEDIA, add_operation_routes
 from hephaestus.api.rest_ops import add_ops_routes
 from hephaestus.api.rest_tasks import add_task_routes
+from hephaestus.core import telemetry
 from hephaestus.core.errors import HephaestusError, UsageError
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
@@ -152,13 +153,22 @@ async def _record(
     state: ServerState = request.app.state.server
     request.state.request_id = uuid.uuid4().hex[:16]
     started = time.perf_counter()
-    response = await call_next(request)
-    seconds = time.perf_counter() - started
-    response.headers["X-Request-ID"] = request.state.request_id
-    route = request.scope.get("route")
-    template = getattr(route, "path", None) or (
-        request.url.path if request.url.path in UNAUDITED else "unmatched"
-    )
+    # Each request is a trace of its own, or continues the caller's (traceparent header); its
+    # operation's spans, and a task it starts, hang under it. Named once the route is known.
+    with telemetry.span(
+        request.method,
+        kind="server",
+        attributes={"http.request.method": request.method, "url.path": request.url.path},
+        parent=telemetry.extract_from(request.headers),
+    ) as span:
+        response = await call_next(request)
+        seconds = time.perf_counter() - started
+        response.headers["X-Request-ID"] = request.state.request_id
+        route = request.scope.get("route")
+        template = getattr(route, "path", None) or (
+            request.url.path if request.url.path in UNAUDITED else "unmatched"
+        )
+        _describe(span, request, response, template)
     status = str(response.status_code)
     state.metrics.request(face="rest", route=template, status=status, seconds=seconds)
     if template in UNAUDITED:
@@ -174,6 +184,23 @@ async def _record(
         request_id=request.state.request_id,
     )
     return response
+
+
+def _describe(span: telemetry.Span, request: Request, response: Response, template: str) -> None:
+    """Name a request's span ``METHOD /route/{template}`` and say how it ended (HTTP conventions).
+
+    A server span fails only for a 5xx answer: a 4xx is the client's error, not the server's.
+    """
+    span.rename(f"{request.method} {template}")
+    span.set_attributes(
+        {
+            "http.route": template,
+            "http.response.status_code": response.status_code,
+            "hephaestus.request_id": request.state.request_id,
+        }
+    )
+    if response.status_code >= 500:  # noqa: PLR2004  # the server-error class
+        span.fail(error_type=str(response.status_code))
 
 
 __all__ = ["Problem", "create_app", "problem_response", "status_of"]

@@ -174,8 +174,6 @@ async def ingest(
             )
 
     report = await anyio.to_thread.run_sync(store)
-    if not report.duplicate:
-        state.metrics.ingested(accepted=report.accepted, rejected=report.rejected_count)
     return JSONResponse(report.model_dump(mode="json"))
 
 

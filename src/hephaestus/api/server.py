@@ -171,7 +171,8 @@ def serve(options: ServerOptions, *, ready: Callable[[Listening], None]) -> None
 
     interrupted: list[str] = []
     try:
-        Web(config).run(sockets=[listener])
+        with state.metrics.measuring():  # what operations measure, at /metrics
+            Web(config).run(sockets=[listener])
     finally:
         state.stopping.set()
         interrupted += state.service.runner.shutdown(grace=0)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Final
 
@@ -30,11 +29,11 @@ from hephaestus.api.task_models import (
     error_info,
     interrupted_error,
 )
-from hephaestus.core.errors import HephaestusError
+from hephaestus.api.task_work import Task, internal_error, outcome
+from hephaestus.core import telemetry
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
-from hephaestus.core.process_groups import Cancellation
-from hephaestus.invoke import call, default_configuration
+from hephaestus.invoke import default_configuration
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -50,23 +49,6 @@ if TYPE_CHECKING:
 _log = get_logger(__name__)
 STOP_WAIT: Final = 2.0
 """Seconds :meth:`TaskRunner.shutdown` waits for cancelled calls to return."""
-
-
-@dataclass(slots=True, eq=False)
-class _Task:
-    """What the runner knows of a task it has not finished with."""
-
-    id: str
-    operation: Operation
-    request: Request
-    root: Path
-    key: str | None
-    """The root's lock, when the task is exclusive."""
-    run_id: str
-    cancellation: Cancellation = field(default_factory=Cancellation)
-    started: bool = False
-    cancel_requested: bool = False
-    interrupt_requested: bool = False
 
 
 class TaskRunner:
@@ -90,9 +72,9 @@ class TaskRunner:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hephaestus-task")
         self._changed = threading.Condition()
         self._version = 0  # grows with every event recorded: wakes who waits for one
-        self._tasks: dict[str, _Task] = {}  # the tasks not yet ended
+        self._tasks: dict[str, Task] = {}  # the tasks not yet ended
         self._holders: dict[str, str] = {}  # root -> the exclusive task holding it
-        self._waiting: dict[str, deque[_Task]] = {}  # root -> exclusive tasks waiting for it
+        self._waiting: dict[str, deque[Task]] = {}  # root -> exclusive tasks waiting for it
         self._closing = False
 
     # --- what clients do ---------------------------------------------------------------------
@@ -127,7 +109,7 @@ class TaskRunner:
             view = self.store.create(
                 operation=operation.name, root=str(root), principal=principal, run_id=run_id
             )
-            task = _Task(view.id, operation, request, root, key, run_id)
+            task = Task(view.id, operation, request, root, key, run_id, telemetry.capture())
             self._tasks[task.id] = task
             holder = None if key is None else self._holders.get(key)
             if key is None or holder is None:
@@ -257,7 +239,7 @@ class TaskRunner:
 
     # --- in the worker -----------------------------------------------------------------------
 
-    def _run(self, task: _Task) -> None:
+    def _run(self, task: Task) -> None:
         try:
             if self._begin(task):
                 self._execute(task)
@@ -267,7 +249,7 @@ class TaskRunner:
         finally:
             self._end(task)
 
-    def _begin(self, task: _Task) -> bool:
+    def _begin(self, task: Task) -> bool:
         with self._changed:
             if task.id not in self._tasks or task.cancel_requested or task.interrupt_requested:
                 return False  # ended before it started
@@ -276,28 +258,10 @@ class TaskRunner:
         self._notify()
         return True
 
-    def _execute(self, task: _Task) -> None:
+    def _execute(self, task: Task) -> None:
         progress = EventProgress(lambda kind, data, state: self._record(task, kind, data, state))
-        result: dict[str, Any] | None = None
-        error: dict[str, Any] | None = None
         try:
-            model = call(
-                task.operation,
-                task.request,
-                cwd=task.root,
-                run_id=task.run_id,
-                progress=progress,
-                cancellation=task.cancellation,
-                configuration=self._configuration or default_configuration(),
-            )
-            result = model.model_dump(mode="json")
-        except HephaestusError as exc:
-            error = error_info(exc)
-        except Exception as exc:  # noqa: BLE001  # a bug: logged whole, recorded in one line
-            _log.error(
-                Event.COMMAND_FAILED, command=task.operation.name, task_id=task.id, exc_info=exc
-            )
-            error = error_info(_internal(task))
+            result, error = outcome(task, progress, self._configuration or default_configuration())
         finally:
             progress.close()
         with self._changed:
@@ -312,20 +276,21 @@ class TaskRunner:
             self._on_finish(view)  # it never raises (Metrics.finished)
 
     def _record(
-        self, task: _Task, kind: EventKind, data: dict[str, Any], state: TaskProgress
+        self, task: Task, kind: EventKind, data: dict[str, Any], state: TaskProgress
     ) -> None:
         if self.is_live(task.id):  # a call recorded interrupted may still report: ignored
             self.store.append_event(task.id, kind=kind, data=data, progress=state)
             self._notify()
 
-    def _record_crash(self, task: _Task, exc: BaseException) -> None:
+    def _record_crash(self, task: Task, exc: BaseException) -> None:
         _log.error(Event.COMMAND_FAILED, command=task.operation.name, task_id=task.id, exc_info=exc)
         try:
-            self.store.finish(task.id, status=TaskStatus.failed, error=error_info(_internal(task)))
+            bug = error_info(internal_error(task))
+            self.store.finish(task.id, status=TaskStatus.failed, error=bug)
         except Exception as again:  # noqa: BLE001  # the store is gone: the log keeps it
             _log.error(Event.COMMAND_FAILED, stage="task record", task_id=task.id, exc_info=again)
 
-    def _end(self, task: _Task) -> None:
+    def _end(self, task: Task) -> None:
         with self._changed:
             if self._tasks.get(task.id) is task:
                 del self._tasks[task.id]
@@ -334,7 +299,7 @@ class TaskRunner:
 
     # --- under the lock ----------------------------------------------------------------------
 
-    def _drop(self, task: _Task, status: TaskStatus, error: dict[str, Any]) -> None:
+    def _drop(self, task: Task, status: TaskStatus, error: dict[str, Any]) -> None:
         """End a task here and now: out of the runner, its root released, its end recorded."""
         self._tasks.pop(task.id, None)
         if task.key is not None and task in self._waiting.get(task.key, ()):
@@ -346,7 +311,7 @@ class TaskRunner:
             _log.error(Event.COMMAND_FAILED, stage="task record", task_id=task.id, exc_info=exc)
         self._bump()
 
-    def _release(self, task: _Task) -> None:
+    def _release(self, task: Task) -> None:
         """Give the root ``task`` holds to the next exclusive task waiting for it."""
         key = task.key
         if key is None or self._holders.get(key) != task.id:
@@ -363,7 +328,7 @@ class TaskRunner:
             for waiting in queue:
                 self._wait_for(waiting, following.id)
 
-    def _wait_for(self, task: _Task, holder: str) -> None:
+    def _wait_for(self, task: Task, holder: str) -> None:
         try:
             self.store.append_event(
                 task.id, kind="status", data={"status": TaskStatus.queued, "waiting_for": holder}
@@ -389,11 +354,3 @@ class TaskRunner:
                 yield event
             if not events and not live:
                 return
-
-
-def _internal(task: _Task) -> HephaestusError:
-    return HephaestusError(
-        f"{task.operation.name} failed: internal error",
-        hint="this is a bug in hephaestus: the traceback is in the server's log",
-        code="internal-error",
-    )

@@ -24,6 +24,7 @@ import grpc
 
 from hephaestus.api.auth import AuthenticationError
 from hephaestus.api.problems import problem, status_of
+from hephaestus.core import telemetry
 from hephaestus.core.errors import HephaestusError
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
@@ -60,6 +61,8 @@ class CallRecord:
     request_id: str
     principal: str = "-"
     root: str | None = None
+    span: telemetry.Span = telemetry.NO_SPAN
+    """The RPC's server span (its status is set as the RPC ends)."""
 
 
 def metadata_value(text: str) -> str:
@@ -109,6 +112,20 @@ class Calls:
         record = CallRecord(method=method, operation=operation, request_id=uuid.uuid4().hex[:16])
         started = time.perf_counter()
         context.set_trailing_metadata(((REQUEST_ID, record.request_id),))
+        with telemetry.span(
+            method.lstrip("/"),
+            kind="server",
+            attributes=_rpc_attributes(method, record.request_id),
+            parent=telemetry.extract_from(context.invocation_metadata() or ()),
+            judged=True,  # an abort raises for a client's error too: _record judges
+        ) as span:
+            record.span = span
+            yield from self._run(context, record, started)
+
+    def _run(
+        self, context: grpc.ServicerContext, record: CallRecord, started: float
+    ) -> Iterator[CallRecord]:
+        method = record.method
         try:
             yield record
         except HephaestusError as error:
@@ -151,6 +168,9 @@ class Calls:
 
     def _record(self, record: CallRecord, started: float, *, status: str, outcome: str) -> None:
         seconds = time.perf_counter() - started
+        record.span.set_attributes({"rpc.grpc.status_code": grpc.StatusCode[status].value[0]})
+        if status in _SERVER_FAULTS:
+            record.span.fail(error_type=status)
         self.metrics.request(face="grpc", route=record.method, status=status, seconds=seconds)
         self.audit.record(
             principal=record.principal,
@@ -162,6 +182,23 @@ class Calls:
             duration_ms=seconds * 1000,
             request_id=record.request_id,
         )
+
+
+_SERVER_FAULTS: Final = frozenset(
+    {"UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS"}
+)
+"""The statuses that mark a server span failed (the RPC semantic conventions' list)."""
+
+
+def _rpc_attributes(method: str, request_id: str) -> dict[str, telemetry.AttributeValue]:
+    """Return the RPC conventions' attributes of ``method`` (``/hephaestus.v1.Tasks/Get``)."""
+    service, _, name = method.lstrip("/").rpartition("/")
+    return {
+        "rpc.system": "grpc",
+        "rpc.service": service,
+        "rpc.method": name,
+        "hephaestus.request_id": request_id,
+    }
 
 
 def _ended(context: grpc.ServicerContext) -> str | None:

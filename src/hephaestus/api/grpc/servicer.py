@@ -279,8 +279,6 @@ class Servicer:
             body = _body(first, request_iterator, context)
             with self.service.upload_slot():
                 report = ingest_stream(body, root=root, source="grpc", idempotency_key=key)
-            if not report.duplicate:
-                self.metrics.ingested(accepted=report.accepted, rejected=report.rejected_count)
             return IngestReply(
                 report_json=dump_json(report.model_dump(mode="json")),
                 request_id=record.request_id,
