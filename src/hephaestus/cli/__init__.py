@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import os
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
@@ -28,7 +29,6 @@ from hephaestus.cli.environment import (
     new_run_id,
 )
 from hephaestus.cli.handler import guarded, sigterm_raises
-from hephaestus.cli.tracing import name_command, traced
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
 
@@ -155,16 +155,27 @@ class LazyGroup(TyperGroup):
         argv = hoist_format(list(sys.argv[1:] if args is None else args))
         _Invocation.argv = argv
         name = prog_name or "hephaestus"
-        code = traced(
-            lambda: guarded(
+
+        def run() -> int:
+            return guarded(
                 lambda: TyperGroup.main(self, argv, name, complete_var, standalone_mode=False),
                 argv=argv,
-            ),
-            argv=argv,
-        )
+            )
+
+        if not _telemetry_asked():
+            code = run()
+        else:  # PLC0415: the tracing module only when an OTEL_* variable is set
+            from hephaestus.cli.tracing import traced  # noqa: PLC0415
+
+            code = traced(run, argv=argv)
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _telemetry_asked() -> bool:
+    """Whether any ``OTEL_*`` variable is set: without one, nothing of telemetry is imported."""
+    return any(name.startswith("OTEL_") for name in os.environ)
 
 
 app = typer.Typer(
@@ -286,7 +297,10 @@ def root(
     env.configure_logging()
     ctx.obj = env
     CURRENT.set(env)
-    name_command(ctx.invoked_subcommand, run_id=env.run_id)
+    if _telemetry_asked():
+        from hephaestus.cli.tracing import name_command  # noqa: PLC0415  # see LazyGroup.main
+
+        name_command(ctx.invoked_subcommand, run_id=env.run_id)
     _start_collecting()
     _log.debug(Event.COMMAND_STARTED, command=ctx.invoked_subcommand)
 
