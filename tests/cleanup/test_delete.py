@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from hephaestus.cleanup import CleanupOptions, audit, delete, execute_cleanup, plan_cleanup
+from hephaestus.cleanup import CleanupOptions, audit, delete, execute_cleanup, plan_cleanup, removal
 from hephaestus.cleanup.audit import default_manifest_path, write_manifest
 from hephaestus.cleanup.models import CleanupReport, SkipReason
 from hephaestus.cleanup.settings import CleanupCategory as Category
@@ -177,3 +181,53 @@ def test_an_interruption_after_the_last_removal_still_names_every_removal(
     recorded = CleanupReport.model_validate_json(manifest.read_text())
     assert {r.path for r in recorded.removed} == {c.path for c in plan.candidates}
     assert not any(Path(c.path).exists() for c in plan.candidates)
+
+
+@pytest.mark.parametrize("slow", ["before the unit", "inside a removal"])
+@pytest.mark.parametrize("submitted", [0, 1, 3])
+def test_an_interrupt_inside_submit_waits_for_the_worker_the_pool_lost(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, submitted: int, slow: str
+) -> None:
+    """Ctrl-C inside ``pool.submit``, after a worker thread started: its removals are recorded.
+
+    The pool's shutdown waits only for the threads it knows of; an interrupt landing between
+    a thread's start and its registration leaves one running. Here such a worker starts
+    (slowed down before its unit, or inside a directory's removal) and the interrupt follows:
+    whatever left the disk must be in the manifest, and nothing may leave it once
+    ``execute_cleanup`` has raised.
+    """
+    plan = plan_cleanup(repo, options=CleanupOptions(categories=DEEP))
+    assert any(c.kind.value == "directory" for c in plan.candidates)
+    manifest = tmp_path / "m.json"
+    calls = {"n": 0}
+    remove_entry = removal.remove_entry  # as delete imported it
+
+    def slow_removal(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        time.sleep(0.2)  # the interrupt reaches the main thread meanwhile
+        return remove_entry(*args, **kwargs)
+
+    def late(fn: Any, *args: Any) -> None:  # noqa: ANN401
+        if slow == "before the unit":
+            time.sleep(0.2)
+        fn(*args)
+
+    class LosingPool(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+            calls["n"] += 1
+            if calls["n"] > submitted:
+                threading.Thread(target=late, args=(fn, *args), daemon=True).start()
+                raise KeyboardInterrupt
+            return super().submit(fn, *args, **kwargs)
+
+    if slow == "inside a removal":
+        monkeypatch.setattr(delete, "remove_entry", slow_removal)
+    monkeypatch.setattr(delete, "ThreadPoolExecutor", LosingPool)
+    with pytest.raises(KeyboardInterrupt):
+        execute_cleanup(plan, run_id="r", manifest=manifest, workers=1)
+    gone_at_return = {c.path for c in plan.candidates if not os.path.lexists(c.path)}
+    time.sleep(0.6)  # a lost worker, had it been let go, would remove more by now
+    gone = {c.path for c in plan.candidates if not os.path.lexists(c.path)}
+    recorded = CleanupReport.model_validate_json(manifest.read_text())
+    assert gone == gone_at_return
+    assert {r.path for r in recorded.removed} == gone
+    assert recorded.complete is False

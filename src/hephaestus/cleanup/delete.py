@@ -92,6 +92,8 @@ class _Execution:
         """Each outcome with its candidate's index, appended as it happens (by the workers):
         the report is built from it, so an interruption at any point reports every removal."""
         self._lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._active = 0  # units being worked on: quiesce() waits until none is
         self.exclude = compile_exclude(plan.options.exclude)
         self.bases: dict[str, tuple[int, int]] = {}
 
@@ -143,8 +145,30 @@ class _Execution:
             return fd, f"a parent directory is now a symlink or unreadable ({exc.strerror})"
         return fd, None
 
+    def quiesce(self) -> None:
+        """Stop: wait until no unit is being worked on, and let none begin (idempotent).
+
+        The pool's own shutdown is not enough: an interrupt landing inside ``submit`` can
+        leave a started worker thread the pool does not know of, and does not wait for.
+        """
+        with self._idle:
+            self.stop.set()
+            self._idle.wait_for(lambda: self._active == 0)
+
     def run_unit(self, unit: tuple[str, str, list[int]]) -> list[tuple[int, Outcome]]:
         """Remove the candidates of one parent directory; stop early when asked to."""
+        with self._idle:
+            if self.stop.is_set():
+                return []
+            self._active += 1
+        try:
+            return self._run_unit(unit)
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def _run_unit(self, unit: tuple[str, str, list[int]]) -> list[tuple[int, Outcome]]:
         base, parent, indices = unit
         base_fd, device = self.bases[base]
         fd, problem = self._open_parent(base, parent)
@@ -280,7 +304,7 @@ def execute_cleanup(  # noqa: PLR0913  # keyword-only knobs of one operation
                 for future in as_completed(futures):
                     progress.advance(len(future.result()))
             except BaseException:
-                execution.stop.set()  # removals in flight finish and are recorded
+                execution.quiesce()  # removals in flight finish and are recorded
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
             finally:
@@ -291,6 +315,7 @@ def execute_cleanup(  # noqa: PLR0913  # keyword-only knobs of one operation
     except BaseException:
         # Also when the signal lands after the last removal, or inside finish: the manifest is
         # (re)written from every recorded outcome, complete only if every candidate was done.
+        execution.quiesce()  # wherever it landed, nothing is removed after this
         if journal is not None:
             journal.finish(final or report(complete=False))
         raise
