@@ -322,7 +322,7 @@ def test_without_the_sdk_telemetry_stays_off_with_one_warning(
     monkeypatch.setitem(sys.modules, "hephaestus.core.otel", None)  # an import then fails
     monkeypatch.delattr(hephaestus.core, "otel", raising=False)
     assert telemetry.start() is False
-    assert "hephaestus[otel]" in capsys.readouterr().err
+    assert "hephaestus-toolkit[otel]" in capsys.readouterr().err
 
 
 def test_ci_attributes_follow_the_semantic_conventions() -> None:

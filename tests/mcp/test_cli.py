@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 HEAD = (sys.executable, "-m", "hephaestus", "mcp")
 WITHOUT_SDK = """\
 import sys
-sys.modules["mcp"] = None  # as if the hephaestus[mcp] extra were not installed
+sys.modules["mcp"] = None  # as if the hephaestus-toolkit[mcp] extra were not installed
 from hephaestus.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -38,7 +38,7 @@ def test_without_the_sdk_it_says_which_extra_to_install(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 2, lines
     assert lines[0].startswith("error: the MCP server needs the mcp package")
-    assert lines[1].startswith("hint: install the hephaestus[mcp] extra")
+    assert lines[1].startswith("hint: install the hephaestus-toolkit[mcp] extra")
     assert done.stdout == ""
 
 

@@ -35,7 +35,7 @@ def _text(serving: Serving) -> list[Block]:
 def _missing_sdk(exc: ImportError) -> ExternalError:
     return ExternalError(
         f"the MCP server needs the mcp package, which cannot be imported ({exc})",
-        hint="install the hephaestus[mcp] extra, e.g. pip install 'hephaestus[mcp]'",
+        hint="install the hephaestus-toolkit[mcp] extra, e.g. pip install 'hephaestus-toolkit[mcp]'",
     )
 
 
@@ -95,7 +95,7 @@ def mcp(
     Every registered operation is a tool whose input and output schemas are its request and
     result models; by default a small set (guard_rails, tools_refactor_hotspots, config), every
     operation with --all-tools. Destructive tools need the plan_id of their dry run, never
-    leave the root, and nobody confirms anything. Needs the hephaestus[mcp] extra.
+    leave the root, and nobody confirms anything. Needs the hephaestus-toolkit[mcp] extra.
     """
     env: Environment = ctx.obj
     try:

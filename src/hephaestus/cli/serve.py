@@ -37,7 +37,7 @@ def _text(serving: Serving) -> list[Block]:
 def _missing_extra(exc: ImportError) -> ExternalError:
     return ExternalError(
         f"the server needs the serve extra, which cannot be imported ({exc.name})",
-        hint="install it, e.g. pip install 'hephaestus[serve]'",
+        hint="install it, e.g. pip install 'hephaestus-toolkit[serve]'",
     )
 
 
@@ -122,7 +122,7 @@ def serve(  # one option per setting of the server
     (server-sent events, a gRPC stream) and cancelled, and that a restart reports as
     interrupted. Tokens come from [tool.hephaestus.serve] and HEPHAESTUS_SERVE_TOKENS, stored
     as hashes (make one with hephaestus serve-token); without any, only loopback is allowed.
-    Needs the hephaestus[serve] extra.
+    Needs the hephaestus-toolkit[serve] extra.
     """
     env: Environment = ctx.obj
     if (tls_cert is None) != (tls_key is None):

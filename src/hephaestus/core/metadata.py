@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Final
+
+DISTRIBUTION: Final = "hephaestus-toolkit"
+"""hephaestus' name on the package index (``hephaestus`` there is an unrelated project): what
+``pip install`` and ``uv tool install`` take; the import package and the command are
+``hephaestus``."""
 
 
 @cache
@@ -11,6 +17,6 @@ def package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415  # lazy
 
     try:
-        return version("hephaestus")
+        return version(DISTRIBUTION)
     except PackageNotFoundError:  # a source tree that was never installed
         return "0+unknown"

@@ -5,7 +5,7 @@ no-op context manager and every other function returns at once. :func:`start` tu
 on when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or a signal's own ``OTEL_EXPORTER_OTLP_*_ENDPOINT``)
 is set, or ``OTEL_TRACES_EXPORTER`` / ``OTEL_METRICS_EXPORTER`` / ``OTEL_LOGS_EXPORTER`` names
 ``otlp`` or ``console``; never with ``OTEL_SDK_DISABLED=true``. The SDK side lives in
-:mod:`hephaestus.core.otel` (the ``hephaestus[otel]`` extra), which reads the rest of the
+:mod:`hephaestus.core.otel` (the ``hephaestus-toolkit[otel]`` extra), which reads the rest of the
 standard variables itself (protocol, headers, service name, resource attributes, sampler).
 
 - **Context** arrives in ``TRACEPARENT`` / ``TRACESTATE`` / ``BAGGAGE`` (a CI job or a parent
@@ -227,7 +227,7 @@ def start(*, long_running: bool = False) -> bool:
         _log.warning(
             Event.TELEMETRY_UNAVAILABLE,
             reason=f"OTEL_* variables ask for telemetry but {exc.name or 'the SDK'} is missing",
-            hint="install hephaestus[otel]",
+            hint="install hephaestus-toolkit[otel]",
         )
         return False
     try:
