@@ -48,7 +48,8 @@ def flags_of(command: Any, extra: Mapping[str, str] | None = None) -> dict[str, 
         if not param.name:
             continue
         if param.param_type_name == "argument":
-            flags[param.name] = param.human_readable_name
+            # What click's ``human_readable_name`` gives; typer 0.29's own arguments lack it.
+            flags[param.name] = param.metavar or param.name.upper()
         else:
             longs = [o for o in param.opts if o.startswith("--")]
             flags[param.name] = (longs or list(param.opts))[0]
