@@ -1,7 +1,7 @@
 """The ``hephaestus`` command line: global options, a lazy command table, one error handler.
 
-Commands are listed from :data:`COMMANDS` (name, module, one-line help) and a command's module is
-imported only when that command runs, so ``hephaestus --help`` imports no operation.
+Commands are listed from :data:`~hephaestus.cli.commands.COMMANDS` (name, module, one-line help);
+a command's module is imported only when it runs, so ``hephaestus --help`` imports no operation.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ import gc
 import importlib
 import os
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 from typer.main import get_command
 
+from hephaestus.cli import completion
+from hephaestus.cli.commands import COMMANDS as COMMANDS  # re-exported: the table, by its old name
 from hephaestus.cli.environment import (
     CURRENT,
     ColorMode,
@@ -27,8 +28,10 @@ from hephaestus.cli.environment import (
     OutputFormat,
     check_run_id,
     new_run_id,
+    verbosity,
 )
 from hephaestus.cli.handler import guarded, sigterm_raises
+from hephaestus.cli.meta import add_examples, describe
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
 
@@ -42,66 +45,6 @@ if TYPE_CHECKING:
 _log = get_logger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class CommandEntry:
-    """One top-level command: its name, the module defining ``app``, and its one-line help."""
-
-    name: str
-    module: str
-    summary: str
-
-
-COMMANDS: tuple[CommandEntry, ...] = (
-    CommandEntry(
-        "cleanup",
-        "hephaestus.cli.cleanup",
-        "Remove caches and build debris; never anything git tracks.",
-    ),
-    CommandEntry("config", "hephaestus.cli.config", "Show the effective configuration."),
-    CommandEntry(
-        "guard-rails",
-        "hephaestus.cli.guard_rails",
-        "Run all quality gates in parallel, cached, with CI reports.",
-    ),
-    CommandEntry(
-        "release",
-        "hephaestus.cli.release",
-        "Install, verify and backfill signed GitHub release wheelhouses.",
-    ),
-    CommandEntry(
-        "plan",
-        "hephaestus.cli.plan",
-        "Show a prioritised rollout plan from analytics and gates.",
-    ),
-    CommandEntry("schema", "hephaestus.cli.schema", "Describe every command for agents, as JSON."),
-    CommandEntry(
-        "mcp", "hephaestus.cli.mcp", "Serve the operations to AI agents over MCP (stdio or HTTP)."
-    ),
-    CommandEntry(
-        "serve",
-        "hephaestus.cli.serve",
-        "Serve the operations over REST and gRPC, with tokens and tasks.",
-    ),
-    CommandEntry(
-        "serve-token",
-        "hephaestus.cli.serve_token",
-        "Make a bearer token for hephaestus serve, and its hash.",
-    ),
-    CommandEntry(
-        "tools",
-        "hephaestus.cli.tools",
-        "Find where to refactor first: history, complexity, coverage.",
-    ),
-    CommandEntry("version", "hephaestus.cli.version", "Show the version of hephaestus."),
-    CommandEntry(
-        "wheelhouse",
-        "hephaestus.cli.wheelhouse",
-        "Check a wheelhouse: OS cruft and every wheel's RECORD hashes.",
-    ),
-)
-"""The command table. A test checks each summary against the command's own help."""
-
-
 class LazyGroup(TyperGroup):
     """A group that lists commands from :data:`COMMANDS` and imports one only to run it."""
 
@@ -109,6 +52,7 @@ class LazyGroup(TyperGroup):
         super().__init__(**attrs)
         self._table = {entry.name: entry for entry in COMMANDS}
         self._loaded: dict[str, Any] = {}
+        add_examples(self)
 
     def list_commands(self, ctx: Context) -> list[str]:  # noqa: ARG002  # click's signature
         """Return the command names in table order."""
@@ -123,6 +67,7 @@ class LazyGroup(TyperGroup):
             module = importlib.import_module(entry.module)
             command = get_command(module.app)
             command.name = cmd_name
+            add_examples(command)
             self._loaded[cmd_name] = command
         return self._loaded[cmd_name]
 
@@ -130,6 +75,18 @@ class LazyGroup(TyperGroup):
         """List commands from the table's summaries, importing none of them."""
         with formatter.section("Commands"):
             formatter.write_dl([(e.name, e.summary) for e in self._table.values()])
+
+    def shell_complete(self, ctx: Context, incomplete: str) -> list[Any]:
+        """Complete command names from the table (importing none) and the root's options."""
+        from typer._click.shell_completion import CompletionItem  # noqa: PLC0415  # completing
+
+        names = [
+            CompletionItem(e.name, help=e.summary)
+            for e in self._table.values()
+            if e.name.startswith(incomplete)
+        ]
+        # Skip TyperGroup's own, which imports every matching command for its help line.
+        return [*names, *super(TyperGroup, self).shell_complete(ctx, incomplete)]
 
     def resolve_command(self, ctx: Context, args: list[str]) -> Any:  # noqa: ANN401
         """Resolve a command, suggesting the closest names for a typo."""
@@ -155,6 +112,8 @@ class LazyGroup(TyperGroup):
         argv = hoist_format(list(sys.argv[1:] if args is None else args))
         _Invocation.argv = argv
         name = prog_name or "hephaestus"
+        if completion.COMPLETE_VAR in os.environ:  # a completion script asks, in Typer's protocol
+            completion.enable_completion()
 
         def run() -> int:
             return guarded(
@@ -184,7 +143,7 @@ app = typer.Typer(
     help="Keep Python repositories healthy: clean up, guard quality, verify releases.",
     epilog="Exit codes and every command's JSON output: `hephaestus schema`.",
     rich_markup_mode=None,
-    add_completion=False,
+    add_completion=False,  # our own options: they take a shell name (hephaestus.cli.completion)
     pretty_exceptions_enable=False,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -227,6 +186,16 @@ def _print_version(value: bool) -> None:
         raise typer.Exit
 
 
+def _show_completion(ctx: typer.Context, param: typer.CallbackParam, value: bool) -> None:
+    if value:
+        completion.show(ctx, param, _Invocation.argv)
+
+
+def _install_completion(ctx: typer.Context, param: typer.CallbackParam, value: bool) -> None:
+    if value:
+        completion.install(ctx, param, _Invocation.argv)
+
+
 class _Invocation:
     """The command line being run (for ``--version``, which runs before anything is parsed)."""
 
@@ -234,6 +203,14 @@ class _Invocation:
 
 
 @app.callback()
+@describe(
+    output=None,
+    examples=[
+        "hephaestus guard-rails",
+        "hephaestus cleanup --dry-run",
+        "hephaestus -q --format json tools refactor hotspots",
+    ],
+)
 def root(
     ctx: typer.Context,
     output_format: Annotated[
@@ -271,9 +248,27 @@ def root(
             show_default=False,
         ),
     ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Only errors on stderr: no progress, no warnings (--log-level error).",
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Debug log events on stderr (--log-level debug; -vv alike)."
+        ),
+    ] = False,
     color: Annotated[
         ColorMode,
-        typer.Option("--color", help="Colour text output (auto honours NO_COLOR, FORCE_COLOR)."),
+        typer.Option(
+            "--color",
+            help="Colour and redrawn progress; never: no escape sequence at all "
+            "(auto honours NO_COLOR, FORCE_COLOR, a terminal).",
+        ),
     ] = ColorMode.auto,
     version: Annotated[
         bool,
@@ -284,15 +279,41 @@ def root(
             help="Print the version and exit.",
         ),
     ] = False,
+    show_completion: Annotated[
+        bool,
+        typer.Option(
+            "--show-completion",
+            is_eager=True,
+            callback=_show_completion,
+            help="Print the completion script of a shell (bash, zsh, fish, powershell; "
+            "default: this shell), e.g. --show-completion zsh.",
+        ),
+    ] = False,
+    install_completion: Annotated[
+        bool,
+        typer.Option(
+            "--install-completion",
+            is_eager=True,
+            callback=_install_completion,
+            help="Install completion for a shell (named as for --show-completion).",
+        ),
+    ] = False,
 ) -> None:
     """Keep Python repositories healthy: clean up, guard quality, verify releases."""
-    del version  # handled by its eager callback
+    del version, show_completion, install_completion  # handled by their eager callbacks
+    from_flag = ctx.get_parameter_source("log_level")
     env = Environment(
         format=output_format,
         color=color,
         run_id=check_run_id(run_id) if run_id else new_run_id(),
-        log_level=log_level,
+        log_level=verbosity(
+            quiet=quiet,
+            verbose=verbose,
+            log_level=log_level,
+            level_flag_given=from_flag is not None and from_flag.name == "COMMANDLINE",
+        ),
         log_format=log_format,
+        quiet=quiet,
     )
     env.configure_logging()
     ctx.obj = env

@@ -77,6 +77,38 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
+def verbosity(
+    *,
+    quiet: bool,
+    verbose: bool,
+    log_level: LogLevelChoice | None,
+    level_flag_given: bool,
+) -> LogLevelChoice | None:
+    """Return the log level that ``-q``/``-v`` and ``--log-level`` ask for together.
+
+    ``-q`` means ``error``, ``-v`` (repeated or not) means ``debug``; either one overrides
+    ``HEPHAESTUS_LOG_LEVEL`` (a flag beats the environment) and the configuration file.
+
+    Raises:
+        UsageError: ``-q`` with ``-v``, or either with a ``--log-level`` flag of another level.
+
+    """
+    if quiet and verbose:
+        raise UsageError(
+            "--quiet and --verbose contradict each other", hint="give one of them, or neither"
+        )
+    wanted = LogLevelChoice.error if quiet else LogLevelChoice.debug if verbose else None
+    if wanted is None:
+        return log_level
+    if level_flag_given and log_level is not None and log_level is not wanted:
+        flag = "--quiet" if quiet else "--verbose"
+        raise UsageError(
+            f"{flag} contradicts --log-level {log_level.value}",
+            hint=f"{flag} means --log-level {wanted.value}; give one of them",
+        )
+    return wanted
+
+
 def wants_color(mode: ColorMode, stream: TextIO) -> bool:
     """Decide colour for ``stream``: the flag, then NO_COLOR, then FORCE_COLOR, then the TTY."""
     if mode is ColorMode.always:
@@ -97,11 +129,25 @@ class Environment:
     run_id: str = "-"
     log_level: LogLevelChoice | None = None
     log_format: LogFormatChoice | None = None
+    quiet: bool = False
+    """``-q``: no progress display, only errors on stderr."""
 
     @property
     def stdout(self) -> TextIO:
         """Where data goes (looked up per call: test runners swap the stream)."""
         return sys.stdout
+
+    def shows_progress(self, stream: TextIO) -> bool:
+        """Whether a redrawn progress display may go to ``stream`` (stderr).
+
+        Only in text mode, not ``--quiet``, on a terminal, and not ``--color never``: a redrawn
+        display moves the cursor with escape sequences, and ``--color never`` promises none at
+        all. ``NO_COLOR`` asks for no colour only (https://no-color.org): the display stays,
+        colourless.
+        """
+        if self.format is OutputFormat.json or self.quiet or not stream.isatty():
+            return False
+        return self.color is not ColorMode.never
 
     @property
     def stdin_is_terminal(self) -> bool:

@@ -35,7 +35,7 @@ def _text(serving: Serving) -> list[Block]:
 def _missing_sdk(exc: ImportError) -> ExternalError:
     return ExternalError(
         f"the MCP server needs the mcp package, which cannot be imported ({exc})",
-        hint="install the hephaestus-toolkit[mcp] extra, e.g. pip install 'hephaestus-toolkit[mcp]'",
+        hint="install the hephaestus-toolkit[mcp] extra: pip install 'hephaestus-toolkit[mcp]'",
     )
 
 

@@ -48,6 +48,31 @@ def read_meta(func: object) -> CommandMeta | None:
     return meta if isinstance(meta, CommandMeta) else None
 
 
+def examples_of(command: Any) -> tuple[str, ...]:  # noqa: ANN401  # Typer's click command
+    """Return a command's declared examples; for a group without any, one per subcommand."""
+    meta = read_meta(getattr(command, "callback", None))
+    if meta and meta.examples:
+        return meta.examples
+    children = getattr(command, "commands", {}).values()  # a group Typer built (not the lazy root)
+    return tuple(found[0] for found in map(examples_of, children) if found)
+
+
+def add_examples(command: Any) -> None:  # noqa: ANN401  # Typer's click command
+    """Append an ``Examples:`` section to the ``--help`` epilog of ``command`` and its subcommands.
+
+    Done once, when the lazy root builds a command (and for the root itself): a string join,
+    nothing imported. A paragraph that starts with a backspace line keeps click from rewrapping
+    the example lines.
+    """
+    for child in getattr(command, "commands", {}).values():
+        add_examples(child)
+    examples = examples_of(command)
+    if not examples:
+        return
+    block = "\b\nExamples:\n" + "\n".join(f"  {example}" for example in examples)
+    command.epilog = f"{command.epilog}\n\n{block}" if command.epilog else block
+
+
 def command_app(help_text: str | None = None) -> typer.Typer:
     """Create the Typer app of one command module, configured like every other."""
     return typer.Typer(

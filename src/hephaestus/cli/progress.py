@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from hephaestus.cli.environment import OutputFormat
+from hephaestus.cli.environment import wants_color
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
@@ -36,8 +36,12 @@ class RichProgress:
 
 @contextmanager
 def progress_for(env: Environment, description: str) -> Iterator[Progress]:
-    """Yield a progress sink: rich on an interactive stderr in text mode, else a no-op."""
-    if env.format is OutputFormat.json or not env.stderr.isatty():
+    """Yield a progress sink: rich where :meth:`Environment.shows_progress`, else a no-op.
+
+    That is, on a terminal stderr in text mode, without ``--quiet`` or ``--color never`` (which
+    promises no escape sequences, so no redrawn bar); colourless where colour is not wanted.
+    """
+    if not env.shows_progress(env.stderr):
         yield NO_PROGRESS
         return
     from rich.console import Console  # noqa: PLC0415  # only on a terminal
@@ -56,7 +60,7 @@ def progress_for(env: Environment, description: str) -> Iterator[Progress]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(file=env.stderr),
+        console=Console(file=env.stderr, no_color=not wants_color(env.color, env.stderr)),
         transient=True,
     )
     with display:

@@ -3,7 +3,7 @@
 ``--format json`` writes exactly one JSON document (``model_dump(mode="json")``) to stdout.
 Text is described by a few neutral blocks (:class:`Fields`, :class:`Table`, :class:`Line`) that
 become rich renderables on a colour terminal and plain aligned text otherwise, so piping output
-never imports rich nor carries escape codes.
+never imports rich nor carries escape codes. Either way numbers are right-aligned in tables.
 
 Data reaches stdout only through :func:`write_data`: a stdout that is closed (the reader of a
 pipe went away) or full (``> /dev/full``, a full disk) becomes one ``ExternalError`` (exit 5), and
@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -60,6 +61,28 @@ class Table:
 
 Block = Line | Fields | Table
 
+_NUMBER = re.compile(r"[-+]?\d[\d,_]*(?:\.\d+)?(?: ?(?:%|[KMGT]iB|B|ms|s))?")
+_MARKER_LENGTH = 3
+"""A cell of at most this many characters and no digit ("-", "—", "new") stands for a number."""
+
+
+def numeric_columns(table: Table) -> list[bool]:
+    """Which columns of ``table`` hold numbers (right-aligned in text), in column order.
+
+    A column is numeric when at least one cell is a number (``12``, ``0.850``, ``+0.1``,
+    ``85%``, ``1.5 KiB``, ``3.2 s``) and every other cell is a short marker without a digit
+    standing for a missing one (``-``, ``—``, ``new``).
+    """
+
+    def kind(cell: str) -> str:
+        if _NUMBER.fullmatch(cell):
+            return "number"
+        marker = len(cell) <= _MARKER_LENGTH and not any(c.isdigit() for c in cell)
+        return "marker" if marker else "text"
+
+    kinds = [{kind(row[i]) for row in table.rows} for i in range(len(table.columns))]
+    return ["number" in found and "text" not in found for found in kinds]
+
 
 def plain(blocks: Sequence[Block]) -> str:
     """Render blocks as plain text: no colour, no wrapping, columns aligned with spaces."""
@@ -76,8 +99,12 @@ def plain(blocks: Sequence[Block]) -> str:
         else:
             grid = [list(block.columns), *[list(row) for row in block.rows]]
             widths = [max(len(row[i]) for row in grid) for i in range(len(block.columns))]
+            right = numeric_columns(block)
             out.extend(
-                "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                "  ".join(
+                    cell.rjust(w) if r else cell.ljust(w)
+                    for cell, w, r in zip(row, widths, right, strict=True)
+                ).rstrip()
                 for row in grid
             )
     return "\n".join(out) + "\n" if out else ""
@@ -104,8 +131,8 @@ def _rich(blocks: Sequence[Block], env: Environment) -> None:
             console.print(grid)
         else:
             table = RichTable(title=block.title, box=box.SIMPLE_HEAD, title_justify="left")
-            for name in block.columns:
-                table.add_column(name)
+            for name, right in zip(block.columns, numeric_columns(block), strict=True):
+                table.add_column(name, justify="right" if right else "left")
             for i, row in enumerate(block.rows):
                 style = block.styles[i] if i < len(block.styles) else None
                 table.add_row(*row, style=style)
