@@ -50,6 +50,9 @@ For each, interleaved, median of --runs:
     and of hashing it whole (no stat cache); end to end, a warm run with the stat cache against
     one with it deleted before the run (--warm pairs, interleaved); and ``hephaestus version``
     as the floor any run pays to start.
+(e) one changed file, the ruff gates only: ``--changed-since HEAD`` against a whole run and
+    against ``prek run --files`` running the same ruff commands, interleaved in rotating order.
+    ``--only-changed`` measures (e) alone, on the library copies.
 
 Cold means cold: before each cold run and each single-gate run the tools' own caches are
 removed too (in hephaestus' state, ``.hephaestus/tools/``, where the gates now send them, and
@@ -64,7 +67,7 @@ on this machine, so it "could not run" after its network timeout, and its result
 (it depends on a remote database), so it would only measure the network's timeout.
 
     uv run python benchmarks/guard_rails.py [--runs N] [--warm N] [--library NAME]...
-        [--no-self] [--skip GATE]...
+        [--no-self] [--skip GATE]... [--only-changed]
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ from hephaestus.gates.fingerprint import STAT_CACHE_NAME, StatCache
 from hephaestus.gates.inputs import input_universe, repository_files
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 COLD_FACTOR, COLD_SLACK = 1.15, 0.3
@@ -472,24 +475,156 @@ def measure(label: str, root: Path, runs: int, warm_runs: int, skip: list[str]) 
     if misses := _misses(guard_rails(root, *skips)):  # the edit's passes were stored
         print(f"    after (c), NOT cached again: {misses}", flush=True)
     print("\n".join(key), flush=True)
+    print("\n".join(changed_file_case(root, changed, runs, RUN_ENV)), flush=True)
     return cold <= limit and warm_median <= WARM_LIMIT and warm_median <= WARM_SHARE * cold
 
 
-def edit_one_file(root: Path) -> str:
-    """Append a comment to the middle tracked Python file (never one in the environment).
-
-    The project's ruff formats it afterwards, as an editor would, so that every gate passes.
-    """
+def middle_file(root: Path) -> str:
+    """Return the middle tracked Python file (never one in the environment)."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--", "*.py"], cwd=root, capture_output=True, check=True
     ).stdout
     python_files = sorted(os.fsdecode(p) for p in listed.split(b"\0") if p)
-    changed = python_files[len(python_files) // 2]
+    return python_files[len(python_files) // 2]
+
+
+def edit_one_file(root: Path) -> str:
+    """Append a comment to the middle tracked Python file.
+
+    The project's ruff formats it afterwards, as an editor would, so that every gate passes.
+    """
+    changed = middle_file(root)
     path = root / changed
     path.write_text(path.read_text() + "\n\n# touched by the benchmark\n")
     ruff = str(root / ENVIRONMENT / "bin" / "ruff")
     subprocess.run([ruff, "format", "--quiet", changed], cwd=root, env=RUN_ENV, check=True)
     return changed
+
+
+# --- (e) one changed file: --changed-since against a whole run and against prek -----------------
+#
+# The ruff gates only (ruff-check, ruff-format: those a changed-files run gives one file), three
+# ways: a whole run (ruff on every file: ruff's own cache warm, hephaestus' missing since a file
+# changed); the same with --changed-since HEAD (ruff on the changed file only); and `prek run
+# --files FILE` running the same two ruff commands (`ruff check --no-fix`, `ruff format --check`,
+# the project's ruff) as local hooks committed in .pre-commit-config.yaml. Before every timed run
+# the file gets a new comment (then ruff formats it), so each run faces a change no cache has
+# seen; the three are interleaved in rotating order after one untimed warm-up round.
+
+RUFF_GATES = ("--gate", "ruff-check", "--gate", "ruff-format")
+RUFF_HOOKS = """\
+repos:
+  - repo: local
+    hooks:
+      - id: ruff-check
+        name: ruff check
+        entry: {ruff} check --no-fix --force-exclude
+        language: system
+        types_or: [python, pyi]
+      - id: ruff-format
+        name: ruff format
+        entry: {ruff} format --check --force-exclude
+        language: system
+        types_or: [python, pyi]
+"""
+
+
+def _prek() -> str:
+    found = shutil.which("prek", path=str(Path(sys.executable).parent)) or shutil.which("prek")
+    if found is None:
+        raise SystemExit("prek is not installed: it is in the dev group (uv sync)")
+    return found
+
+
+def _touch(root: Path, changed: str, count: int, env: Mapping[str, str]) -> None:
+    """Append a new comment to ``changed``; the project's ruff formats it, as an editor would."""
+    path = root / changed
+    path.write_text(path.read_text() + f"\n# touched by the benchmark, {count}\n")
+    ruff = str(root / ".venv" / "bin" / "ruff")
+    subprocess.run([ruff, "format", "--quiet", changed], cwd=root, env=env, check=True)
+
+
+def _ruff_gates(root: Path, env: Mapping[str, str], *args: str) -> tuple[float, dict[str, object]]:
+    argv = [
+        sys.executable,
+        "-m",
+        "hephaestus",
+        "--format",
+        "json",
+        "guard-rails",
+        *RUFF_GATES,
+        *args,
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    report = json.loads(done.stdout)
+    results = {r["name"]: r for r in report.get("results", ())}
+    wrong = [f"{n}: {r['status']}" for n, r in results.items() if r["status"] != "skipped"]
+    if done.returncode != 0 or len(wrong) != 2 or any("passed" not in w for w in wrong):  # noqa: PLR2004  # the two ruff gates
+        raise SystemExit(f"guard-rails {' '.join(args)} in {root}: {wrong or report}")
+    return wall, results
+
+
+def changed_file_case(root: Path, changed: str, runs: int, env: Mapping[str, str]) -> list[str]:
+    """Measure (e) on the committed repository ``root``, editing ``changed``; return the lines."""
+    ruff = root / ".venv" / "bin" / "ruff"
+    (root / ".pre-commit-config.yaml").write_text(RUFF_HOOKS.format(ruff=ruff))
+    subprocess.run(["git", "add", ".pre-commit-config.yaml"], cwd=root, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "hooks"],
+        cwd=root,
+        check=True,
+    )
+    prek = _prek()
+    given: dict[str, object] = {}
+
+    def whole() -> float:
+        wall, results = _ruff_gates(root, env)
+        if results["ruff-check"].get("files") is not None:  # type: ignore[attr-defined]
+            raise SystemExit("the whole run was given some files only")
+        return wall
+
+    def since() -> float:
+        wall, results = _ruff_gates(root, env, "--changed-since", "HEAD")
+        given["files"] = results["ruff-check"].get("files")  # type: ignore[attr-defined]
+        return wall
+
+    def hooks() -> float:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [prek, "run", "--files", changed], cwd=root, env=env, capture_output=True, check=False
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"prek failed in {root}:\n{done.stdout.decode()[-2000:]}")
+        return time.perf_counter() - started
+
+    cases: dict[str, Callable[[], float]] = {"whole": whole, "changed": since, "prek": hooks}
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    names = list(cases)
+    count = 0
+    for round_ in range(runs + 1):  # round 0 warms ruff's caches and prek's, untimed
+        order = names[round_ % 3 :] + names[: round_ % 3]
+        for name in order:
+            count += 1
+            _touch(root, changed, count, env)
+            seconds = cases[name]()
+            if round_:
+                times[name].append(seconds)
+    if given.get("files") != [changed]:
+        raise SystemExit(f"--changed-since gave ruff {given.get('files')}, not [{changed!r}]")
+    whole_s, changed_s, prek_s = (statistics.median(times[n]) for n in names)
+    return [
+        f"(e) one changed file ({changed}), ruff-check + ruff-format, median of {runs}:",
+        (
+            f"    whole run {whole_s:.2f} s, --changed-since HEAD {changed_s:.2f} s, "
+            f"prek run --files {prek_s:.2f} s"
+        ),
+        (
+            f"    --changed-since / whole = {changed_s / whole_s:.2f}x; "
+            f"--changed-since / prek = {changed_s / prek_s:.2f}x"
+        ),
+    ]
 
 
 def main() -> None:
@@ -500,11 +635,19 @@ def main() -> None:
     parser.add_argument("--library", action="append", help=f"library to copy {LIBRARIES}")
     parser.add_argument("--no-self", action="store_true", help="leave this repository out")
     parser.add_argument("--skip", action="append", help="gate to leave out [pip-audit]")
+    parser.add_argument("--only-changed", action="store_true", help="measure (e) only")
     args = parser.parse_args()
     args.skip = ["pip-audit"] if args.skip is None else args.skip
     met = True
     with tempfile.TemporaryDirectory(prefix="hephaestus-bench-") as scratch:
         base = Path(scratch)
+        if args.only_changed:
+            for name in args.library or LIBRARIES:
+                library = copy_library(name, base / name)
+                print(f"\n== {name} from site-packages", flush=True)
+                lines = changed_file_case(library, middle_file(library), args.runs, RUN_ENV)
+                print("\n".join(lines), flush=True)
+            return
         if not args.no_self:
             self_copy = clone_repository(base / "self")
             met &= measure("this repository", self_copy, args.runs, args.warm, args.skip)

@@ -15,7 +15,7 @@ from hephaestus.cli.live import live_results
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.operation import default_note, invoke
 from hephaestus.cli.render import emit
-from hephaestus.core.errors import ExitCode
+from hephaestus.core.errors import ExitCode, UsageError
 from hephaestus.gates.models import GuardRailsReport
 from hephaestus.gates.settings import GuardRailsSection
 
@@ -30,6 +30,7 @@ app = command_app()
         "hephaestus guard-rails --gate ruff-check --gate mypy --fix",
         "hephaestus guard-rails --sarif guard-rails.sarif --junit guard-rails.xml",
         "hephaestus --format json guard-rails --drift",
+        "hephaestus guard-rails --write-baseline",
     ],
 )
 def guard_rails(
@@ -118,6 +119,52 @@ def guard_rails(
             "pass, its coverage goal is the pytest threshold, its strictness judges findings.",
         ),
     ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            metavar="FILE",
+            dir_okay=False,
+            help="Report and fail only on findings not in this baseline (entries whose finding "
+            "is gone are reported as fixed).  [default: the configured baseline, else none]",
+            show_default=False,
+        ),
+    ] = None,
+    write_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--write-baseline",
+            help="Record today's findings in the baseline (--baseline FILE, the configured one, "
+            "else .hephaestus-baseline.json in the root, to commit), pruning fixed ones; exits 0 "
+            "unless a gate could not run.",
+        ),
+    ] = False,
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            metavar="REF",
+            help="Check only the files changed since the merge-base of REF and HEAD (committed, "
+            "staged, unstaged, untracked-not-ignored): file-level gates (ruff, yamllint) get only "
+            "those; the others check the whole project.",
+        ),
+    ] = None,
+    files: Annotated[
+        bool,
+        typer.Option(
+            "--files",
+            help="Check only the FILE arguments (as pre-commit and prek pass the files to "
+            "commit), like --changed-since.",
+        ),
+    ] = False,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="FILE",
+            help="Files (or directories) to check, with --files.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run all quality gates in parallel, cached, with CI reports.
 
@@ -130,6 +177,8 @@ def guard_rails(
     reported as cached. Exits 0 when every required gate passed, 1 on findings or drift, 5 when a
     required gate could not run (no project environment, missing tool, crash, timeout,
     unreachable service), 130/143 when interrupted (the partial report is still written).
+    With a baseline (--baseline, --write-baseline) only findings not in it are reported and
+    count; a gate that failed on accepted findings only is reported as baselined.
     """
     env: Environment = ctx.obj
     fields = {
@@ -145,6 +194,10 @@ def guard_rails(
         "auto_remediate": auto_remediate,
         "python": python,
         "profile": profile,
+        "baseline": baseline,
+        "write_baseline": write_baseline,
+        "changed_since": changed_since,
+        "files": _files(given=files, paths=paths),
     }
     name = "guard_rails_fix" if fix else "guard_rails"
     with live_results(env) as watch:
@@ -161,3 +214,20 @@ def guard_rails(
         raise Reported(report.exit_code)  # the partial report is the output: no error line
     if report.exit_code != ExitCode.OK:
         raise typer.Exit(report.exit_code)
+
+
+def _files(*, given: bool, paths: list[str] | None) -> tuple[str, ...] | None:
+    """Return the ``files`` field: the FILE arguments with --files (none at all: no file).
+
+    Raises:
+        UsageError: FILE arguments without --files (exit 2).
+
+    """
+    if given:
+        return tuple(paths or ())
+    if paths:
+        raise UsageError(
+            f"unexpected argument {paths[0]!r}: name files to check with --files",
+            hint="hephaestus guard-rails --files FILE...",
+        )
+    return None

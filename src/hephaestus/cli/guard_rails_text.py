@@ -12,7 +12,7 @@ from hephaestus.gates.models import GateStatus
 
 if TYPE_CHECKING:
     from hephaestus.cli.environment import Environment
-    from hephaestus.gates.models import DriftReport, GuardRailsReport
+    from hephaestus.gates.models import BaselineSummary, DriftReport, GuardRailsReport
 
 SHOWN: Final = 30
 """Findings listed per gate in text; all of them are in --format json, SARIF and JUnit."""
@@ -93,11 +93,40 @@ def _footer(report: GuardRailsReport) -> list[Block]:
     )
     if outside:
         blocks.append(Line(f"tools from outside it: {', '.join(outside)}", "dim"))
+    if report.changed_files is not None:
+        blocks.append(Line(_changed_line(report), "dim"))
+    if report.baseline is not None:
+        blocks.append(_baseline_line(report.baseline))
     profile = f" (QA profile {report.profile})" if report.profile is not None else ""
     blocks.append(
         Line(f"guard-rails {verdict}{profile}: {summary} in {report.duration:.1f} s", style)
     )
     return blocks
+
+
+def _baseline_line(summary: BaselineSummary) -> Line:
+    """Say what the baseline accepted and what is fixed, or what was written to it."""
+    file = spelt(summary.file)
+    if summary.written:
+        return Line(
+            f"baseline {file} written: {summary.known} findings recorded ({summary.added} not "
+            f"in it before), {summary.fixed} fixed ones pruned",
+            "yellow",
+        )
+    prune = " (--write-baseline prunes them)" if summary.fixed else ""
+    return Line(
+        f"baseline {file}: {summary.new} new findings, {summary.known} baselined (not shown), "
+        f"{summary.fixed} fixed{prune}",
+        "yellow",
+    )
+
+
+def _changed_line(report: GuardRailsReport) -> str:
+    """Say how many files changed and which gates checked only those (the rest: everything)."""
+    given = [f"{r.name} {len(r.files)}" for r in report.results if r.files is not None]
+    alone = f"; checked alone by {', '.join(given)}" if given else ""
+    count = len(report.changed_files or ())
+    return f"changed files: {count}{alone}; the other gates ran on every file or were skipped"
 
 
 def write_annotations(env: Environment, report: GuardRailsReport) -> None:

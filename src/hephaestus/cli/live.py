@@ -29,6 +29,7 @@ STYLES = {
     "passed": "green",
     "cached": "green",
     "failed": "bold red",
+    "baselined": "yellow",
     "could-not-run": "bold magenta",
     "skipped": "dim",
 }
@@ -65,7 +66,7 @@ class _Plain:
 
 
 class _Silent(_Plain):
-    """JSON mode: stderr stays empty."""
+    """JSON mode or ``--quiet``: stderr stays empty."""
 
     def started(self, name: str) -> None:
         """Show nothing."""
@@ -157,13 +158,14 @@ def live_results(
     """Yield a :class:`GateWatcher` that shows gates as they start and finish, on stderr.
 
     On a terminal, a live table (cleared on exit) names each running gate with its elapsed
-    time, measured with ``clock``; off a terminal, one :func:`result_line` per finished gate;
-    in JSON mode, nothing.
+    time, measured with ``clock`` (colourless with ``NO_COLOR``); off a terminal or with
+    ``--color never`` (no escape sequences at all), one :func:`result_line` per finished gate;
+    in JSON mode or with ``--quiet``, nothing.
     """
-    if env.format is OutputFormat.json:
+    if env.format is OutputFormat.json or env.quiet:
         yield _Silent()
         return
-    if not env.stderr.isatty():
+    if not env.shows_progress(env.stderr):
         yield _Lines(env.stderr)
         return
     from rich.console import Console  # noqa: PLC0415  # only on a terminal

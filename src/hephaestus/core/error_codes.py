@@ -40,6 +40,7 @@ ERROR_CODES: Final[dict[str, str]] = {
     # Guard-rails.
     "unknown-gate": "no installed gate has that name",
     "unknown-profile": "no QA profile has that name",
+    "unknown-ref": "a git ref names no commit, or shares no history with HEAD",
     "plugin-error": "a gate plugin could not be loaded",
     "gate-could-not-run": "a gate could not run",
     "no-environment": "the project has no environment to run its own tools in",

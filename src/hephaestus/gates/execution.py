@@ -13,6 +13,7 @@ import threading
 import time
 import tomllib
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,9 @@ from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
 from hephaestus.core.proc import Cancellation, run
 from hephaestus.core.state import state_directory
+from hephaestus.gates.baseline import open_judge
 from hephaestus.gates.cache import ResultCache, cache_key
+from hephaestus.gates.changes import NO_CHANGED_FILES, Scope, ToolVersions
 from hephaestus.gates.drift import judge_version
 from hephaestus.gates.environment import (
     NO_ENVIRONMENT_HINT,
@@ -40,6 +43,7 @@ from hephaestus.gates.spec import Gate, GateContext, GateError
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from hephaestus.gates.changes import ChangedFiles
     from hephaestus.gates.runner import GuardRailsOptions
     from hephaestus.gates.selection import Planned
     from hephaestus.gates.settings import GuardRailsSection
@@ -83,9 +87,12 @@ class GateRun:
         section: GuardRailsSection,
         *,
         cancellation: Cancellation | None = None,
+        changes: ChangedFiles | None = None,
     ) -> None:
         self.root = root
         self.options = options
+        self.changes = changes
+        """A changed-files run: what each gate is given (``None``: the whole project)."""
         self.pyproject = _read_pyproject(root)
         self.search = find_environment(
             root, python=options.python or section.environment, pyproject=self.pyproject
@@ -95,6 +102,8 @@ class GateRun:
         self.files = repository_files(root)
         self.state = _state_directory(root)
         self.fingerprint = Fingerprint(root, state=self.state)
+        self.versions = ToolVersions(self.state)
+        """Tool versions of the last whole-project runs: a changed one re-checks every file."""
         self.cache = (
             ResultCache.for_repository(root, max_bytes=section.cache_max_mb << 20)
             if options.cache and section.cache
@@ -105,6 +114,8 @@ class GateRun:
         self.cancellation = cancellation or Cancellation()
         """Stops every gate's tool: on an interruption, or when the caller cancels it."""
         self.strict = options.profile is not None and options.profile.strict
+        self.baseline = open_judge(root, options.baseline, failing=_FAILING_SEVERITIES[self.strict])
+        """Applies the baseline to each result, after caching (``None``: no baseline)."""
         self.process_env = _environment_of_process(
             self.environment, exists=self.search.environment is not None
         )
@@ -151,6 +162,9 @@ class GateRun:
             why = self.interrupted or f"stopped by {field_ref('fail_fast')}"
             return GateResult(**base, status=GateStatus.skipped, duration=0, reason=why)
         started = time.perf_counter()
+        scope = (
+            Scope(targets=None) if self.changes is None else self.changes.scope(gate, self.files)
+        )
         with tempfile.TemporaryDirectory(prefix=f"hephaestus-{gate.name}-") as scratch:
             context = GateContext(
                 root=self.root,
@@ -163,9 +177,10 @@ class GateRun:
                 project=self.project,
                 tool_cache=self._tool_cache(gate),
                 has_environment=self.search.environment is not None,
+                targets=scope.targets,
             )
             try:
-                result = self._attempt(planned, context, base, started)
+                result = self._attempt(planned, context, base, started, skip=scope.skip)
             except HephaestusError as exc:
                 reason, hint = exc.message, exc.hint
                 if self.cancellation.cancelled and self.interrupted is None:
@@ -189,26 +204,38 @@ class GateRun:
                     reason=f"the gate crashed: {type(exc).__name__}: {exc}",
                     hint="report it to the gate's authors (log level debug shows the traceback)",
                 )
+        if self.baseline is not None:  # after the cache: it keeps the tool's own verdict
+            result = self.baseline.judge(result)
         if self.options.fail_fast and result.required and result.status in _FAILING:
             self.stop.set()
         return result
 
-    def _skip(self, planned: Planned, context: GateContext[Any]) -> tuple[str, str | None] | None:
+    def _skip(
+        self, planned: Planned, context: GateContext[Any], *, unchanged: bool
+    ) -> tuple[str, str | None] | None:
         """Why the gate does not run here (and a hint), or ``None`` if it does."""
         gate = planned.gate
         if not planned.forced and (reason := gate.configured(context)) is not None:
             self.unused.add(gate.name)
             return reason, f"to run it anyway, name {gate.name} in {field_ref('gates')}"
+        if unchanged:
+            return NO_CHANGED_FILES, None
         reason = gate.applies(context)
         return None if reason is None else (reason, None)
 
     def _attempt(
-        self, planned: Planned, context: GateContext[Any], base: dict[str, Any], started: float
+        self,
+        planned: Planned,
+        context: GateContext[Any],
+        base: dict[str, Any],
+        started: float,
+        *,
+        skip: bool = False,
     ) -> GateResult:
         gate = planned.gate
-        skip = self._skip(planned, context)
-        if skip is not None:
-            reason, hint = skip
+        skipped = self._skip(planned, context, unchanged=skip)
+        if skipped is not None:
+            reason, hint = skipped
             return GateResult(
                 **base, status=GateStatus.skipped, duration=0, reason=reason, hint=hint
             )
@@ -216,6 +243,10 @@ class GateRun:
             raise GateError(self.search.missing(), hint=NO_ENVIRONMENT_HINT, code="no-environment")
         version = gate.version(context)
         base["tool_version"] = version
+        if context.targets is not None and self.versions.differs(gate.name, version):
+            context = replace(context, targets=None)  # a new tool may judge any file anew
+        if context.targets is not None:
+            base["files"] = context.targets
         argv = base["command"] = tuple(gate.command(context))
         base["tool_origin"] = self._origin(argv[0])
         if not gate.imports_project and gate.tool is not None:
@@ -225,9 +256,11 @@ class GateRun:
         seen = _without_scratch(environ, context.scratch)  # a new scratch path every run
         before = self.fingerprint.digest(gate, environ=seen) if parts is not None else ""
         key = cache_key({**parts, "inputs": before}) if parts is not None else None
+        whole = context.targets is None
         if key is not None and self.cache is not None:
             cached = self.cache.get(gate.name, key)
             if cached is not None:
+                self.versions.record(gate.name, version, whole=whole)
                 return cached.model_copy(
                     update={**base, "status": GateStatus.cached, "duration": 0.0}
                 )
@@ -241,6 +274,7 @@ class GateRun:
             cancellation=self.cancellation,
         )
         outcome = gate.parse(context, process)
+        self.versions.record(gate.name, version, whole=whole)
         failing = _FAILING_SEVERITIES[self.strict]
         failed = any(f.severity in failing for f in outcome.findings)
         result = GateResult(
@@ -302,7 +336,10 @@ class GateRun:
             return None
         if self.cache is None:
             return None
+        # A pass on some files is never the whole project's: the files are part of its key.
+        files = {} if context.targets is None else {"targets": list(context.targets)}
         return {
+            **files,
             "gate": gate.name,
             "spec": gate.spec_version,
             "tool": gate.tool,

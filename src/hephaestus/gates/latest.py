@@ -53,7 +53,7 @@ def save_latest_report(root: Path, report: GuardRailsReport) -> Path | None:
     """
     path = latest_report_path(root)
     durations = load_durations(root)
-    ran = {GateStatus.passed, GateStatus.failed}
+    ran = {GateStatus.passed, GateStatus.failed, GateStatus.baselined}
     durations.update({r.name: round(r.duration, 3) for r in report.results if r.status in ran})
     try:
         state_directory(root)

@@ -37,6 +37,9 @@ class GateStatus(StrEnum):
     """A pass reused from the cache: nothing the gate reads has changed."""
     skipped = "skipped"
     """Not run: deselected, not applicable to this repository, or stopped by ``fail_fast``."""
+    baselined = "baselined"
+    """The tool found problems, every failing one recorded in the baseline (``baseline``): not
+    a failure, not a pass either, and never cached (the cache keeps passes only)."""
 
 
 class Finding(_Frozen):
@@ -98,6 +101,11 @@ class GateResult(_Frozen):
     )
     hint: str | None = Field(default=None, description="What to do about `reason`.")
     command: tuple[str, ...] = Field(default=(), description="The argv that ran (or would run).")
+    files: tuple[str, ...] | None = Field(
+        default=None,
+        description="In a changed-files run (`changed_since`, `files`), the only files the gate "
+        "checked; null when it checked the whole project.",
+    )
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented pattern
     @property
@@ -159,6 +167,36 @@ class DriftReport(_Frozen):
         )
 
 
+class BaselineEntry(_Frozen):
+    """Findings the baseline accepts: a gate's rule on one source line, ``count`` times."""
+
+    gate: str
+    rule: str | None
+    path: str | None = Field(description="As in the finding: relative to the root, '/' separated.")
+    line: str | None = Field(
+        description="SHA-256 (16 hex digits) of the finding's source line with every whitespace "
+        "character removed; null when the line could not be read (matched by count then)."
+    )
+    count: int = Field(default=1, ge=1, description="Identical findings accepted.")
+
+
+class BaselineSummary(_Frozen):
+    """What the baseline did in one run (``baseline``, ``write_baseline``)."""
+
+    file: str = Field(description="The baseline file.")
+    written: bool = Field(default=False, description="Whether this run (re)wrote it.")
+    new: int = Field(ge=0, description="Findings not in the baseline: reported, and they fail.")
+    known: int = Field(ge=0, description="Findings the baseline accepts: not reported.")
+    fixed: int = Field(
+        ge=0, description="Baseline entries whose finding is gone (pruned when written)."
+    )
+    added: int = Field(default=0, ge=0, description="Entries a write added to the old file.")
+    known_findings: tuple[Finding, ...] = Field(
+        default=(), description="The accepted findings (in SARIF with baselineState unchanged)."
+    )
+    fixed_entries: tuple[BaselineEntry, ...] = ()
+
+
 class GuardRailsReport(_Frozen):
     """Everything one guard-rails run found."""
 
@@ -180,6 +218,16 @@ class GuardRailsReport(_Frozen):
         description="Why the run stopped early (interrupted by SIGINT or SIGTERM, or cancelled "
         "by the caller): the report is partial.",
     )
+    baseline: BaselineSummary | None = Field(
+        default=None,
+        description="Present when a baseline applied (`baseline`): findings it accepts are left "
+        "out of the gates' findings and decide nothing.",
+    )
+    changed_files: tuple[str, ...] | None = Field(
+        default=None,
+        description="A changed-files run (`changed_since`, `files`): the changed paths, "
+        "relative to the root, deleted ones included; null when the whole project was checked.",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -187,6 +235,7 @@ class GuardRailsReport(_Frozen):
         """0 if every required gate passed; 1 on findings or drift; 5 if one could not run.
 
         Findings win over "could not run": they are actionable, and re-running will not help.
+        With a baseline only new findings count: a ``baselined`` gate does not fail the run.
         An interrupted run exits 130 (SIGINT, or cancelled) or 143 (SIGTERM), whatever it found.
         """
         if self.interrupted is not None:

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from hephaestus.core.telemetry import AttributeValue
     from hephaestus.gates.models import GateResult
 
-_TIMED = frozenset({GateStatus.passed, GateStatus.failed, GateStatus.could_not_run})
+_TIMED = frozenset(
+    {GateStatus.passed, GateStatus.failed, GateStatus.baselined, GateStatus.could_not_run}
+)
 """Statuses whose duration is the gate's own (cached and skipped gates last 0 s)."""
 
 

@@ -10,6 +10,7 @@ cancelled run returns its partial report (``interrupted`` set), report files inc
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path  # noqa: TC003  # pydantic reads it
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,9 @@ from pydantic import Field
 from hephaestus.analytics.settings import AnalyticsSection
 from hephaestus.core.errors import UsageError, field_ref
 from hephaestus.core.request import Request
+from hephaestus.gates.baseline import DEFAULT_FILE as DEFAULT_BASELINE
+from hephaestus.gates.baseline import BaselineOptions, write_recorded
+from hephaestus.gates.changes import changed_since, named_files
 from hephaestus.gates.runner import GuardRailsOptions, ProfileOptions, run_guard_rails
 from hephaestus.gates.settings import GuardRailsSection, Strictness
 
@@ -86,6 +90,31 @@ class GuardRailsRequest(Request):
         "its coverage goal is the pytest threshold, its strictness judges findings "
         "(default: none).",
     )
+    baseline: Path | None = Field(
+        default=None,
+        description="Report and fail only on findings not in this baseline file, relative to "
+        "the working directory; its entries whose finding is gone are reported as fixed "
+        "(default: the configured baseline, relative to the root, else none).",
+    )
+    write_baseline: bool = Field(
+        default=False,
+        description="Record every finding of the gates that ran in the baseline file "
+        f"(baseline, else the configured one, else {DEFAULT_BASELINE} in the root), pruning "
+        "fixed ones, and pass unless a gate could not run; no other file is written.",
+    )
+    changed_since: str | None = Field(
+        default=None,
+        description="Check only the files changed since the merge-base of this git ref and "
+        "HEAD: committed, staged, unstaged and untracked-but-not-ignored changes. File-level "
+        "gates (ruff, yamllint) get only those files; the others check the whole project "
+        "(default: the whole project).",
+    )
+    files: tuple[str, ...] | None = Field(
+        default=None,
+        description="Check only these files (relative to the working directory; a directory "
+        "stands for its files), as a hook manager passes the files to commit; like "
+        "changed_since otherwise (default: the whole project).",
+    )
 
 
 def _profile(analytics: AnalyticsSection, name: str | None) -> ProfileOptions | None:
@@ -139,6 +168,55 @@ def resolve(
         profile=_profile(analytics, request.profile),
         python=request.python or section.environment,
     )
+
+
+def _changed(request: GuardRailsRequest, context: Context) -> frozenset[str] | None:
+    """Return the changed files the request limits the run to (``None``: the whole project).
+
+    Raises:
+        UsageError: both ``changed_since`` and ``files`` are given, a ref names no commit, or a
+            file is outside the repository (exit 2).
+
+    """
+    if request.changed_since is None and request.files is None:
+        return None
+    if request.changed_since is not None and request.files is not None:
+        raise UsageError(
+            f"{field_ref('changed_since')} and {field_ref('files')} cannot be combined",
+            hint="name the files, or the ref they changed since",
+        )
+    if request.changed_since is not None:
+        return changed_since(context.root, request.changed_since)
+    return named_files(context.root, context.cwd, request.files or ())
+
+
+def _baseline(
+    request: GuardRailsRequest, section: GuardRailsSection, context: Context, *, fix: bool
+) -> BaselineOptions | None:
+    """Return the baseline the run applies or writes (``None``: none).
+
+    Raises:
+        UsageError: ``write_baseline`` with a fix or a changed-files run, or a baseline to be
+            written whose directory does not exist (exit 2).
+
+    """
+    if request.baseline is not None:
+        path = context.cwd / request.baseline
+    elif section.baseline is not None:
+        path = context.root / section.baseline
+    elif request.write_baseline:
+        path = context.root / DEFAULT_BASELINE
+    else:
+        return None
+    if not request.write_baseline:
+        return BaselineOptions(path=path)
+    if fix or request.changed_since is not None or request.files is not None:
+        raise UsageError(
+            f"{field_ref('write_baseline')} records the whole project as it is: it cannot be "
+            "combined with a fix or a changed-files run",
+            hint="fix first, then record the baseline in a run of its own",
+        )
+    return BaselineOptions(path=_writable(context.cwd, path, "baseline") or path, write=True)
 
 
 def _writable(cwd: Path, given: Path | None, field: str) -> Path | None:
@@ -197,6 +275,10 @@ def _run(request: GuardRailsRequest, context: Context, *, fix: bool) -> GuardRai
         "sarif": _writable(context.cwd, request.sarif, "sarif"),
         "junit": _writable(context.cwd, request.junit, "junit"),
     }
+    if (changed := _changed(request, context)) is not None:
+        options = replace(options, changed=changed)
+    if (baseline := _baseline(request, section, context, fix=fix)) is not None:
+        options = replace(options, baseline=baseline)
     report = run_guard_rails(
         context.root,
         options=options,
@@ -204,6 +286,8 @@ def _run(request: GuardRailsRequest, context: Context, *, fix: bool) -> GuardRai
         progress=context.progress,
         cancellation=context.cancellation,
     )
+    if baseline is not None and baseline.write:
+        report = write_recorded(report, baseline.path, root=context.root)
     _write_reports(report, targets)
     return report
 

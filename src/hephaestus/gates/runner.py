@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
 from hephaestus.core.progress import NO_PROGRESS
+from hephaestus.gates.changes import ChangedFiles, project_gates
 from hephaestus.gates.environment import find_environment
 from hephaestus.gates.execution import GateRun
 from hephaestus.gates.inputs import repository_files
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
     from hephaestus.core.proc import Cancellation
     from hephaestus.core.progress import Progress
+    from hephaestus.gates.baseline import BaselineOptions
     from hephaestus.gates.models import DriftReport
     from hephaestus.gates.selection import Planned
     from hephaestus.gates.settings import GuardRailsSection
@@ -84,6 +86,11 @@ class GuardRailsOptions:
     profile: ProfileOptions | None = None
     python: str | None = None
     """The project's interpreter or venv; default: found (see environment.py)."""
+    changed: frozenset[str] | None = None
+    """A changed-files run: the changed paths, root-relative (see changes.py); ``None``: the
+    whole project."""
+    baseline: BaselineOptions | None = None
+    """The baseline applied, or written (see baseline.py); ``None``: every finding counts."""
 
 
 def _longest_first(planned: list[Planned], durations: Mapping[str, float]) -> list[Planned]:
@@ -157,8 +164,9 @@ def run_guard_rails(  # noqa: PLR0913  # keyword-only, each with a default but t
 
     Raises:
         UsageError: an unknown gate name in the options or the configuration.
-        ConfigError: a gate's configuration table is invalid, or the ``python`` option names
-            nothing usable.
+        ConfigError: a gate's configuration table is invalid, the ``python`` option names
+            nothing usable, or ``changed-only-project-gates`` names a gate that cannot check
+            only some files.
         PluginError: a gate plugin failed to load.
 
     """
@@ -166,7 +174,13 @@ def run_guard_rails(  # noqa: PLR0913  # keyword-only, each with a default but t
     available = discover_gates() if gates is None else gates
     deselected = deselect(available, options, section)
     planned = [p for p in plan(available, options, section, root) if p.gate.name not in deselected]
-    state = GateRun(root, options, section, cancellation=cancellation)
+    state = GateRun(
+        root,
+        options,
+        section,
+        cancellation=cancellation,
+        changes=_changes(options, section, available),
+    )
     events = GateEvents(progress or NO_PROGRESS)
 
     def starting(name: str) -> None:
@@ -187,6 +201,7 @@ def run_guard_rails(  # noqa: PLR0913  # keyword-only, each with a default but t
     events.planned(len(planned))
     _run_all(state, _longest_first(planned, load_durations(root)), jobs, record)
     state.fingerprint.save()
+    state.versions.save()
     if state.cache is not None and (pruned := state.cache.prune()):
         _log.info(Event.CACHE_PRUNED, entries=pruned)
     for name, why in deselected.items():
@@ -206,10 +221,29 @@ def run_guard_rails(  # noqa: PLR0913  # keyword-only, each with a default but t
         profile=options.profile.name if options.profile is not None else None,
         environment=state.search.environment.origin if state.search.environment else None,
         interrupted=state.interrupted,
+        changed_files=None if options.changed is None else tuple(sorted(options.changed)),
+        baseline=None if state.baseline is None else state.baseline.summary(),
     )
     save_latest_report(root, report)  # for `hephaestus plan` and the next run's order
     record_results(report.results)
     return report
+
+
+def _changes(
+    options: GuardRailsOptions, section: GuardRailsSection, gates: Mapping[str, Gate[Any]]
+) -> ChangedFiles | None:
+    """Return what a changed-files run is limited to, or ``None`` for a whole-project run.
+
+    Raises:
+        ConfigError: ``changed-only-project-gates`` names an unknown gate or one that cannot
+            check only some files.
+
+    """
+    if options.changed is None:
+        return None
+    key = "[tool.hephaestus.guard-rails] changed-only-project-gates"
+    opted = project_gates(section.changed_only_project_gates, gates, key=key)
+    return ChangedFiles(options.changed, opted)
 
 
 def _drift(

@@ -30,8 +30,16 @@ class GuardRailsSection(Section):
     """The project's interpreter or virtual environment, relative to the root, as --python
     (default: the active venv unless it is hephaestus' own, .venv, venv, pdm's, poetry's or
     hatch's; never the environment running hephaestus)."""
+    changed_only_project_gates: tuple[str, ...] = ()
+    """Project-level gates that a changed-files run (``--changed-since``, ``--files``) gives only
+    the changed files, like the file-level ones (ruff, yamllint); only gates that can check a
+    list of files (mypy) may be named. Every other project-level gate (pytest, pip-audit, mypy
+    unless named) checks the whole project in such a run."""
     gate: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-gate tables, validated by each gate's own configuration model."""
+    baseline: str | None = None
+    """The baseline file, relative to the root: only findings not in it are reported and fail
+    (default: none; --write-baseline writes .hephaestus-baseline.json, to be committed)."""
 
 
 class Strictness(StrEnum):

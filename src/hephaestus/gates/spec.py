@@ -96,6 +96,10 @@ class GateContext(Generic[C]):
     has_environment: bool = True
     """Whether ``environment`` is the project's own; ``False`` when the project has none (then
     it names where one was looked for and holds no tools)."""
+    targets: tuple[str, ...] | None = None
+    """A changed-files run: the only files to check (relative to root, '/'-separated, existing,
+    never empty), given to a gate that declares :attr:`Gate.accepts_files`; ``None``: check the
+    whole project as usual."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +143,14 @@ class Gate(Generic[C]):
     environment_variables: ClassVar[tuple[str, ...]] = ()
     """fnmatch patterns of the environment variables the tool reads (``PYTEST_*``, ``MYPYPATH``):
     part of the cache key, on top of the ones every Python tool reads (``PYTHON*``, ``PATH``…)."""
+    file_level: ClassVar[bool] = False
+    """Whether the tool judges each file on its own (a linter, a formatter): a changed-files run
+    (``changed_since``, ``files``) then gives it only the changed files matching its ``inputs``
+    (:attr:`GateContext.targets`), and skips it when none changed. Implies ``accepts_files``."""
+    accepts_files: ClassVar[bool] = False
+    """Whether :meth:`command` can check only :attr:`GateContext.targets` (mypy can). A
+    project-level gate that can is given the changed files only when the project opts in
+    (``changed-only-project-gates``); one that cannot always checks the whole project."""
 
     def configured(self, context: GateContext[C]) -> str | None:  # noqa: ARG002  # a default hook
         """Return why the repository does not use this tool, or ``None`` if it does.

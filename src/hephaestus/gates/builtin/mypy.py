@@ -5,8 +5,10 @@ Targets are what the project type-checks, never guessed: none when mypy's config
 them (``files``, ``modules``, ``packages``), else the files the project's ``mypy`` pre-commit
 hook would get (its ``files``/``exclude``/``types``) with the hook's ``args``. A project that
 configures mypy but names no targets is skipped as not configured (forced with ``--gate``, the
-gate could not run). mypy's cache goes to hephaestus' state directory (``/dev/null`` without
-one: mypy's documented "write no cache").
+gate could not run). A changed-files run of a project that opts mypy in
+(``changed-only-project-gates``) names the changed ``.py``/``.pyi`` files instead (those the hook
+selects, with a hook); mypy still follows their imports. mypy's cache goes to hephaestus' state
+directory (``/dev/null`` without one: mypy's documented "write no cache").
 Exit codes: 0 clean, 1 errors found, 2 mypy stopped early. Exit 2 is a finding when the
 blocking error is a syntax error in the code, and "could not run" for anything else (bad
 options, duplicate modules, unreadable files).
@@ -74,6 +76,7 @@ class Mypy(Gate[GateConfig]):
     )
     precommit_repos: ClassVar[tuple[str, ...]] = ("https://github.com/pre-commit/mirrors-mypy",)
     imports_project: ClassVar[bool] = True
+    accepts_files: ClassVar[bool] = True
     config_files: ClassVar[tuple[str, ...]] = (
         "mypy.ini",
         ".mypy.ini",
@@ -84,10 +87,20 @@ class Mypy(Gate[GateConfig]):
     environment_variables: ClassVar[tuple[str, ...]] = ("MYPY*",)
 
     def applies(self, context: GateContext[GateConfig]) -> str | None:
-        """Apply when the repository has Python files."""
+        """Apply when the repository has Python files (a changed-files run: changed ones)."""
+        if context.targets is not None and not self._changed(context):
+            return "no changed files"
         return (
             None if any(f.endswith((".py", ".pyi")) for f in context.files) else "no Python files"
         )
+
+    @staticmethod
+    def _changed(context: GateContext[GateConfig]) -> list[str]:
+        """Return the changed Python files to check (the hook's selection of them, with one)."""
+        given = context.targets or ()
+        hook = context.project.hook("mypy")
+        found = hook.select(given) if hook is not None else list(given)
+        return [f for f in found if f.endswith((".py", ".pyi"))]
 
     def configured(self, context: GateContext[GateConfig]) -> str | None:
         """Say whether mypy is declared, configured or hooked, and something names its targets."""
@@ -116,6 +129,8 @@ class Mypy(Gate[GateConfig]):
             GateError: ``no-targets``: neither mypy's configuration nor a hook names any.
 
         """
+        if context.targets is not None:
+            return self._changed(context)
         if mypy_configured_targets(context.root, context.pyproject):
             return []
         hook = context.project.hook("mypy")

@@ -1,6 +1,8 @@
 """The ruff gates: ``ruff-check`` (lint) and ``ruff-format`` (formatting), from ruff's JSON.
 
-No paths are passed: ruff finds the files itself from its configuration and ``.gitignore``.
+No paths are passed: ruff finds the files itself from its configuration and ``.gitignore``. A
+changed-files run passes the changed files after ``--force-exclude --`` (ruff's ``exclude`` and
+``include`` then still apply to them, as in a whole run).
 Options come from the gate's ``args``, else from the project's pre-commit hook for that tool
 (fixing flags dropped). A check never writes: ``--no-fix`` (or ``--check``) comes last, so it
 wins over ``fix = true`` in the project's configuration, and ruff's cache goes to hephaestus'
@@ -88,6 +90,8 @@ class _Ruff(Gate[GateConfig]):
     """Every file: ruff formats code blocks in Markdown (0.16 and later), and a project's
     ``include``/``extend-include`` can add any file."""
     writes_with_fix: ClassVar[bool] = True
+    file_level: ClassVar[bool] = True
+    accepts_files: ClassVar[bool] = True
     precommit_repos: ClassVar[tuple[str, ...]] = ("https://github.com/astral-sh/ruff-pre-commit",)
     config_files: ClassVar[tuple[str, ...]] = ("pyproject.toml", "ruff.toml", ".ruff.toml")
     user_config: ClassVar[tuple[str, ...]] = (
@@ -121,6 +125,18 @@ class _Ruff(Gate[GateConfig]):
             else ("--no-cache",)
         )
         return (*without(args, WRITING_FLAGS), *cache)
+
+    @staticmethod
+    def _paths(context: GateContext[GateConfig]) -> tuple[str, ...]:
+        """Return the changed files to check, after ``--force-exclude --``; none: the project.
+
+        ``--force-exclude`` keeps ruff's ``exclude`` for files named on the command line, and
+        ``--`` keeps a file named like an option a file. ``targets`` is never empty (ruff would
+        then check the whole project): the runner skips a gate with no changed file.
+        """
+        if context.targets is None:
+            return ()
+        return ("--force-exclude", "--", *context.targets)
 
     @staticmethod
     def _ruff_used(context: GateContext[GateConfig]) -> bool:
@@ -184,9 +200,20 @@ class RuffCheck(_Ruff):
         return "not configured: no [tool.ruff], ruff.toml, ruff dependency or pre-commit hook"
 
     def command(self, context: GateContext[GateConfig]) -> Sequence[str]:
-        """``ruff check <args> --output-format json --no-fix`` (``--fix`` with --fix), no paths."""
+        """``ruff check <args> --output-format json --no-fix`` (``--fix`` with --fix).
+
+        No paths, or the changed files of a changed-files run.
+        """
         mode = "--fix" if context.fix else "--no-fix"
-        return [self._ruff(context), "check", *self._args(context), "--output-format", "json", mode]
+        return [
+            self._ruff(context),
+            "check",
+            *self._args(context),
+            "--output-format",
+            "json",
+            mode,
+            *self._paths(context),
+        ]
 
     def parse(self, context: GateContext[GateConfig], process: ProcessResult) -> Outcome:
         """One finding per diagnostic; exit 2 (or any other code) means ruff could not run."""
@@ -232,7 +259,7 @@ class RuffFormat(_Ruff):
         mode = [] if context.fix else ["--check"]
         if not context.fix and formats_as_json(standalone(context, "ruff", "ruff").version):
             mode += ["--output-format", "json"]
-        return [self._ruff(context), "format", *self._args(context), *mode]
+        return [self._ruff(context), "format", *self._args(context), *mode, *self._paths(context)]
 
     def parse(self, context: GateContext[GateConfig], process: ProcessResult) -> Outcome:
         """One finding per file that would change; a file that does not parse is one too."""

@@ -1,7 +1,8 @@
 """The ``yamllint`` gate: lint the repository's YAML files with ``yamllint -f parsable``.
 
 The files are the repository's ``*.yaml`` and ``*.yml`` (tracked or untracked-not-ignored), passed
-explicitly; yamllint's own configuration (``.yamllint``, its ``ignore``) still applies.
+explicitly (in a changed-files run, the changed ones); yamllint's own configuration
+(``.yamllint``, its ``ignore``) still applies.
 Exit codes: 0 no error (warnings allowed), 1 errors found, 2 warnings found under ``--strict``
 (they then count as errors); anything else (an unreadable file, a bad configuration) means
 yamllint could not run. It runs only where the project uses yamllint: its default rules are
@@ -49,6 +50,8 @@ class Yamllint(Gate[GateConfig]):
     tool: ClassVar[str | None] = "yamllint"
     inputs: ClassVar[tuple[str, ...]] = ("*.yaml", "*.yml", ".yamllint")
     precommit_repos: ClassVar[tuple[str, ...]] = ("https://github.com/adrienverge/yamllint",)
+    file_level: ClassVar[bool] = True
+    accepts_files: ClassVar[bool] = True
     config_files: ClassVar[tuple[str, ...]] = CONFIG_FILES
     user_config: ClassVar[tuple[str, ...]] = ("yamllint/config",)
     environment_variables: ClassVar[tuple[str, ...]] = ("YAMLLINT_*", "XDG_CONFIG_HOME")
@@ -68,10 +71,12 @@ class Yamllint(Gate[GateConfig]):
     def _yaml_files(self, context: GateContext[GateConfig]) -> list[str]:
         """Return the YAML files to lint that exist (a deleted tracked file is skipped).
 
-        They are the project's yamllint hook's selection when it has one, else every YAML file.
+        They are the project's yamllint hook's selection when it has one, else every YAML file;
+        in a changed-files run, only the changed ones among them.
         """
         hook = context.project.hook("yamllint")
-        files = hook.select(context.files) if hook is not None else context.files
+        given = context.files if context.targets is None else context.targets
+        files = hook.select(given) if hook is not None else given
         return [f for f in files if f.endswith(SUFFIXES) and (context.root / f).is_file()]
 
     def applies(self, context: GateContext[GateConfig]) -> str | None:

@@ -111,6 +111,8 @@ def _gate_case(gate: GateResult, cases: list[ET.Element]) -> ET.Element | None:
         _child(case, "skipped", None, message=reason)
     elif gate.status is GateStatus.cached:
         _child(case, "system-out", "cached: a pass reused, nothing the gate reads has changed")
+    elif gate.status is GateStatus.baselined:
+        _child(case, "system-out", f"baselined: {reason}")
     elif gate.status is GateStatus.failed:
         if any(c.find("failure") is not None or c.find("error") is not None for c in cases):
             return None

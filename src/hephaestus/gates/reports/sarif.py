@@ -11,6 +11,12 @@ turned each tool's native output into SARIF.
 
 A gate that performed no analysis (could not run, skipped) has no ``results`` at all: an empty
 list would tell code scanning "analysed, nothing found" and close its open alerts.
+
+Every result carries ``partialFingerprints`` (``hephaestus/v1``: gate, rule, path and the
+whitespace-free text of its line, then the occurrence), so code scanning follows a finding that
+moves. With a baseline, the findings it accepts are results too, ``baselineState``
+``unchanged``, the others ``new`` (docs/adr/0015-baselines.md): leaving them out would close
+their alerts as if fixed.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from hephaestus.core.fs import write_atomic
+from hephaestus.gates.finding_keys import FINGERPRINT_KEY, fingerprints
 from hephaestus.gates.models import GateStatus
 
 if TYPE_CHECKING:
@@ -30,7 +37,9 @@ if TYPE_CHECKING:
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
-_ANALYSED = frozenset({GateStatus.passed, GateStatus.failed, GateStatus.cached})
+_ANALYSED = frozenset(
+    {GateStatus.passed, GateStatus.failed, GateStatus.cached, GateStatus.baselined}
+)
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _URI_SAFE = "/:?#[]@!$&'()*+,;=%~"
 _STRAY_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
@@ -43,10 +52,14 @@ def to_sarif(report: GuardRailsReport, *, version: str) -> dict[str, Any]:
     findings' paths, percent-encoded and relative to ``%SRCROOT%`` (the repository root).
     ``version`` is hephaestus's own version, recorded on the conversion tool.
     """
+    known = report.baseline.known_findings if report.baseline is not None else None
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [_run(result, root=report.root, version=version) for result in report.results],
+        "runs": [
+            _run(result, root=report.root, version=version, known=known)
+            for result in report.results
+        ],
     }
 
 
@@ -61,9 +74,18 @@ def write_sarif(report: GuardRailsReport, path: Path, *, version: str) -> None:
     write_atomic(path, text + "\n")
 
 
-def _run(gate: GateResult, *, root: str, version: str) -> dict[str, Any]:
+def _run(
+    gate: GateResult, *, root: str, version: str, known: tuple[Finding, ...] | None
+) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
-    results = [_result(finding, gate.name, rules) for finding in gate.findings]
+    accepted = [f for f in known or () if f.gate == gate.name]
+    findings = [*gate.findings, *accepted]
+    results = [_result(finding, gate.name, rules) for finding in findings]
+    marks = fingerprints(findings, root=Path(root))
+    for index, (result, mark) in enumerate(zip(results, marks, strict=True)):
+        result["partialFingerprints"] = {FINGERPRINT_KEY: mark}
+        if known is not None:  # a baseline applied: say which results it knew
+            result["baselineState"] = "new" if index < len(gate.findings) else "unchanged"
     driver: dict[str, Any] = {"name": _text(gate.name), "rules": rules}
     if gate.tool_version:
         driver["version"] = _text(gate.tool_version)
@@ -118,6 +140,7 @@ def _invocation(gate: GateResult) -> dict[str, Any]:
         GateStatus.could_not_run: ("error", f"could not run: {gate.reason or 'no reason given'}"),
         GateStatus.skipped: ("note", f"skipped: {gate.reason or 'no reason given'}"),
         GateStatus.cached: ("note", "cached: a pass reused, nothing the gate reads has changed"),
+        GateStatus.baselined: ("note", f"baselined: {gate.reason or 'findings accepted'}"),
     }.get(gate.status)
     if note is not None:
         level, text = note
@@ -149,7 +172,11 @@ def _absolute_uri(url: str | None) -> str | None:
     if not url:
         return None
     escaped = _STRAY_PERCENT.sub("%25", url.strip())  # keep valid %XX escapes, encode the rest
-    encoded = quote(escaped.encode("utf-8", "surrogateescape"), safe=_URI_SAFE)
+    try:
+        raw = escaped.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte: U+FFFD
+        raw = _text(escaped).encode("utf-8")
+    encoded = quote(raw, safe=_URI_SAFE)
     parts = urlsplit(encoded)
     return encoded if parts.scheme in {"http", "https"} and parts.netloc else None
 
