@@ -16,7 +16,6 @@ import os
 from typing import TYPE_CHECKING, Final
 
 from hephaestus.core.proc import run
-from hephaestus.core.streams import RecordStream, stream_records
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from typing import IO
 
     from hephaestus.core.proc import Cancellation, ProcessResult
+    from hephaestus.core.streams import RecordStream
 
 __all__ = [
     "GIT_HINT",
@@ -134,6 +134,8 @@ def open_git(  # noqa: PLR0913  # keyword-only options, each with a default
         ToolNotFoundError: git is not installed (reading raises what the stream raises).
 
     """
+    from hephaestus.core.streams import RecordStream  # noqa: PLC0415  # not on start-up
+
     return RecordStream(
         git_argv(*args),
         cwd=root,
@@ -165,6 +167,8 @@ def stream_git(
         ExternalError: git exited non-zero (its last stderr line is in the message).
 
     """
+    from hephaestus.core.streams import stream_records  # noqa: PLC0415  # not on start-up
+
     return stream_records(
         git_argv(*args),
         cwd=root,

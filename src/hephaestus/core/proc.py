@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hephaestus.core import telemetry
 from hephaestus.core.errors import ProcessCancelledError, ToolNotFoundError, ToolTimeoutError
 from hephaestus.core.events import Event
 from hephaestus.core.logging import get_logger
@@ -33,6 +32,8 @@ from hephaestus.core.process_groups import Cancellation, communicate, signal_gro
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    from hephaestus.core import telemetry
 
 __all__ = ["Cancellation", "ProcessResult", "merged_environment", "run", "timeout_error"]
 
@@ -135,6 +136,8 @@ def run(  # noqa: PLR0913  # keyword-only options, each with a safe default
     if cancellation is not None and cancellation.cancelled:
         raise _cancelled_error(argv[0])
     name = Path(argv[0]).name
+    from hephaestus.core import telemetry  # noqa: PLC0415  # not on start-up: commands that run none
+
     with telemetry.span(name, kind="client", attributes={"process.executable.name": name}) as span:
         if carried := span.environment():  # the trace goes on in the child, under this span
             merged_env = {**(os.environ if merged_env is None else merged_env), **carried}
