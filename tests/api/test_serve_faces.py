@@ -87,7 +87,8 @@ def _stable(data: Any) -> Any:  # noqa: ANN401  # JSON
     (only the first call fetches), and the start of its window (now minus the window's length).
     """
     if isinstance(data, dict):
-        drop = TIMING | {"snapshot", "fetched", "since"}
+        # history: the scores of earlier snapshots, and each call stores one more
+        drop = TIMING | {"snapshot", "fetched", "since", "history"}
         return {k: _stable(v) for k, v in data.items() if k not in drop}
     if isinstance(data, list):
         return [_stable(v) for v in data]

@@ -19,6 +19,12 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
 
 
+HISTORY_DESCRIPTION = (
+    "The file's scores in earlier stored snapshots of the same command and window, oldest first"
+    " (empty: none stored; never filled in)."
+)
+
+
 class MissingData(_Frozen):
     """A source an answer needed and did not have."""
 
@@ -79,6 +85,7 @@ class HotspotRow(_Frozen):
         default=None, description="Score change since the previous snapshot (null: unknown)."
     )
     previous_score: float | None = None
+    history: tuple[float, ...] = Field(default=(), description=HISTORY_DESCRIPTION)
     ingested: dict[str, float] = Field(
         default_factory=dict, description="Latest ingested metric per 'source/kind' for the path."
     )
@@ -105,6 +112,7 @@ class RankingRow(_Frozen):
     factors: dict[str, float] = Field(description="Each factor's weighted contribution.")
     missing: tuple[str, ...] = Field(description="Factors left out for lack of data.")
     rationale: str
+    history: tuple[float, ...] = Field(default=(), description=HISTORY_DESCRIPTION)
     ingested: dict[str, float] = Field(default_factory=dict)
 
 

@@ -146,7 +146,17 @@ def rank(inputs: Inputs, strategy: RankingStrategy, *, threshold: float) -> list
                 ingested=inputs.ingested.get(path, {}),
             )
         )
-    return sorted(rows, key=lambda r: (-r.score, r.path))
+    commits = {path: churn.commits for path, churn in inputs.churn.items()}
+    return sorted(rows, key=lambda r: ranking_key(r, commits.get(r.path, 0)))
+
+
+def ranking_key(row: RankingRow, commits: int) -> tuple[float, int, int, str]:
+    """Sort key of a ranking: score, then changed lines, then commits (all descending), then path.
+
+    Capped factors tie many files (every file over ``churn_cap`` changed lines scores 1.0 on
+    churn): the raw figures behind the cap order them by how much they really changed.
+    """
+    return (-row.score, -(row.churn or 0), -commits, row.path)
 
 
 def _effort(value: float, small: float, medium: float) -> Effort:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from hephaestus.analytics.analysis import AnalysisOptions, Inputs, analysis_store, collect
 from hephaestus.analytics.models import (
@@ -14,6 +14,7 @@ from hephaestus.analytics.models import (
     MissingData,
     OpportunityReport,
     RankingReport,
+    RankingRow,
     RankingStrategy,
 )
 from hephaestus.analytics.rank import (
@@ -25,6 +26,7 @@ from hephaestus.analytics.rank import (
     rank,
     total_coverage,
 )
+from hephaestus.analytics.trends import score_history, window_snapshots
 from hephaestus.core.errors import field_ref
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
@@ -35,10 +37,27 @@ if TYPE_CHECKING:
     from hephaestus.analytics.store import Store
 
 
+R = TypeVar("R", HotspotRow, RankingRow)
+
+
 def _snapshot(store: Store, inputs: Inputs, command: str, rows: dict[str, dict[str, float]]) -> int:
     return store.save_snapshot(
         command=command, head=inputs.window.head, since=inputs.window.since, files=rows
     )
+
+
+def _with_history(
+    store: Store, command: str, since: str, rows: list[R]
+) -> tuple[list[R], int | None]:
+    """Give each row its scores in the earlier snapshots of ``command`` over the same window.
+
+    Returns the rows and the latest such snapshot (None: no earlier snapshot of this window).
+    """
+    earlier = window_snapshots(store, command=command, since=since)
+    if not earlier:
+        return rows, None
+    history = score_history(store, earlier, (row.path for row in rows))
+    return [row.model_copy(update={"history": history[row.path]}) for row in rows], earlier[-1]
 
 
 def _trend(rows: list[HotspotRow], previous: dict[str, dict[str, float]]) -> list[HotspotRow]:
@@ -64,7 +83,8 @@ def find_hotspots(  # noqa: PLR0913  # keyword-only options, each with a default
 ) -> HotspotReport:
     """Rank files by normalised revisions * normalised complexity; save a snapshot.
 
-    With ``trend``, each row carries its score change since the previous hotspots snapshot.
+    Each row carries its scores in the earlier hotspots snapshots of the same window (see
+    :mod:`hephaestus.analytics.trends`); with ``trend``, also its score change since the latest.
 
     Raises:
         UsageError: not a git repository or a bad option (exit 2).
@@ -75,7 +95,9 @@ def find_hotspots(  # noqa: PLR0913  # keyword-only options, each with a default
         inputs = collect(root, section=section, options=options, store=store, progress=progress)
         scores = hotspot_scores(inputs)
         rows = hotspot_rows(inputs, scores[: limit or section.limit])
-        previous = store.latest_snapshot(command="hotspots") if options.store else None
+        previous = None
+        if options.store:
+            rows, previous = _with_history(store, "hotspots", inputs.window.since, rows)
         snapshot = None
         if options.store:
             metrics = {
@@ -90,7 +112,7 @@ def find_hotspots(  # noqa: PLR0913  # keyword-only options, each with a default
             missing.append(
                 MissingData(
                     factor="trend",
-                    message="no earlier hotspots snapshot to compare with",
+                    message=f"no earlier snapshot of this window (since {inputs.window.since})",
                     hint=f"run the command again later (without {field_ref('no_store')})",
                 )
             )
@@ -123,19 +145,22 @@ def rank_files(  # noqa: PLR0913
     with analysis_store(root, persist=options.store) as store:
         inputs = collect(root, section=section, options=opts, store=store, progress=progress)
         rows = rank(inputs, strategy, threshold=section.coverage_threshold)
+        command = f"rankings:{strategy.value}"
+        shown = rows[: limit or section.limit]
         snapshot = None
         if options.store:
+            shown, _ = _with_history(store, command, inputs.window.since, shown)
             metrics = {
                 r.path: {"score": r.score, "churn": r.churn or 0, "complexity": r.complexity}
                 for r in rows
             }
-            snapshot = _snapshot(store, inputs, f"rankings:{strategy.value}", metrics)
+            snapshot = _snapshot(store, inputs, command, metrics)
     return RankingReport(
         window=inputs.window,
         strategy=strategy,
         threshold=section.coverage_threshold,
         coverage_source=inputs.coverage.source if inputs.coverage else None,
-        rows=tuple(rows[: limit or section.limit]),
+        rows=tuple(shown),
         snapshot=snapshot,
         missing=tuple(inputs.missing),
     )

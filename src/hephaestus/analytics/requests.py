@@ -76,7 +76,8 @@ class HotspotsRequest(AnalysisRequest):
 
     limit: Limit = None
     trend: bool = Field(
-        default=False, description="Give each score's change since the last hotspots snapshot."
+        default=False,
+        description="Give each score's change since the last hotspots snapshot of the same window.",
     )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
+from hephaestus.cli.charts import bar, scale, sparkline, without_empty_columns
 from hephaestus.cli.operation import spell
 from hephaestus.cli.render import Block, Fields, Line, Table
 from hephaestus.core.errors import render_fields
@@ -104,14 +105,30 @@ def _ingested(metrics: dict[str, float]) -> str:
     return ", ".join(f"{k}={v:g}" for k, v in sorted(metrics.items())) or ""
 
 
+def table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+    """Build a report table, leaving out its empty columns (nothing ingested, nothing stored)."""
+    return without_empty_columns(Table(columns, rows))
+
+
+def _history(history: Sequence[float], score: float, top: float) -> str:
+    """Draw the stored scores, then today's, as a sparkline; empty without stored scores."""
+    return sparkline([*history, score], top=top) if history else ""
+
+
 @escaping
 def hotspots_text(report: HotspotReport) -> list[Block]:
-    """Hotspot table, with the trend column when known."""
+    """Hotspot table: score bar, stored history, the trend column when known."""
     trend = any(r.trend is not None for r in report.rows)
-    columns = ["score", "commits", "complexity", *(["trend"] if trend else []), "path", "ingested"]
+    top = scale([s for r in report.rows for s in (r.score, *r.history)])
+    columns = [
+        "score", "", "history", "commits", "complexity", *(["trend"] if trend else []),
+        "path", "ingested",
+    ]  # fmt: skip
     rows = [
         [
             f"{r.score:.3f}",
+            bar(r.score, top=top),
+            _history(r.history, r.score, top),
             str(r.commits),
             str(r.complexity),
             *([f"{r.trend:+.3f}" if r.trend is not None else "new"] if trend else []),
@@ -120,16 +137,19 @@ def hotspots_text(report: HotspotReport) -> list[Block]:
         ]
         for r in report.rows
     ]
-    body: list[Block] = [Table(columns, rows)] if rows else [Line("no changed files in the window")]
+    body: list[Block] = [table(columns, rows)] if rows else [Line("no changed files in the window")]
     return [_window(report.window), *body, *missing_lines(report.missing)]
 
 
 @escaping
 def rankings_text(report: RankingReport) -> list[Block]:
-    """Ranking table with each row's rationale."""
+    """Ranking table with each row's score bar, stored history and rationale."""
+    top = scale([s for r in report.rows for s in (r.score, *r.history)])
     rows = [
         [
             f"{r.score:.3f}",
+            bar(r.score, top=top),
+            _history(r.history, r.score, top),
             "-" if r.coverage is None else f"{r.coverage:.0%}",
             r.path,
             r.rationale,
@@ -137,7 +157,8 @@ def rankings_text(report: RankingReport) -> list[Block]:
         for r in report.rows
     ]
     head = Line(f"strategy {report.strategy.value}, threshold {report.threshold:.0%}", "bold")
-    body: list[Block] = [Table(["score", "coverage", "path", "why"], rows)] if rows else []
+    columns = ["score", "", "history", "coverage", "path", "why"]
+    body: list[Block] = [table(columns, rows)] if rows else []
     return [_window(report.window), head, *body, *missing_lines(report.missing)]
 
 
@@ -146,7 +167,7 @@ def opportunities_text(report: OpportunityReport) -> list[Block]:
     """One line per suggestion, with its effort."""
     rows = [[o.effort.value, o.kind.value, o.title] for o in report.opportunities]
     body: list[Block] = (
-        [Table(["effort", "kind", "suggestion"], rows)] if rows else [Line("no suggestions")]
+        [table(["effort", "kind", "suggestion"], rows)] if rows else [Line("no suggestions")]
     )
     return [_window(report.window), *body, *missing_lines(report.missing)]
 
@@ -154,14 +175,17 @@ def opportunities_text(report: OpportunityReport) -> list[Block]:
 @escaping
 def coupling_text(report: CouplingReport) -> list[Block]:
     """Coupled pairs."""
-    rows = [[f"{p.degree:.0f}%", str(p.shared), p.first, p.second] for p in report.pairs]
+    rows = [
+        [f"{p.degree:.0f}%", bar(p.degree, top=100.0), str(p.shared), p.first, p.second]
+        for p in report.pairs
+    ]
     head = Line(
         f"min revisions {report.min_revs}, min degree {report.min_degree:g}%, "
         f"changesets up to {report.max_changeset} files",
         style="dim",
     )
     body: list[Block] = (
-        [Table(["degree", "shared", "file", "coupled with"], rows)]
+        [table(["degree", "", "shared", "file", "coupled with"], rows)]
         if rows
         else [Line("no coupled pairs above the thresholds")]
     )
@@ -229,7 +253,7 @@ def snapshots_text(listing: SnapshotList) -> list[Block]:
         f"{listing.database} (schema {listing.schema_version}, {listing.events} events)", "dim"
     )
     body: list[Block] = (
-        [Table(["id", "created", "command", "head", "since", "files"], rows)]
+        [table(["id", "created", "command", "head", "since", "files"], rows)]
         if rows
         else [Line("no snapshots yet")]
     )
