@@ -5,10 +5,12 @@ per-file tally of one window (start, large-commit limit). A run after new commit
 commits from git and adds them to the tally, so its work follows the new commits, not the
 history. The tally is recomputed from the cached commits (never from git) when the window or
 the limit changed, or when a new commit renamed a file (old changes are relabelled first).
+The whole history is read again when ``.mailmap`` changed: cached author names are its names.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -111,10 +113,32 @@ def update(  # noqa: PLR0913  # keyword-only, each needed
 
     """
     with store.transaction():  # the state is read under the write lock: no double counting
+        forget_if_mailmap_changed(store, root)
         return _update(
             store, root, head=head, since=since, large=large, lines=lines, progress=progress,
             meanwhile=meanwhile,
         )  # fmt: skip
+
+
+def _mailmap_digest(root: Path) -> str:
+    """Return the SHA-256 of the work tree's ``.mailmap`` ('' when there is none)."""
+    try:
+        return hashlib.sha256((root / ".mailmap").read_bytes()).hexdigest()
+    except OSError:  # none, or unreadable: git reads none either
+        return ""
+
+
+def forget_if_mailmap_changed(store: Store, root: Path) -> None:
+    """Forget the cached history when ``.mailmap`` changed since it was read (in a transaction).
+
+    Cached commits keep the author names ``.mailmap`` gave them when git read them (``%aN``);
+    a changed ``.mailmap`` would otherwise merge or rename authors only in new commits.
+    """
+    digest = _mailmap_digest(root)
+    row = store.db.execute("SELECT value FROM meta WHERE key = 'mailmap'").fetchone()
+    if (row[0] if row else "") != digest:
+        store.db.execute("DELETE FROM meta WHERE key = 'head'")  # the next pass reads it all
+        store.db.execute("INSERT OR REPLACE INTO meta VALUES ('mailmap', ?)", (digest,))
 
 
 def _update(  # noqa: PLR0913  # keyword-only, each needed

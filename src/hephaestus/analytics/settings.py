@@ -52,5 +52,7 @@ class AnalyticsSection(Section):
     """Lowest coupling degree (percent) reported."""
     coupling_max_changeset: int = Field(default=30, ge=2)
     """Commits changing more files than this are left out of coupling."""
+    inactive_months: int = Field(default=6, ge=1)
+    """Months (of 30 days) without a commit after which an author counts as inactive."""
     profiles: dict[str, QAProfileSection] = Field(default_factory=dict)
     """Named QA profiles: ``[tool.hephaestus.analytics.profiles.<name>]``."""

@@ -8,6 +8,7 @@ from hephaestus.cli.meta import command_app
 from hephaestus.cli.tools_analytics import app as analytics_app
 from hephaestus.cli.tools_qa import app as qa_app
 from hephaestus.cli.tools_refactor import app as refactor_app
+from hephaestus.cli.tools_team import app as team_app
 
 HELP = """Find where to refactor first: history, complexity, coverage.
 
@@ -23,6 +24,9 @@ app.add_typer(
 )
 app.add_typer(qa_app, name="qa", help="Coverage gaps ordered by risk, and named QA profiles.")
 app.add_typer(analytics_app, name="analytics", help="Ingest metric events; list snapshots.")
+app.add_typer(
+    team_app, name="team", help="Who knows the code: ownership, knowledge risk, code age."
+)
 
 
 @app.callback()
