@@ -317,6 +317,17 @@ OPERATIONS: tuple[Operation, ...] = (
         "coupling",
     ),
     _op(
+        "tools_refactor_report",
+        "tools refactor report",
+        "Every refactor analysis in one overview (drawn as an offline HTML report).",
+        READ,
+        "hephaestus.analytics.overview",
+        "ReportRequest",
+        "RefactorOverview",
+        "overview",
+    ),
+    *(_op(n, c, s, READ, *r) for n, c, s, *r in _import("hephaestus.registry_team:TEAM_ROWS")),
+    _op(
         "tools_qa_coverage",
         "tools qa coverage",
         "Files under the coverage target, ordered by risk.",

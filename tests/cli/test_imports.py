@@ -26,6 +26,7 @@ HEAVY = (
     "mcp",
     "mcp_types",
     "uvicorn",
+    "plotly",  # the report extra: only `tools refactor report --html` draws with it
 )
 NOT_FOR_HELP = (*HEAVY, "pydantic_settings", "structlog")
 
@@ -101,6 +102,11 @@ def test_the_serve_commands_help_imports_no_server(argv: list[str], tmp_path: Pa
     """`serve --help` names its options without importing fastapi, uvicorn, grpc or prometheus."""
     loaded = _loaded(argv, tmp_path)
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_the_report_command_help_imports_no_plotly(tmp_path: Path) -> None:
+    """`tools refactor report --help` lists --html without importing plotly (the extra)."""
+    assert "plotly" not in _loaded(["tools", "refactor", "report", "--help"], tmp_path)
 
 
 TELEMETRY_OFF = {

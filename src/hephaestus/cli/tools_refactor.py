@@ -1,4 +1,4 @@
-"""``hephaestus tools refactor``: hotspots, rankings, opportunities, coupling."""
+"""``hephaestus tools refactor``: hotspots, rankings, opportunities, coupling, soc."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.operation import default_note, invoke
 from hephaestus.cli.render import emit
 from hephaestus.cli.tools_options import SPELLING, CoverageFile, Limit, NoStore, Paths, Since
+from hephaestus.cli.tools_report import report_command
+from hephaestus.cli.tools_soc import soc_command
 from hephaestus.cli.tools_text import (
     coupling_text,
     hotspots_text,
@@ -41,14 +43,18 @@ def hotspots(
     since: Since = None,
     path: Paths = None,
     trend: Annotated[
-        bool, typer.Option("--trend", help="Show each score's change since the last snapshot.")
+        bool,
+        typer.Option(
+            "--trend", help="Show each score's change since the last snapshot of the same window."
+        ),
     ] = False,
     no_store: NoStore = False,
 ) -> None:
     """Files that change often and are complex: normalised revisions * normalised complexity.
 
     Revisions come from one git log pass (renames followed, large commits left out), complexity
-    from the current tree. Each run is saved as a snapshot unless --no-store.
+    from the current tree. Each run is saved as a snapshot unless --no-store; with stored
+    snapshots of the same window the text output draws each file's score history as a sparkline.
     """
     fields = {"limit": limit, "since": since, "paths": path, "trend": trend, "no_store": no_store}
     report = invoke(
@@ -85,6 +91,7 @@ def rankings(
 
     The formulas are in the reference (docs/reference/analytics.md). Each row says which
     factors contributed; without coverage data the coverage factors are named as missing.
+    Equal scores are ordered by changed lines, then commits (most first), then path.
     """
     fields = {
         "strategy": strategy, "limit": limit, "since": since, "paths": path,
@@ -163,3 +170,7 @@ def coupling_command(
         ctx, "tools_refactor_coupling", fields, CouplingReport, label="coupling", flags=SPELLING
     )
     emit(ctx.obj, spelt(report), coupling_text)
+
+
+app.command("report")(report_command)
+app.command("soc")(soc_command)
