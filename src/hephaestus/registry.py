@@ -279,7 +279,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "tools_refactor_hotspots",
         "tools refactor hotspots",
-        "Files that change often and are complex, with each score's trend.",
+        "Often-changed, complex files, with score trends.",
         READ,
         "hephaestus.analytics.operation",
         "HotspotsRequest",
@@ -289,7 +289,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "tools_refactor_rankings",
         "tools refactor rankings",
-        "Rank files by coverage gap, uncovered lines, churn and complexity.",
+        "Rank files by coverage gap, churn and complexity.",
         READ,
         "hephaestus.analytics.operation",
         "RankingsRequest",
@@ -309,7 +309,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "tools_refactor_coupling",
         "tools refactor coupling",
-        "File pairs that change together (shared commits).",
+        "File pairs that change together.",
         READ,
         "hephaestus.analytics.operation",
         "CouplingRequest",
@@ -319,7 +319,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "tools_refactor_report",
         "tools refactor report",
-        "Every refactor analysis in one overview (drawn as an offline HTML report).",
+        "Every refactor analysis in one overview (offline HTML).",
         READ,
         "hephaestus.analytics.overview",
         "ReportRequest",
@@ -350,7 +350,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "tools_analytics_ingest",
         "tools analytics ingest",
-        "Store metric events from NDJSON; bad lines are reported by number.",
+        "Store metric events from NDJSON.",
         {Safety.writes_state},
         "hephaestus.analytics.operation",
         "IngestRequest",
@@ -360,7 +360,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "tools_analytics_snapshots",
         "tools analytics snapshots",
-        "List the stored analysis snapshots, newest first.",
+        "Stored analysis snapshots, newest first.",
         READ,
         "hephaestus.analytics.operation",
         "SnapshotsRequest",

@@ -1,4 +1,4 @@
-"""Rows of the operation table for the team analytics (who knows the code) and sum of coupling.
+"""Rows of the operation table: team analytics, sum of coupling, function-level hotspots.
 
 :data:`hephaestus.registry.OPERATIONS` stays the one list of operations: it takes these rows in
 place (all read-only). They live apart only to keep the registry module under the module size
@@ -50,6 +50,15 @@ TEAM_ROWS: Final[tuple[tuple[str, str, str, str, str, str, str], ...]] = (
         "CodeAgeRequest",
         f"{MODELS}:CodeAgeReport",
         "code_age",
+    ),
+    (
+        "tools_refactor_functions",
+        "tools refactor functions",
+        "Function hotspots.",
+        "hephaestus.analytics.functions_operation",
+        "FunctionsRequest",
+        "hephaestus.analytics.function_models:FunctionHotspotReport",
+        "functions",
     ),
 )
 """The team operations, in the order faces list them."""

@@ -18,6 +18,7 @@ import pathspec
 from hephaestus.analytics.churn import is_text
 from hephaestus.analytics.complexity import blob_id, from_cache
 from hephaestus.analytics.measure import UNMEASURABLE, measure
+from hephaestus.core.errors import UsageError, field_ref
 from hephaestus.core.fs import display_path
 from hephaestus.core.git import stream_git
 
@@ -56,6 +57,25 @@ class ComplexityWork:
     unreadable: list[str] = field(default_factory=list)
 
 
+def _narrowing(extra: Sequence[str]) -> pathspec.GitIgnoreSpec | None:
+    """Compile a request's ``paths`` patterns.
+
+    Raises:
+        UsageError: a pattern is not gitignore syntax (a lone trailing backslash): exit 2.
+
+    """
+    if not extra:
+        return None
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(extra)
+    except ValueError as exc:  # pathspec's pattern error is a ValueError
+        raise UsageError(
+            f"{field_ref('paths')}: invalid pattern: {exc}",
+            hint="use gitignore syntax (https://git-scm.com/docs/gitignore#_pattern_format)",
+            code="invalid-pattern",
+        ) from None
+
+
 def list_tree(
     root: Path, section: AnalyticsSection, extra: Sequence[str]
 ) -> tuple[list[TreeFile], list[str]]:
@@ -66,7 +86,7 @@ def list_tree(
     """
     include = pathspec.GitIgnoreSpec.from_lines(section.include)
     exclude = pathspec.GitIgnoreSpec.from_lines(section.exclude)
-    narrow = pathspec.GitIgnoreSpec.from_lines(extra) if extra else None
+    narrow = _narrowing(extra)
     entries: dict[str, str | None] = {}
     for record in stream_git(root, "ls-files", "-s", "-z", timeout=120):
         info, _, path = record.partition("\t")

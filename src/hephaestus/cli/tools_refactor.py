@@ -1,4 +1,4 @@
-"""``hephaestus tools refactor``: hotspots, rankings, opportunities, coupling, soc."""
+"""``hephaestus tools refactor``: hotspots, rankings, opportunities, coupling, soc, functions."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from hephaestus.analytics.settings import AnalyticsSection
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.operation import default_note, invoke
 from hephaestus.cli.render import emit
+from hephaestus.cli.tools_functions import functions_command
 from hephaestus.cli.tools_options import SPELLING, CoverageFile, Limit, NoStore, Paths, Since
 from hephaestus.cli.tools_report import report_command
 from hephaestus.cli.tools_soc import soc_command
@@ -174,3 +175,4 @@ def coupling_command(
 
 app.command("report")(report_command)
 app.command("soc")(soc_command)
+app.command("functions")(functions_command)
