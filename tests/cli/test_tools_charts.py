@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.analytics.history import build_history
+from tests.cli.test_tools import built, here
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from tests.conftest import Cli
 
-CONFIG = '[tool.hephaestus.analytics]\nsince = "2000-01-01"\nlarge-commit = 3\n'
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The known history, built once for this module."""
-    root = tmp_path_factory.mktemp("charts") / "repo"
-    build_history(root)
-    return root
-
-
-@pytest.fixture
-def here(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy as the current directory, with an untracked pyproject.toml."""
-    root = tmp_path / "repo"
-    shutil.copytree(built, root)
-    (root / "pyproject.toml").write_text(CONFIG, encoding="utf-8")
-    monkeypatch.chdir(root)
-    return root
+__all__ = ["built", "here"]  # test_tools' fixtures: the known history, a private copy of it
 
 
 def _row(stdout: str, path: str) -> str:
