@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from tests.analytics.conftest import SECTION
+from tests.analytics.history import commit
 
 from hephaestus.analytics import (
     AnalysisOptions,
@@ -103,20 +104,45 @@ def test_hotspots(known_history: Path) -> None:
 
 
 def test_opportunities(known_history: Path) -> None:
-    """Split loop (complexity 4 > 3), test core and moved (under 80 %), split core (15 LOC)."""
+    """Split loop (complexity 4 > 3, in 1 of 3 commits), test core and moved, split core."""
     report = find_opportunities(known_history, section=SECTION, options=MEMORY)
     got = [
         (o.kind.value, o.path, o.target, o.effort.value, o.evidence) for o in report.opportunities
     ]
     assert got == [
         ("split-function", "pkg/core.py", "loop", "small",
-         {"complexity": 4, "threshold": 3, "commits": 3}),
+         {"complexity": 4, "threshold": 3, "commits": 1, "file_commits": 3}),
         ("add-tests", "pkg/core.py", None, "small",
          {"coverage": 0.4, "threshold": 0.8, "uncovered": 9, "commits": 3}),
         ("add-tests", "pkg/moved.py", None, "small",
          {"coverage": 0.0, "threshold": 0.8, "uncovered": 4, "commits": 2}),
         ("split-module", "pkg/core.py", None, "small",
          {"loc": 15, "threshold": 10, "functions": 3, "commits": 3}),
+    ]  # fmt: skip
+
+
+def test_split_function_counts_the_function_not_its_file(repo: Path) -> None:
+    """Split parse (complexity 5), changed in 2 of core's 3 commits since Jan 3; not loop.
+
+    loop (complexity 4) last changed on Jan 2, outside the window: not suggested, although its
+    file changed 3 times in the window.
+    """
+    for day, extra in (
+        (6, "    elif x == 0:\n        return 0\n"),
+        (7, "    elif x == 9:\n        return 9\n"),
+    ):
+        text = (repo / "pkg/core.py").read_text(encoding="utf-8")
+        (repo / "pkg/core.py").write_text(
+            text.replace("        return -1\n", "        return -1\n" + extra, 1), encoding="utf-8"
+        )
+        commit(repo, "dave", day, f"parse {day}")
+    section = SECTION.model_copy(update={"since": "2024-01-03"})
+    report = find_opportunities(repo, section=section, options=MEMORY)
+    splits = [(o.target, o.evidence, o.title) for o in report.opportunities
+              if o.kind.value == "split-function"]  # fmt: skip
+    assert splits == [
+        ("parse", {"complexity": 5, "threshold": 3, "commits": 2, "file_commits": 3},
+         "split parse (complexity 5, changed in 2 of the file's 3 commits)"),
     ]  # fmt: skip
 
 

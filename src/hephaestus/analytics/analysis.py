@@ -71,6 +71,8 @@ class Inputs:
     coverage: CoverageData | None
     ingested: dict[str, dict[str, float]]
     since: int
+    large: frozenset[str] = frozenset()
+    """The window's commits left out as large (more files than ``large-commit``)."""
     missing: list[MissingData] = field(default_factory=list)
 
 
@@ -192,7 +194,7 @@ def collect(
             )
         )
     window = Window(
-        since=git.iso(since), head=head, commits=total, large_commits=large, fetched=fetched
+        since=git.iso(since), head=head, commits=total, large_commits=len(large), fetched=fetched
     )
     return Inputs(
         root=root,
@@ -204,5 +206,6 @@ def collect(
         coverage=coverage,
         ingested=store.path_metrics(),
         since=since,
+        large=large,
         missing=missing,
     )

@@ -39,7 +39,9 @@ from hephaestus.core.git import stream_git
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from collections.abc import Set as AbstractSet
 
+    from hephaestus.analytics.analysis import Inputs
     from hephaestus.analytics.complexity import FileComplexity
 
 _MARKER: Final = "\x01"
@@ -136,7 +138,7 @@ def function_commits(
     hunks: Iterable[tuple[str, str, str]],
     complexity: dict[str, FileComplexity],
     *,
-    skipped: set[str],
+    skipped: AbstractSet[str],
 ) -> dict[tuple[str, str], int]:
     """Count distinct commits per (path, qualified function name) of the current tree.
 
@@ -156,3 +158,22 @@ def function_commits(
         for qualified in by_name.get(path, {}).get(name, ()):
             seen[path, qualified].add(commit)
     return {key: len(commits) for key, commits in seen.items()}
+
+
+def changed_functions(inputs: Inputs, paths: Iterable[str]) -> dict[tuple[str, str], int]:
+    """Each function of ``paths`` changed in the window: (path, name) -> its commits.
+
+    One ``git log`` of those files (:func:`hunk_names`), the window's large commits skipped;
+    nothing is read when no path is given or the repository has no commits.
+
+    Raises:
+        ExternalError: git failed (exit 5).
+
+    """
+    chosen = list(dict.fromkeys(paths))
+    head = inputs.window.head
+    if not chosen or head is None:
+        return {}
+    hunks = hunk_names(inputs.root, head=head, since=inputs.since, paths=chosen)
+    measured = {path: inputs.complexity[path] for path in chosen}
+    return function_commits(hunks, measured, skipped=inputs.large)

@@ -39,25 +39,18 @@ def functions(request: FunctionsRequest, context: Context) -> FunctionHotspotRep
 
     """
     from hephaestus.analytics.analysis import analysis_store, collect  # noqa: PLC0415  # git
-    from hephaestus.analytics.functions import function_commits, hunk_names  # noqa: PLC0415
+    from hephaestus.analytics.functions import changed_functions  # noqa: PLC0415
     from hephaestus.analytics.operation import section_of  # noqa: PLC0415
     from hephaestus.analytics.rank import hotspot_scores  # noqa: PLC0415
 
     chosen = resolve(request, section_of(context))
-    section, root = chosen.section, context.root
-    with analysis_store(root, persist=chosen.options.store) as store:
+    with analysis_store(context.root, persist=chosen.options.store) as store:
         inputs = collect(
-            root, section=section, options=chosen.options, store=store, progress=context.progress
-        )
-        top = [path for path, *_ in hotspot_scores(inputs)[: request.top]]
-        large = {
-            c.sha
-            for c in store.cached_commits(since=inputs.since)
-            if len(c.paths) > section.large_commit
-        }
-    head = inputs.window.head
-    hunks = hunk_names(root, head=head, since=inputs.since, paths=top) if head else iter(())
-    counts = function_commits(hunks, {p: inputs.complexity[p] for p in top}, skipped=large)
+            context.root, section=chosen.section, options=chosen.options, store=store,
+            progress=context.progress,
+        )  # fmt: skip
+    top = [path for path, *_ in hotspot_scores(inputs)[: request.top]]
+    counts = changed_functions(inputs, top)
     rows = [
         FunctionHotspot(
             path=path,

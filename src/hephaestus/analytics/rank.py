@@ -23,7 +23,7 @@ from hephaestus.analytics.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator, Mapping
 
     from hephaestus.analytics.analysis import Inputs
 
@@ -165,42 +165,68 @@ def _effort(value: float, small: float, medium: float) -> Effort:
     return Effort.medium if value <= medium else Effort.large
 
 
-def opportunities(inputs: Inputs, *, threshold: float) -> list[Opportunity]:
+def split_candidates(inputs: Inputs) -> list[str]:
+    """Return the often-changed files holding a function above ``complex-function``.
+
+    Their functions' own commit counts (:func:`hephaestus.analytics.functions.changed_functions`)
+    decide which of those functions :func:`opportunities` suggests splitting.
+    """
+    section = inputs.section
+    in_window = (p for p in inputs.files if p in inputs.churn)
+    return [
+        path
+        for path in in_window
+        if inputs.churn[path].commits >= section.often_changed
+        and any(f.complexity > section.complex_function for f in inputs.complexity[path].functions)
+    ]
+
+
+def _splits(
+    path: str, inputs: Inputs, changed: Mapping[tuple[str, str], int], file_commits: int
+) -> Iterator[tuple[tuple[int, float, str, str], Opportunity]]:
+    """Split a complex function of an often-changed file that itself changed in the window."""
+    limit = inputs.section.complex_function
+    for fn in inputs.complexity[path].functions:
+        commits = changed.get((path, fn.name), 0)
+        if fn.complexity <= limit or not commits:
+            continue
+        evidence: dict[str, float] = {
+            "complexity": fn.complexity,
+            "threshold": limit,
+            "commits": commits,
+            "file_commits": file_commits,
+        }
+        title = (
+            f"split {fn.name} (complexity {fn.complexity}, changed in {commits} of the file's "
+            f"{file_commits} commits)"
+        )
+        yield (
+            (0, -fn.complexity * commits, path, fn.name),
+            Opportunity(
+                kind=OpportunityKind.split_function, path=path, target=fn.name, title=title,
+                effort=_effort(fn.complexity, 1.5 * limit, 2.5 * limit), evidence=evidence,
+            ),
+        )  # fmt: skip
+
+
+def opportunities(
+    inputs: Inputs, *, threshold: float, changed: Mapping[tuple[str, str], int]
+) -> list[Opportunity]:
     """Return the concrete suggestions, each with its effort and evidence.
 
-    Split complex often-changed functions, test often-changed poorly covered files, split
+    Split complex functions of often-changed files that changed themselves (``changed``: each
+    function's own commits in the window), test often-changed poorly covered files, split
     oversized modules (rules in docs/reference/analytics.md).
     """
     section = inputs.section
     covered = coverage_by_path(inputs)
     found: list[tuple[tuple[int, float, str, str], Opportunity]] = []
-    limit = section.complex_function
     for path in inputs.files:
         measured = inputs.complexity[path]
         commits = inputs.churn[path].commits if path in inputs.churn else 0
         often = commits >= section.often_changed
-        for fn in measured.functions if often else ():
-            if fn.complexity > limit:
-                evidence: dict[str, float] = {
-                    "complexity": fn.complexity,
-                    "threshold": limit,
-                    "commits": commits,
-                }
-                found.append(
-                    (
-                        (0, -fn.complexity * commits, path, fn.name),
-                        Opportunity(
-                            kind=OpportunityKind.split_function,
-                            path=path,
-                            target=fn.name,
-                            title=(
-                                f"split {fn.name} (complexity {fn.complexity}, {commits} commits)"
-                            ),
-                            effort=_effort(fn.complexity, 1.5 * limit, 2.5 * limit),
-                            evidence=evidence,
-                        ),
-                    )
-                )
+        if often:
+            found.extend(_splits(path, inputs, changed, commits))
         cov = covered.get(path)
         if often and cov is not None and cov.covered < threshold:
             uncovered = len(cov.uncovered_lines)

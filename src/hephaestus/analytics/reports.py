@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
 from hephaestus.analytics.analysis import AnalysisOptions, Inputs, analysis_store, collect
+from hephaestus.analytics.functions import changed_functions
 from hephaestus.analytics.models import (
     CouplingReport,
     CoverageGapReport,
@@ -24,6 +25,7 @@ from hephaestus.analytics.rank import (
     hotspot_scores,
     opportunities,
     rank,
+    split_candidates,
     total_coverage,
 )
 from hephaestus.analytics.trends import score_history, window_snapshots
@@ -182,9 +184,11 @@ def find_opportunities(
     opts = replace(options, want_coverage=True)
     with analysis_store(root, persist=options.store) as store:
         inputs = collect(root, section=section, options=opts, store=store, progress=progress)
+    changed = changed_functions(inputs, split_candidates(inputs))
+    found = opportunities(inputs, threshold=section.coverage_threshold, changed=changed)
     return OpportunityReport(
         window=inputs.window,
-        opportunities=tuple(opportunities(inputs, threshold=section.coverage_threshold)),
+        opportunities=tuple(found),
         coverage_source=inputs.coverage.source if inputs.coverage else None,
         missing=tuple(inputs.missing),
     )

@@ -221,13 +221,12 @@ class Store:
         }
         self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
 
-    def window_counts(self, *, since: int, large: int) -> tuple[int, int]:
-        """Return (commits in the window, of which larger than ``large`` files)."""
-        row = self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(files > ?), 0) FROM commits WHERE time >= ?",
-            (large, since),
-        ).fetchone()
-        return int(row[0]), int(row[1])
+    def window_counts(self, *, since: int, large: int) -> tuple[int, frozenset[str]]:
+        """Return (commits in the window, the ids of those with more than ``large`` files)."""
+        query = "SELECT COUNT(*) FROM commits WHERE time >= ?"
+        total = int(self.db.execute(query, (since,)).fetchone()[0])
+        query = "SELECT sha FROM commits WHERE time >= ? AND files > ?"
+        return total, frozenset(sha for (sha,) in self.db.execute(query, (since, large)))
 
     def changesets(self, *, since: int, largest: int) -> Iterator[tuple[str, str]]:
         """Yield (commit, path) of commits in the window with at most ``largest`` files."""

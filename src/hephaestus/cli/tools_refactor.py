@@ -115,7 +115,7 @@ def opportunities_command(
 ) -> None:
     """Concrete suggestions with an effort estimate and their evidence.
 
-    Split complex, often-changed functions; add tests to often-changed, poorly covered files;
+    Split complex functions that changed in often-changed files; add tests to often-changed, poorly covered files;
     split oversized modules. Thresholds are in [tool.hephaestus.analytics].
     """
     fields = {"since": since, "paths": path, "coverage": coverage, "no_store": no_store}

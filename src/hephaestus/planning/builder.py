@@ -1,8 +1,8 @@
 """Build the rollout plan from the latest analysis and, when given, a guard-rails report.
 
 Steps, by priority: make the gates pass, remove tool drift, raise coverage to the goal, split
-complex often-changed functions, split oversized modules. A step whose data is missing is
-``unknown`` and says how to get the data; nothing is assumed.
+the complex functions that changed in often-changed files, split oversized modules. A step whose
+data is missing is ``unknown`` and says how to get the data; nothing is assumed.
 """
 
 from __future__ import annotations
@@ -13,8 +13,14 @@ from typing import TYPE_CHECKING, Final
 from pydantic import ValidationError
 
 from hephaestus.analytics.coverage import MISSING_HINT
+from hephaestus.analytics.functions import changed_functions
 from hephaestus.analytics.models import Effort, OpportunityKind
-from hephaestus.analytics.rank import coverage_gaps, opportunities, total_coverage
+from hephaestus.analytics.rank import (
+    coverage_gaps,
+    opportunities,
+    split_candidates,
+    total_coverage,
+)
 from hephaestus.analytics.reports import analyse
 from hephaestus.core.errors import UsageError, field_ref
 from hephaestus.core.progress import NO_PROGRESS, Progress
@@ -197,8 +203,14 @@ def _unmeasured(inputs: Inputs, kind: OpportunityKind) -> str | None:
     return f"not checked: {said[0].message}" + (f" ({hints})" if hints else "")
 
 
-def _refactor(inputs: Inputs, goal: float, kind: OpportunityKind, title: str) -> Draft:
-    found = [o for o in opportunities(inputs, threshold=goal) if o.kind is kind]
+def _refactor(
+    inputs: Inputs,
+    goal: float,
+    kind: OpportunityKind,
+    title: str,
+    changed: Mapping[tuple[str, str], int],
+) -> Draft:
+    found = [o for o in opportunities(inputs, threshold=goal, changed=changed) if o.kind is kind]
     if not found:
         why = _unmeasured(inputs, kind)
         if why is not None:  # a window without commits, a cut history: no evidence of "done"
@@ -216,15 +228,17 @@ def _refactor(inputs: Inputs, goal: float, kind: OpportunityKind, title: str) ->
 
 
 def _drafts(inputs: Inputs, report: GuardRailsReport | None, goal: float) -> list[Draft]:
+    changed = changed_functions(inputs, split_candidates(inputs))  # each function's own commits
     return [
         _gates(report),
         _drift(report),
         _coverage(inputs, goal),
         _refactor(
-            inputs, goal, OpportunityKind.split_function, "split complex, often-changed functions"
+            inputs, goal, OpportunityKind.split_function,
+            "split complex functions of often-changed files", changed,
         ),
-        _refactor(inputs, goal, OpportunityKind.split_module, "split oversized modules"),
-    ]
+        _refactor(inputs, goal, OpportunityKind.split_module, "split oversized modules", changed),
+    ]  # fmt: skip
 
 
 def _order(drafts: list[Draft]) -> tuple[PlanStep, ...]:
