@@ -180,8 +180,8 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "release_install_plan",
         "release install",
-        "Download and verify a GitHub release wheelhouse and plan its offline install; "
-        "installs and keeps nothing.",
+        "Download, verify and plan a release wheelhouse's offline install; installs and keeps "
+        "nothing.",
         {Safety.read_only, Safety.network},
         "hephaestus.release.operation",
         "InstallRequest",
@@ -203,7 +203,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "release_verify",
         "release verify",
-        "Verify a local file against its SHA-256 manifest and Sigstore bundle "
+        "Verify a file against its SHA-256 manifest and Sigstore bundle "
         "(offline with a trust root).",
         {Safety.read_only, Safety.network},
         "hephaestus.release.operation",
@@ -244,7 +244,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "wheelhouse_sanitize",
         "wheelhouse sanitize",
-        "Remove OS cruft (.DS_Store, __MACOSX/, ._*, Thumbs.db…) from a wheelhouse.",
+        "Remove OS cruft (.DS_Store, __MACOSX/, ._*…) from a wheelhouse.",
         {Safety.destructive},
         "hephaestus.release.wheelhouse_operation",
         "SanitizeRunRequest",
@@ -256,8 +256,8 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "guard_rails",
         "guard-rails",
-        "Run every quality gate in parallel, cached, in the project's environment; report for "
-        "CI (writes no project file).",
+        "Run every quality gate in parallel, cached, in the project's environment (writes no "
+        "project file).",
         {Safety.runs_project_code, Safety.writes_state, Safety.network},
         "hephaestus.gates.operation",
         "GuardRailsRequest",
@@ -279,7 +279,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "tools_refactor_hotspots",
         "tools refactor hotspots",
-        "Often-changed, complex files, with score trends.",
+        "Often-changed, complex files.",
         READ,
         "hephaestus.analytics.operation",
         "HotspotsRequest",
@@ -370,7 +370,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op(
         "plan",
         "plan",
-        "A prioritised rollout plan from the analytics and guard-rails; can simulate settings.",
+        "A prioritised rollout plan from analytics and guard-rails; simulates settings.",
         READ,
         "hephaestus.planning.operation",
         "PlanRequest",

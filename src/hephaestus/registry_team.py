@@ -1,4 +1,4 @@
-"""Rows of the operation table: team analytics, sum of coupling, function-level hotspots.
+"""Rows of the operation table: team analytics, sum of coupling, function hotspots, trends.
 
 :data:`hephaestus.registry.OPERATIONS` stays the one list of operations: it takes these rows in
 place (all read-only). They live apart only to keep the registry module under the module size
@@ -59,6 +59,15 @@ TEAM_ROWS: Final[tuple[tuple[str, str, str, str, str, str, str], ...]] = (
         "FunctionsRequest",
         "hephaestus.analytics.function_models:FunctionHotspotReport",
         "functions",
+    ),
+    (
+        "tools_refactor_trends",
+        "tools refactor trends",
+        "Stored trends.",
+        "hephaestus.analytics.trend_operation",
+        "TrendsRequest",
+        "hephaestus.analytics.trend_models:TrendReport",
+        "trends",
     ),
 )
 """The team operations, in the order faces list them."""

@@ -172,7 +172,7 @@ def test_schema_one_is_migrated_keeping_snapshots_and_events(repo: Path) -> None
     db.execute("PRAGMA user_version = 1")
     db.close()
     with open_store(repo) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert store.history() is None
         assert store.db.execute("SELECT COUNT(*) FROM complexity").fetchone()[0] == 0
         assert [s.id for s in store.snapshots()] == [1]
@@ -197,7 +197,7 @@ def test_schema_two_gains_the_ingestion_keys_keeping_its_events(tmp_path: Path) 
     db.execute("PRAGMA user_version = 2")
     db.close()
     with open_store(tmp_path) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert store.event_count() == 1
         assert store.ingest_batch("k") is None
         with store.transaction():
@@ -267,3 +267,41 @@ def test_work_beside_git_that_fails_leaves_the_store_as_it_was(repo: Path) -> No
             )  # fmt: skip
         assert store.history() is None
         assert store.last_row() == 0
+
+
+def test_schema_three_snapshots_gain_totals_keeping_their_files(tmp_path: Path) -> None:
+    """Migration 4: a schema-3 snapshot keeps its files and has no totals (null, not invented)."""
+    from hephaestus.analytics.store import MIGRATIONS  # noqa: PLC0415  # the older DDL
+
+    database_path(tmp_path).parent.mkdir()
+    db = sqlite3.connect(database_path(tmp_path), isolation_level=None)
+    for statement in ";".join(MIGRATIONS[:3]).split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute(
+        "INSERT INTO snapshots (created, head, command, since) VALUES ('t', 'abc', 'hotspots', 's')"
+    )
+    db.execute("INSERT INTO snapshot_files VALUES (1, 'a.py', '{\"score\": 0.5}')")
+    db.execute("PRAGMA user_version = 3")
+    db.close()
+    with open_store(tmp_path) as store:
+        (old,) = store.snapshots()
+        assert (old.files, old.totals) == (1, None)
+        assert store.snapshot_files(1) == {"a.py": {"score": 0.5}}
+        new = store.save_snapshot(
+            command="hotspots", head="def", since="s", files={}, totals={"complexity": 3}
+        )
+        assert store.snapshots()[0].totals == {"complexity": 3}
+        assert new == 2
+
+
+def test_snapshot_files_of_chosen_paths_only(tmp_path: Path) -> None:
+    """Chosen paths come back (in batches past SQLite's bound-parameter comfort); others don't."""
+    files = {f"f{i}.py": {"score": i / 1200} for i in range(1200)}
+    with open_store(tmp_path) as store:
+        snapshot = store.save_snapshot(command="hotspots", head="h", since="s", files=files)
+        wanted = [f"f{i}.py" for i in range(0, 1200, 2)] + ["absent.py"]
+        got = store.snapshot_files(snapshot, wanted)
+        assert got == {p: files[p] for p in wanted[:-1]}
+        assert store.snapshot_files(snapshot, []) == {}
+        assert store.snapshot_files(snapshot) == files

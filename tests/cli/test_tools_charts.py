@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.analytics.history import commit
 from tests.cli.test_tools import built, here
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.conftest import Cli
 
 __all__ = ["built", "here"]  # test_tools' fixtures: the known history, a private copy of it
@@ -42,3 +45,24 @@ def test_rankings_and_coupling_show_bars_without_empty_columns(cli: Cli) -> None
     assert "missing: coverage" in out.stdout
     pairs = cli("tools", "refactor", "coupling", "--min-revs", "1", "--min-degree", "1")
     assert "█" in pairs.stdout
+
+
+def _starting(stdout: str, word: str) -> list[str]:
+    return next(line.split() for line in stdout.splitlines() if line.startswith(word))
+
+
+def test_trends_table_first_last_and_sparklines(cli: Cli, here: Path) -> None:
+    """Two analysed commits: complexity 14 -> 16, pkg/util.py scored 0.222 then 0.556."""
+    assert cli("tools", "refactor", "hotspots").exit_code == 0
+    with (here / "pkg/util.py").open("a", encoding="utf-8") as handle:
+        handle.write("\n\ndef extra(x):\n    return 1 if x else 2\n")
+    commit(here, "dave", 6, "extra")
+    assert cli("tools", "refactor", "hotspots").exit_code == 0
+    out = cli("--color", "never", "tools", "refactor", "trends")
+    assert out.exit_code == 0, out.stderr
+    assert "2 snapshot(s), 2 analysed commit(s)" in out.stdout
+    assert _starting(out.stdout, "complexity")[:4] == ["complexity", "14", "16", "+2"]
+    util = _starting(out.stdout, "pkg/util.py")
+    assert util[:3] == ["pkg/util.py", "0.556", "+0.333"]
+    assert util[3] == "▃▅"  # round(0.222 * 7) = 2, round(0.556 * 7) = 4 of ▁..█ on 0-1
+    assert "missing coverage" in out.stdout

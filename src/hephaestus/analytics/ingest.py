@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hephaestus.analytics.models import IngestReport, RejectedLine
-from hephaestus.analytics.store import utc_now
+from hephaestus.analytics.snapshot_table import utc_now
 from hephaestus.core import telemetry
 from hephaestus.core.instruments import INGESTED_EVENTS
 

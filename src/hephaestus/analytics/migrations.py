@@ -56,5 +56,10 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         source TEXT NOT NULL, created TEXT NOT NULL
     );
     """,
+    # 4: each snapshot's repository totals (files, functions, complexity, commits, coverage when
+    # measured), JSON; earlier snapshots keep NULL: their totals were never recorded.
+    """
+    ALTER TABLE snapshots ADD COLUMN totals TEXT;
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -227,6 +227,12 @@ class Snapshot(_Frozen):
     command: str
     since: str
     files: int
+    totals: dict[str, float] | None = Field(
+        default=None,
+        description="Repository totals when it was taken: files, functions, complexity, commits "
+        "and, when measured, coverage; narrowed=1 when paths narrowed the run (null: a snapshot "
+        "from before totals were recorded).",
+    )
 
 
 class SnapshotList(_Frozen):

@@ -110,14 +110,14 @@ def _htmlcov_pages(root: Path) -> tuple[str | None, dict[str, str]]:
 def _trends(root: Path, top: list[str], *, since: str) -> list[TrendPoint]:
     """Summarise the newest hotspots snapshots of this window (``since``), oldest first."""
     from hephaestus.analytics.store import open_store  # noqa: PLC0415  # sqlite: lazy
-    from hephaestus.analytics.trends import same_window  # noqa: PLC0415
+    from hephaestus.analytics.trends import comparable, same_window  # noqa: PLC0415
 
     now = time.time()
     with open_store(root) as store:
         chosen = [
             s
             for s in store.snapshots()
-            if s.command == "hotspots" and same_window(s, since=since, now=now)
+            if s.command == "hotspots" and comparable(s) and same_window(s, since=since, now=now)
         ][:TREND_SNAPSHOTS]
         points = []
         for snap in reversed(chosen):

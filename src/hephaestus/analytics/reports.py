@@ -28,7 +28,7 @@ from hephaestus.analytics.rank import (
     split_candidates,
     total_coverage,
 )
-from hephaestus.analytics.trends import score_history, window_snapshots
+from hephaestus.analytics.trends import repository_totals, score_history, window_snapshots
 from hephaestus.core.errors import field_ref
 from hephaestus.core.progress import NO_PROGRESS, Progress
 
@@ -42,10 +42,22 @@ if TYPE_CHECKING:
 R = TypeVar("R", HotspotRow, RankingRow)
 
 
-def _snapshot(store: Store, inputs: Inputs, command: str, rows: dict[str, dict[str, float]]) -> int:
+def _snapshot(
+    store: Store,
+    inputs: Inputs,
+    command: str,
+    rows: dict[str, dict[str, float]],
+    options: AnalysisOptions,
+) -> int:
+    """Keep the rows and the repository totals, marked ``narrowed`` when ``paths`` was given.
+
+    A narrowed run's scores are normalised over fewer files: trends leave such snapshots out.
+    """
+    totals = repository_totals(inputs) | ({"narrowed": 1} if options.paths else {})
     return store.save_snapshot(
-        command=command, head=inputs.window.head, since=inputs.window.since, files=rows
-    )
+        command=command, head=inputs.window.head, since=inputs.window.since, files=rows,
+        totals=totals,
+    )  # fmt: skip
 
 
 def _with_history(
@@ -106,10 +118,10 @@ def find_hotspots(  # noqa: PLR0913  # keyword-only options, each with a default
                 path: {"score": score, "commits": commits, "complexity": total}
                 for path, score, commits, total, _, _ in scores
             }
-            snapshot = _snapshot(store, inputs, "hotspots", metrics)
+            snapshot = _snapshot(store, inputs, "hotspots", metrics, options)
         missing = list(inputs.missing)
         if trend and previous is not None:
-            rows = _trend(rows, store.snapshot_files(previous))
+            rows = _trend(rows, store.snapshot_files(previous, [r.path for r in rows]))
         elif trend:
             missing.append(
                 MissingData(
@@ -152,11 +164,12 @@ def rank_files(  # noqa: PLR0913
         snapshot = None
         if options.store:
             shown, _ = _with_history(store, command, inputs.window.since, shown)
-            metrics = {
+            metrics: dict[str, dict[str, float]] = {
                 r.path: {"score": r.score, "churn": r.churn or 0, "complexity": r.complexity}
+                | ({} if r.coverage is None else {"coverage": r.coverage})
                 for r in rows
             }
-            snapshot = _snapshot(store, inputs, command, metrics)
+            snapshot = _snapshot(store, inputs, command, metrics, options)
     return RankingReport(
         window=inputs.window,
         strategy=strategy,

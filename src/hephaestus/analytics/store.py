@@ -14,7 +14,6 @@ import json
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -31,7 +30,7 @@ from hephaestus.analytics.migrations import (
 from hephaestus.analytics.migrations import (
     SCHEMA_VERSION as SCHEMA_VERSION,  # noqa: PLC0414  # re-exported: mypy strict wants it explicit
 )
-from hephaestus.analytics.models import Snapshot
+from hephaestus.analytics.snapshot_table import SnapshotTable, utc_now
 from hephaestus.core.errors import field_ref
 from hephaestus.core.state import state_directory
 
@@ -69,12 +68,7 @@ def _pair(item: str) -> tuple[int, int]:
     return int(added), int(removed)
 
 
-def utc_now() -> str:
-    """Return the time now, UTC, to the second: ``2024-01-06T00:00:00Z``."""
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-class Store:
+class Store(SnapshotTable):
     """An open analytics database. Use :func:`open_store`."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
@@ -259,50 +253,6 @@ class Store:
         if entries:
             with self.transaction() as db:
                 db.executemany("INSERT OR REPLACE INTO complexity VALUES (?, ?)", entries.items())
-
-    # --- snapshots ----------------------------------------------------------------------------
-
-    def save_snapshot(
-        self, *, command: str, head: str | None, since: str, files: dict[str, dict[str, Any]]
-    ) -> int:
-        """Store one analysis (per-file metrics) as a snapshot; return its id."""
-        with self.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO snapshots (created, head, command, since) VALUES (?, ?, ?, ?)",
-                (utc_now(), head, command, since),
-            )
-            snapshot = int(cursor.lastrowid or 0)
-            db.executemany(
-                "INSERT INTO snapshot_files VALUES (?, ?, ?)",
-                ((snapshot, path, json.dumps(m)) for path, m in files.items()),
-            )
-        return snapshot
-
-    def snapshots(self) -> list[Snapshot]:
-        """Every snapshot, newest first."""
-        rows = self.db.execute(
-            "SELECT s.id, s.created, s.head, s.command, s.since, COUNT(f.path) FROM snapshots s"
-            " LEFT JOIN snapshot_files f ON f.snapshot = s.id GROUP BY s.id ORDER BY s.id DESC"
-        )
-        return [
-            Snapshot(id=i, created=c, head=h, command=cmd, since=s, files=n)
-            for i, c, h, cmd, s, n in rows
-        ]
-
-    def latest_snapshot(self, *, command: str, before: int | None = None) -> int | None:
-        """Id of the newest snapshot of ``command`` (older than ``before`` if given)."""
-        row = self.db.execute(
-            "SELECT MAX(id) FROM snapshots WHERE command = ? AND id < ?",
-            (command, before if before is not None else 2**62),
-        ).fetchone()
-        return int(row[0]) if row and row[0] is not None else None
-
-    def snapshot_files(self, snapshot: int) -> dict[str, dict[str, Any]]:
-        """Return the per-file metrics of one snapshot."""
-        rows = self.db.execute(
-            "SELECT path, metrics FROM snapshot_files WHERE snapshot = ?", (snapshot,)
-        )
-        return {path: json.loads(metrics) for path, metrics in rows}
 
     # --- events -------------------------------------------------------------------------------
 

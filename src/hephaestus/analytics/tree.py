@@ -57,7 +57,7 @@ class ComplexityWork:
     unreadable: list[str] = field(default_factory=list)
 
 
-def _narrowing(extra: Sequence[str]) -> pathspec.GitIgnoreSpec | None:
+def narrowing(extra: Sequence[str]) -> pathspec.GitIgnoreSpec | None:
     """Compile a request's ``paths`` patterns.
 
     Raises:
@@ -86,7 +86,7 @@ def list_tree(
     """
     include = pathspec.GitIgnoreSpec.from_lines(section.include)
     exclude = pathspec.GitIgnoreSpec.from_lines(section.exclude)
-    narrow = _narrowing(extra)
+    narrow = narrowing(extra)
     entries: dict[str, str | None] = {}
     for record in stream_git(root, "ls-files", "-s", "-z", timeout=120):
         info, _, path = record.partition("\t")

@@ -13,9 +13,12 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
+from hephaestus.analytics.rank import total_coverage
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from hephaestus.analytics.analysis import Inputs
     from hephaestus.analytics.models import Snapshot
     from hephaestus.analytics.store import Store
 
@@ -49,6 +52,11 @@ def same_window(snapshot: Snapshot, *, since: str, now: float) -> bool:
     return _days(start, taken) == _days(current, now)
 
 
+def comparable(snapshot: Snapshot) -> bool:
+    """Whether ``snapshot`` analysed the whole selection (a run narrowed by ``paths`` did not)."""
+    return not (snapshot.totals or {}).get("narrowed")
+
+
 def window_snapshots(
     store: Store, *, command: str, since: str, now: float | None = None
 ) -> list[int]:
@@ -57,7 +65,7 @@ def window_snapshots(
     found = [
         s.id
         for s in store.snapshots()
-        if s.command == command and same_window(s, since=since, now=moment)
+        if s.command == command and comparable(s) and same_window(s, since=since, now=moment)
     ]
     return sorted(found)
 
@@ -72,8 +80,27 @@ def score_history(
     wanted = set(paths)
     history: dict[str, list[float]] = {path: [] for path in wanted}
     for snapshot in list(snapshots)[-HISTORY_POINTS:]:
-        for path, metrics in store.snapshot_files(snapshot).items():
+        for path, metrics in store.snapshot_files(snapshot, wanted).items():
             score = metrics.get("score")
-            if path in wanted and isinstance(score, int | float):
+            if isinstance(score, int | float):
                 history[path].append(float(score))
     return {path: tuple(points) for path, points in history.items()}
+
+
+def repository_totals(inputs: Inputs) -> dict[str, float]:
+    """Return the repository's figures a snapshot keeps beside its files' (``Snapshot.totals``).
+
+    ``files`` and ``functions`` analysed, their summed cyclomatic ``complexity``, the window's
+    ``commits``, and ``coverage`` (covered over all statements) only when it was measured.
+    """
+    measured = inputs.complexity.values()
+    totals: dict[str, float] = {
+        "files": len(inputs.complexity),
+        "functions": sum(len(m.functions) for m in measured),
+        "complexity": sum(m.total for m in measured),
+        "commits": inputs.window.commits,
+    }
+    coverage = total_coverage(inputs)
+    if coverage is not None:
+        totals["coverage"] = coverage
+    return totals

@@ -29,6 +29,7 @@ from hephaestus.cli.tools_text import (
     rankings_text,
     spelt,
 )
+from hephaestus.cli.tools_trends import trends_command
 
 app = command_app()
 
@@ -115,8 +116,8 @@ def opportunities_command(
 ) -> None:
     """Concrete suggestions with an effort estimate and their evidence.
 
-    Split complex functions that changed in often-changed files; add tests to often-changed, poorly covered files;
-    split oversized modules. Thresholds are in [tool.hephaestus.analytics].
+    Split complex functions that changed in often-changed files; add tests to often-changed,
+    poorly covered files; split oversized modules. Thresholds are in [tool.hephaestus.analytics].
     """
     fields = {"since": since, "paths": path, "coverage": coverage, "no_store": no_store}
     report = invoke(
@@ -176,3 +177,4 @@ def coupling_command(
 app.command("report")(report_command)
 app.command("soc")(soc_command)
 app.command("functions")(functions_command)
+app.command("trends")(trends_command)
