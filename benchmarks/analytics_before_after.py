@@ -12,8 +12,9 @@ the complexity worker) beside it, the steadier of the two when others load the m
 Target (issue: team analytics, function hotspots, HTML report): after / before <= 1.10 for a
 cold hotspots on a 20,000-commit history.
 
-Then the same, warm: the store kept and holding SNAPSHOTS earlier snapshots of the window
-(each hotspots run reads their scores for the sparklines); no target, a figure to watch.
+Then the same, warm: each install keeps its own store (a newer schema refuses an older reader),
+holding SNAPSHOTS earlier snapshots of the window (each hotspots run reads their scores for the
+sparklines); no target, a figure to watch.
 Last, with this checkout only and the store filled by one hotspots run, the median of
 --warm-runs of each analysis in WARM (those the work added), and of a cold
 ``tools team ownership`` (store removed first: it pays the history pass itself).
@@ -38,12 +39,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # benchmarks.analytics: the same synthetic history, the same runs
 
 from benchmarks.analytics import RUN_ENV, SINCE, build  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 AFTER = str(Path(sys.executable).parent / "hephaestus")
 TARGET = 1.10
@@ -95,9 +101,29 @@ def _compare(
         times["git"].append(_timed(floor, root))
         for name in order:
             binary = before if name == "before" else AFTER
-            run = _cold(binary, HOTSPOTS, root) if cold else _timed([binary, *HOTSPOTS], root)
-            times[name].append(run)
+            if cold:
+                times[name].append(_cold(binary, HOTSPOTS, root))
+                continue
+            with _own_store(root, name):
+                times[name].append(_timed([binary, *HOTSPOTS], root))
     return times
+
+
+@contextmanager
+def _own_store(root: Path, name: str) -> Iterator[None]:
+    """Put install ``name``'s own store in place for a warm run, and put it back after.
+
+    Each install keeps its store: one whose schema is newer refuses the other's database.
+    """
+    kept = root.parent / f"store-{name}"
+    shutil.rmtree(root / ".hephaestus", ignore_errors=True)
+    if kept.exists():
+        kept.rename(root / ".hephaestus")
+    try:
+        yield
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
+        (root / ".hephaestus").rename(kept)
 
 
 def _report(label: str, times: dict[str, list[tuple[float, float]]], against: Path) -> float:
@@ -155,8 +181,11 @@ def main() -> int:
         cold_times = _compare(root, str(before), args.runs, cold=True)
         cold = _report("cold hotspots", cold_times, args.against)
         print(f"  target: after / before <= {TARGET}x ({args.commits} commits)")
-        for _ in range(SNAPSHOTS):
-            _timed([AFTER, *HOTSPOTS], root)
+        for name, binary in (("before", str(before)), ("after", AFTER)):
+            shutil.rmtree(root.parent / f"store-{name}", ignore_errors=True)
+            for _ in range(SNAPSHOTS):
+                with _own_store(root, name):
+                    _timed([binary, *HOTSPOTS], root)
         warm = _compare(root, str(before), args.runs, cold=False)
         _report(f"warm hotspots, >= {SNAPSHOTS} snapshots stored (no target)", warm, args.against)
         print(f"new analyses, this checkout, median of {args.warm_runs}:")

@@ -68,7 +68,7 @@ def _errors(driver: WebDriver) -> list[str]:
 def test_report_renders_offline_and_drills_down(
     cli: Cli, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Map, scatter, trend and coupling draw with no network; a click shows the functions."""
+    """Map, scatter, trend, coupling and owners draw with no network; a click shows functions."""
     monkeypatch.chdir(repo)
     target = tmp_path / "out" / "report.html"
     target.parent.mkdir()
@@ -78,7 +78,13 @@ def test_report_renders_offline_and_drills_down(
         WebDriverWait(driver, TIMEOUT).until(
             lambda d: d.find_elements(By.CSS_SELECTOR, "#hotspot-map g.slice")
         )
-        for chart in ("hotspot-map", "hotspot-scatter", "trend-chart", "coupling-matrix"):
+        for chart in (
+            "hotspot-map",
+            "hotspot-scatter",
+            "trend-chart",
+            "coupling-matrix",
+            "ownership-chart",
+        ):
             width, height = _size(driver, chart)
             assert width > 0, chart
             assert height > 0, chart

@@ -100,3 +100,15 @@ def test_cli_says_why_a_report_cannot_be_written(
     done = cli("tools", "refactor", "report", "--no-store", "--html", str(repo / "no" / "r.html"))
     assert done.exit_code == 2, done.stderr
     assert "cannot write the report" in done.stderr
+
+
+def test_ownership_per_directory_as_counted_by_hand(repo: Path) -> None:
+    """pkg/ (and '.'): bob 8 + 5 + 2 lines, alice 6 + 2 + 4 + 1 (old.py followed), carol 3."""
+    report = _overview(repo, no_store=True)
+    got = [
+        (o.path, o.lines, o.main_developer, [(a.author, a.lines) for a in o.authors])
+        for o in report.ownership
+    ]
+    expected = [("bob", 15), ("alice", 13), ("carol", 3)]
+    assert got == [(".", 31, "bob", expected), ("pkg", 31, "bob", expected)]
+    assert report.ownership[0].main_share == round(15 / 31, 4)

@@ -13,6 +13,7 @@ import pytest
 
 from hephaestus.analytics.models import CouplingPair, MissingData, Window
 from hephaestus.analytics.overview import FunctionMetric, OverviewFile, RefactorOverview, TrendPoint
+from hephaestus.analytics.team_models import AuthorShare, Ownership
 from hephaestus.cli import report_html
 from hephaestus.core.errors import ExternalError
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 HOSTILE = "pkg/</script><script>alert(1)</script>&amp;é.py"
 """A legal file name that would end the script element if written unescaped."""
-CHARTS = ("hotspot-map", "hotspot-scatter", "trend-chart", "coupling-matrix")
+CHARTS = ("hotspot-map", "hotspot-scatter", "trend-chart", "coupling-matrix", "ownership-chart")
 
 
 def _file(path: str, score: float) -> OverviewFile:
@@ -45,9 +46,17 @@ def _overview() -> RefactorOverview:
         for n in (1, 2)
     )  # fmt: skip
     window = Window(since="2000-01-01", head="abc", commits=9, large_commits=0, fetched=9)
+    authors = tuple(
+        AuthorShare(author=name, lines=lines, commits=1, share=lines / 10)
+        for name, lines in (("</script>&amp;", 6), *((f"a{i}", 1) for i in range(4)))
+    )  # fmt: skip
+    owned = Ownership(
+        path="pkg", lines=10, commits=5, main_developer=authors[0].author, main_share=0.6,
+        fragmentation=0.5, authors=authors,
+    )  # fmt: skip
     return RefactorOverview(
         root="/repo", window=window, files=files, coupling=(pair,), trends=trends,
-        coverage_index=None, snapshot=2,
+        ownership=(owned,), coverage_index=None, snapshot=2,
         missing=(MissingData(factor="coverage", message="no coverage </p>"),),
     )  # fmt: skip
 
@@ -113,6 +122,10 @@ def test_hostile_paths_stay_inside_their_script_elements() -> None:
     assert [f["path"] for f in json.loads(data)["files"]] == [HOSTILE, "pkg/util.py"]
     scatter = next(d for div, d, _ in _figures(page) if div == "hotspot-scatter")
     assert scatter[0]["customdata"][0] == HOSTILE
+    owners = next(d for div, d, _ in _figures(page) if div == "ownership-chart")
+    assert [(t["name"], t["x"]) for t in owners] == [
+        ("</script>&amp;", [0.6]), ("a0", [0.1]), ("a1", [0.1]), ("a2", [0.1]), ("a3", [0.1]),
+    ]  # fmt: skip  # largest first; shares summing to 1 leave no "others"
     assert "no coverage &lt;/p&gt;" in page
 
 

@@ -1,7 +1,8 @@
 """``tools refactor report``: every refactor analysis of the repository in one typed overview.
 
 The overview gathers what the other operations found (hotspot scores of every file, coupled
-pairs, per-function complexity, coverage, the stored hotspots snapshots), so that a face can
+pairs, per-function complexity, coverage, each directory's ownership, the stored hotspots
+snapshots), so that a face can
 draw it, e.g. as the offline HTML report of ``tools refactor report --html``. Nothing is
 computed here that those operations do not compute; nothing missing is filled in.
 """
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hephaestus.analytics.models import CouplingPair, MissingData, Window
 from hephaestus.analytics.requests import CoverageRequest
+from hephaestus.analytics.team_models import Ownership  # noqa: TC001  # pydantic reads it
 from hephaestus.core.errors import field_ref
 
 if TYPE_CHECKING:
@@ -27,6 +30,8 @@ TREND_SNAPSHOTS: Final = 50
 """The newest hotspots snapshots drawn as trends."""
 TREND_FILES: Final = 5
 """Files whose own score is followed across snapshots: the top hotspots of this run."""
+OWNED_DIRECTORIES: Final = 25
+"""Directories whose ownership is given: those with the most changed lines ('.' first)."""
 EVERY_FILE: Final = 2**31
 """A hotspots limit that keeps every file: the map shows the whole tree."""
 
@@ -79,6 +84,11 @@ class RefactorOverview(_Frozen):
     files: tuple[OverviewFile, ...] = Field(description="Every analysed file, hottest first.")
     coupling: tuple[CouplingPair, ...]
     trends: tuple[TrendPoint, ...] = Field(description="Hotspots snapshots, oldest first.")
+    ownership: tuple[Ownership, ...] = Field(
+        default=(),
+        description="The directories with the most changed lines in the window ('.': the whole "
+        "repository), as tools team ownership gives them: authors' shares, most lines first.",
+    )
     coverage_index: str | None = Field(
         description="htmlcov/index.html relative to the root, when coverage.py wrote one."
     )
@@ -147,8 +157,10 @@ def overview(request: ReportRequest, context: Context) -> RefactorOverview:
         ExternalError: git failed (exit 5).
 
     """
+    from hephaestus.analytics.analysis import analysis_store, collect  # noqa: PLC0415
     from hephaestus.analytics.operation import _resolved  # noqa: PLC0415
-    from hephaestus.analytics.reports import analyse, find_coupling, find_hotspots  # noqa: PLC0415
+    from hephaestus.analytics.reports import find_coupling, find_hotspots  # noqa: PLC0415
+    from hephaestus.analytics.team import ownerships, tally_team  # noqa: PLC0415
 
     chosen = _resolved(request, context)
     section, options, root = chosen.section, chosen.options, context.root
@@ -156,8 +168,19 @@ def overview(request: ReportRequest, context: Context) -> RefactorOverview:
         root, section=section, options=options, limit=EVERY_FILE, progress=context.progress
     )
     pairs = find_coupling(root, section=section, options=options, progress=context.progress)
-    # The measurements the hotspots were scored from, with functions and coverage: cached.
-    inputs = analyse(root, section=section, options=options, progress=context.progress)
+    # The measurements the hotspots were scored from, with functions, coverage and line counts
+    # (cached), and who changed those lines, as tools team ownership counts them.
+    measure = replace(options, lines=True, want_coverage=True)
+    with analysis_store(root, persist=options.store) as store:
+        inputs = collect(
+            root, section=section, options=measure, store=store, progress=context.progress
+        )
+        team = tally_team(
+            store.cached_commits(since=inputs.since), files=set(inputs.files), since=inputs.since,
+            large=section.large_commit, max_changeset=section.coupling_max_changeset,
+        )  # fmt: skip
+    _, places = ownerships(team, inputs.files)
+    owned = sorted(places, key=lambda o: (-o.lines, o.path))[:OWNED_DIRECTORIES]
     covered = {f.path: f.covered for f in inputs.coverage.files} if inputs.coverage else {}
     index, pages = _htmlcov_pages(root)
     files = []
@@ -199,6 +222,7 @@ def overview(request: ReportRequest, context: Context) -> RefactorOverview:
         files=tuple(files),
         coupling=pairs.pairs,
         trends=tuple(trends),
+        ownership=tuple(owned),
         coverage_index=index,
         snapshot=hot.snapshot,
         missing=tuple(missing),

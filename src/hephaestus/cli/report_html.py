@@ -251,6 +251,43 @@ def _coupling(report: RefactorOverview) -> str:
     return _div("coupling-matrix", [trace], layout)
 
 
+OWNERS_DRAWN: Final = 8
+"""Authors with a colour of their own in the ownership chart; the rest are "others"."""
+
+
+def _ownership(report: RefactorOverview) -> str:
+    """Draw the authors' shares of each directory's changed lines as stacked bars."""
+    places = report.ownership
+    if not places:
+        return '<p class="missing" id="no-ownership">no changed lines in the window: no owners.</p>'
+    totals: dict[str, int] = {}
+    for place in places:
+        for share in place.authors:
+            totals[share.author] = totals.get(share.author, 0) + share.lines
+    named = sorted(totals, key=lambda a: (-totals[a], a))[:OWNERS_DRAWN]
+    paths = [p.path for p in places]
+    shares = [{a.author: a.share for a in p.authors} for p in places]
+    traces: list[dict[str, Any]] = [
+        {"type": "bar", "orientation": "h", "name": author, "y": paths,
+         "x": [round(s.get(author, 0.0), 4) for s in shares],
+         "hovertemplate": f"%{{y}}<br>{html.escape(author)} %{{x:.0%}}<extra></extra>"}
+        for author in named
+    ]  # fmt: skip
+    rest = [round(max(0.0, 1 - sum(s.get(a, 0.0) for a in named)), 4) for s in shares]
+    if any(rest):
+        traces.append(
+            {"type": "bar", "orientation": "h", "name": "others", "y": paths, "x": rest,
+             "marker": {"color": "#bbb"}, "hovertemplate": "%{y}<br>others %{x:.0%}<extra></extra>"}
+        )  # fmt: skip
+    axis = {"range": [0, 1], "tickformat": ".0%", "title": {"text": "share of changed lines"}}
+    layout = {
+        "barmode": "stack", "height": max(300, 24 * len(paths) + 140), "xaxis": axis,
+        "yaxis": {"autorange": "reversed"}, "margin": {"l": 220},
+        "legend": {"orientation": "h", "y": -0.15},
+    }  # fmt: skip
+    return _div("ownership-chart", traces, layout)
+
+
 def _table(report: RefactorOverview, base: str) -> str:
     """Return the hottest files as a table, each linked to its coverage page when there is one."""
     rows = []
@@ -319,6 +356,9 @@ scatter.</p></div>
 <h2>Trends</h2>{_trend(report)}
 <h2>Coupling</h2><p class="note">Degree: shared commits / mean revisions &times; 100.</p>
 {_coupling(report)}
+<h2>Ownership</h2><p class="note">Each directory's changed lines in the window, by author
+(<code>.</code>: the whole repository; as <code>tools team ownership</code> counts them).</p>
+{_ownership(report)}
 <h2>Hottest files</h2>{_table(report, base)}
 <script type="application/json" id="report-data">{_data(report, base)}</script>
 <script>{CLICK}</script>

@@ -57,6 +57,7 @@ def _text(report: RefactorOverview, written: str | None) -> list[Block]:
         ("files", str(len(report.files))),
         ("commits", str(report.window.commits)),
         ("coupled pairs", str(len(report.coupling))),
+        ("owned directories", str(len(report.ownership))),
         ("snapshots", str(len(report.trends))),
         ("coverage html", report.coverage_index or "-"),
     ]
@@ -80,7 +81,7 @@ def report_command(
     coverage: CoverageFile = None,
     no_store: NoStore = False,
 ) -> None:
-    """Hotspot map, revisions x complexity, functions, trends and coupling in one overview.
+    """Hotspot map, revisions x complexity, functions, trends, coupling, owners in one overview.
 
     With --html FILE the overview is drawn as one self-contained HTML file (plotly inlined, no
     network needed to view it): click a file to see its functions; htmlcov/ is linked when
