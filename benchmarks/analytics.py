@@ -150,6 +150,21 @@ def _commit_ten(root: Path, round_: int) -> None:
         subprocess.run(["git", "commit", "-q", "-m", "b"], cwd=root, check=True, env=env)
 
 
+def repository(keep: Path | None, tmp: Path, *, commits: int, files: int) -> Path:
+    """Return the repository to measure: built in ``tmp``, or kept under ``keep`` and reused.
+
+    Kept repositories are filed by their size (``keep/<commits>x<files>/repo``): another
+    --commits builds its own.
+    """
+    root = (keep / f"{commits}x{files}" if keep else tmp) / "repo"
+    if not root.exists():
+        started = time.perf_counter()
+        build(root, commits=commits, files=files)
+        print(f"built {commits} commits over {files} files in "
+              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    return root
+
+
 def main() -> int:
     """Build, measure, print the figures; exit 1 if a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -159,14 +174,8 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="build the repositories here once, reuse them")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        # Kept repositories are filed by their size: another --commits builds its own.
-        where = args.keep / f"{args.commits}x{args.files}" if args.keep else Path(tmp)
-        root = where / "repo"
-        if not root.exists():
-            started = time.perf_counter()
-            build(root, commits=args.commits, files=args.files)
-            print(f"built {args.commits} commits over {args.files} files in "
-                  f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        root = repository(args.keep, Path(tmp), commits=args.commits, files=args.files)
+        where = root.parent
         name_only = ["git", "log", "--name-only", f"--since={SINCE}"]
         numstat = ["git", "log", "--numstat", f"--since={SINCE}"]
         rows: dict[str, list[float]] = {k: [] for k in ("name", "hot", "num", "rank", "warm")}

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # benchmarks.analytics: the same synthetic history, the same runs
 
-from benchmarks.analytics import RUN_ENV, SINCE, build  # noqa: E402
+from benchmarks.analytics import RUN_ENV, SINCE, repository  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -169,13 +169,7 @@ def main() -> int:
     if not before.is_file():
         parser.error(f"no {before}: run 'uv sync --all-extras' in {args.against} first")
     with tempfile.TemporaryDirectory() as tmp:
-        where = args.keep / f"{args.commits}x{args.files}" if args.keep else Path(tmp)
-        root = where / "repo"
-        if not root.exists():
-            started = time.perf_counter()
-            build(root, commits=args.commits, files=args.files)
-            print(f"built {args.commits} commits over {args.files} files in "
-                  f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        root = repository(args.keep, Path(tmp), commits=args.commits, files=args.files)
         for binary in (str(before), AFTER):  # untimed: bytecode written, caches warm
             _cold(binary, HOTSPOTS, root)
         cold_times = _compare(root, str(before), args.runs, cold=True)

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # benchmarks.analytics: the same synthetic history
 
-from benchmarks.analytics import RUN_ENV, SINCE, build  # noqa: E402
+from benchmarks.analytics import RUN_ENV, SINCE, repository  # noqa: E402
 
 HEPHAESTUS = str(Path(sys.executable).parent / "hephaestus")
 TARGET = 1.0
@@ -100,13 +100,8 @@ def main() -> int:
     parser.add_argument("--against", type=Path, help="another checkout: time its src/ too")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        where = args.keep / f"{args.commits}x{args.files}" if args.keep else Path(tmp)
-        root = where / "repo"
-        if not root.exists():
-            started = time.perf_counter()
-            build(root, commits=args.commits, files=args.files)
-            print(f"built {args.commits} commits over {args.files} files in "
-                  f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        root = repository(args.keep, Path(tmp), commits=args.commits, files=args.files)
+        where = root.parent
         env = {**RUN_ENV, "PYTHONPYCACHEPREFIX": str(where / "pycache")}
         overview, page = where / "overview.json", Path(tmp) / "report.html"
         analysis = _analyse(root, overview, env)

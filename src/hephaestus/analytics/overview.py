@@ -157,10 +157,10 @@ def overview(request: ReportRequest, context: Context) -> RefactorOverview:
         ExternalError: git failed (exit 5).
 
     """
-    from hephaestus.analytics.analysis import analysis_store, collect  # noqa: PLC0415
     from hephaestus.analytics.operation import _resolved  # noqa: PLC0415
     from hephaestus.analytics.reports import find_coupling, find_hotspots  # noqa: PLC0415
-    from hephaestus.analytics.team import ownerships, tally_team  # noqa: PLC0415
+    from hephaestus.analytics.team import ownerships  # noqa: PLC0415
+    from hephaestus.analytics.team_operation import team_history  # noqa: PLC0415
 
     chosen = _resolved(request, context)
     section, options, root = chosen.section, chosen.options, context.root
@@ -170,15 +170,10 @@ def overview(request: ReportRequest, context: Context) -> RefactorOverview:
     pairs = find_coupling(root, section=section, options=options, progress=context.progress)
     # The measurements the hotspots were scored from, with functions, coverage and line counts
     # (cached), and who changed those lines, as tools team ownership counts them.
-    measure = replace(options, lines=True, want_coverage=True)
-    with analysis_store(root, persist=options.store) as store:
-        inputs = collect(
-            root, section=section, options=measure, store=store, progress=context.progress
-        )
-        team = tally_team(
-            store.cached_commits(since=inputs.since), files=set(inputs.files), since=inputs.since,
-            large=section.large_commit, max_changeset=section.coupling_max_changeset,
-        )  # fmt: skip
+    inputs, team = team_history(
+        root, section=section, options=replace(options, want_coverage=True),
+        progress=context.progress,
+    )  # fmt: skip
     _, places = ownerships(team, inputs.files)
     owned = sorted(places, key=lambda o: (-o.lines, o.path))[:OWNED_DIRECTORIES]
     covered = {f.path: f.covered for f in inputs.coverage.files} if inputs.coverage else {}

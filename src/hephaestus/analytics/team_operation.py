@@ -21,11 +21,14 @@ from hephaestus.analytics.team_models import (
 )
 
 if TYPE_CHECKING:
-    from hephaestus.analytics.analysis import Inputs
+    from pathlib import Path
+
+    from hephaestus.analytics.analysis import AnalysisOptions, Inputs
     from hephaestus.analytics.models import MissingData
     from hephaestus.analytics.settings import AnalyticsSection
     from hephaestus.analytics.team import TeamHistory
     from hephaestus.core.context import Context
+    from hephaestus.core.progress import Progress
 
 
 class OwnershipRequest(AnalysisRequest):
@@ -53,9 +56,9 @@ class SocRequest(AnalysisRequest):
     """``tools_refactor_soc``: each file's sum of coupling (code-maat's soc)."""
 
 
-def _history(
-    request: AnalysisRequest, context: Context
-) -> tuple[Inputs, TeamHistory, AnalyticsSection]:
+def team_history(
+    root: Path, *, section: AnalyticsSection, options: AnalysisOptions, progress: Progress
+) -> tuple[Inputs, TeamHistory]:
     """Read the history (one cached pass, line counts included) and count its people.
 
     Raises:
@@ -64,21 +67,29 @@ def _history(
 
     """
     from hephaestus.analytics.analysis import analysis_store, collect  # noqa: PLC0415  # git, sqlite
-    from hephaestus.analytics.operation import section_of  # noqa: PLC0415
     from hephaestus.analytics.team import tally_team  # noqa: PLC0415
 
-    chosen = resolve(request, section_of(context))
-    section, options = chosen.section, replace(chosen.options, lines=True)
-    root = context.root
+    options = replace(options, lines=True)
     with analysis_store(root, persist=options.store) as store:
-        inputs = collect(
-            root, section=section, options=options, store=store, progress=context.progress
-        )
+        inputs = collect(root, section=section, options=options, store=store, progress=progress)
         team = tally_team(
             store.cached_commits(since=inputs.since), files=set(inputs.files), since=inputs.since,
             large=section.large_commit, max_changeset=section.coupling_max_changeset,
         )  # fmt: skip
-    return inputs, team, section
+    return inputs, team
+
+
+def _history(
+    request: AnalysisRequest, context: Context
+) -> tuple[Inputs, TeamHistory, AnalyticsSection]:
+    """Resolve ``request`` and read its team history (:func:`team_history`)."""
+    from hephaestus.analytics.operation import section_of  # noqa: PLC0415
+
+    chosen = resolve(request, section_of(context))
+    inputs, team = team_history(
+        context.root, section=chosen.section, options=chosen.options, progress=context.progress
+    )
+    return inputs, team, chosen.section
 
 
 def _missing(inputs: Inputs) -> tuple[MissingData, ...]:
