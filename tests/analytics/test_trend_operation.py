@@ -77,6 +77,8 @@ def test_chosen_files_and_limit(repo: Path) -> None:
     """--path picks stored files by pattern; --limit caps the default top files."""
     find_hotspots(repo, section=SECTION, options=STORED)
     assert [f.path for f in _trends(repo, paths=["pkg/m*.py"]).files] == ["pkg/moved.py"]
+    by_score = ["pkg/core.py", "pkg/util.py", "pkg/moved.py"]  # 1.0, 2/3 * 3/9, 2/3 * 2/9
+    assert [f.path for f in _trends(repo, paths=["pkg/*.py"]).files] == by_score
     assert [f.path for f in _trends(repo, limit=1).files] == ["pkg/core.py"]
     nothing = _trends(repo, paths=["docs/**"])
     assert nothing.files == ()

@@ -52,6 +52,7 @@ class TrendReport(_Frozen):
         "of narrowed runs left out)."
     )
     files: tuple[FileTrend, ...] = Field(
-        description="The chosen files (or the latest hotspots' top files), best first."
+        description="The files matching paths (default: the newest hotspots snapshot's), the "
+        "highest score there first."
     )
     missing: tuple[MissingData, ...] = ()

@@ -97,18 +97,22 @@ def _repository(commits: list[_Commit]) -> list[RepositoryPoint]:
 
 
 def _chosen(commits: list[_Commit], patterns: tuple[str, ...], limit: int) -> list[str]:
-    """Pick the files to show: those matching ``patterns``, else the latest hotspots' best."""
+    """Pick the files to show: those matching ``patterns`` (else every scored file), best first.
+
+    Best: the highest score in the newest hotspots snapshot; files it did not score come after,
+    by path.
+    """
+    latest = next((c for c in reversed(commits) if c.scores), None)
+    scores = {p: latest.files[p]["score"] for p in latest.scores} if latest else {}
     if patterns:
         from hephaestus.analytics.tree import narrowing  # noqa: PLC0415  # pathspec: lazy
 
         spec = narrowing(patterns)
-        seen = dict.fromkeys(p for c in commits for p in c.files)
-        return [p for p in seen if spec is None or spec.match_file(p)][:limit]
-    latest = next((c for c in reversed(commits) if c.scores), None)
-    if latest is None:
-        return []
-    scored = sorted(latest.scores, key=lambda p: (-latest.files[p]["score"], p))
-    return scored[:limit]
+        seen = {p for c in commits for p in c.files}
+        found = [p for p in seen if spec is None or spec.match_file(p)]
+    else:
+        found = list(scores)
+    return sorted(found, key=lambda p: (p not in scores, -scores.get(p, 0.0), p))[:limit]
 
 
 def _file(path: str, commits: list[_Commit]) -> FileTrend:
