@@ -9,11 +9,10 @@ import typer
 from hephaestus.analytics.function_models import FunctionHotspotReport
 from hephaestus.analytics.functions_operation import DEFAULT_TOP
 from hephaestus.cli.meta import describe
-from hephaestus.cli.operation import invoke
-from hephaestus.cli.render import Block, Line, Table, emit
-from hephaestus.cli.tools_options import SPELLING, NoStore, Paths, Since
+from hephaestus.cli.render import Block, Line, Table
+from hephaestus.cli.tools_options import NoStore, Paths, Since
 from hephaestus.cli.tools_team_text import window_line
-from hephaestus.cli.tools_text import escaping, missing_lines, spelt
+from hephaestus.cli.tools_text import escaping, missing_lines, show
 
 
 @escaping
@@ -59,8 +58,11 @@ def functions_command(
     Python hunk headers; approximate (see docs/reference/analytics.md).
     """
     fields = {"top": top, "since": since, "paths": path, "no_store": no_store}
-    report = invoke(
-        ctx, "tools_refactor_functions", fields, FunctionHotspotReport,
-        label="functions", flags=SPELLING,
-    )  # fmt: skip
-    emit(ctx.obj, spelt(report), functions_text)
+    show(
+        ctx,
+        "tools_refactor_functions",
+        fields,
+        FunctionHotspotReport,
+        functions_text,
+        label="functions",
+    )

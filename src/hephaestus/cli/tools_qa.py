@@ -12,8 +12,8 @@ from hephaestus.analytics.settings import AnalyticsSection
 from hephaestus.cli.meta import command_app, describe
 from hephaestus.cli.operation import invoke
 from hephaestus.cli.render import emit
-from hephaestus.cli.tools_options import SPELLING, CoverageFile, NoStore, Paths, Since
-from hephaestus.cli.tools_text import coverage_text, profile_text, spelt
+from hephaestus.cli.tools_options import CoverageFile, NoStore, Paths, Since
+from hephaestus.cli.tools_text import coverage_text, profile_text, show
 
 app = command_app()
 THRESHOLD = AnalyticsSection.model_fields["coverage_threshold"].default
@@ -51,10 +51,7 @@ def coverage_command(
         "target": target, "coverage": coverage, "since": since, "paths": path,
         "no_store": no_store,
     }  # fmt: skip
-    report = invoke(
-        ctx, "tools_qa_coverage", fields, CoverageGapReport, label="coverage", flags=SPELLING
-    )
-    emit(ctx.obj, spelt(report), coverage_text)
+    show(ctx, "tools_qa_coverage", fields, CoverageGapReport, coverage_text, label="coverage")
 
 
 @app.command("profile")

@@ -16,10 +16,9 @@ from hephaestus.analytics.models import (
 from hephaestus.analytics.requests import RankingsRequest
 from hephaestus.analytics.settings import AnalyticsSection
 from hephaestus.cli.meta import command_app, describe
-from hephaestus.cli.operation import default_note, invoke
-from hephaestus.cli.render import emit
+from hephaestus.cli.operation import default_note
 from hephaestus.cli.tools_functions import functions_command
-from hephaestus.cli.tools_options import SPELLING, CoverageFile, Limit, NoStore, Paths, Since
+from hephaestus.cli.tools_options import CoverageFile, Limit, NoStore, Paths, Since
 from hephaestus.cli.tools_report import report_command
 from hephaestus.cli.tools_soc import soc_command
 from hephaestus.cli.tools_text import (
@@ -27,7 +26,7 @@ from hephaestus.cli.tools_text import (
     hotspots_text,
     opportunities_text,
     rankings_text,
-    spelt,
+    show,
 )
 from hephaestus.cli.tools_trends import trends_command
 
@@ -59,10 +58,7 @@ def hotspots(
     snapshots of the same window the text output draws each file's score history as a sparkline.
     """
     fields = {"limit": limit, "since": since, "paths": path, "trend": trend, "no_store": no_store}
-    report = invoke(
-        ctx, "tools_refactor_hotspots", fields, HotspotReport, label="hotspots", flags=SPELLING
-    )
-    emit(ctx.obj, spelt(report), hotspots_text)
+    show(ctx, "tools_refactor_hotspots", fields, HotspotReport, hotspots_text, label="hotspots")
 
 
 @app.command("rankings")
@@ -99,10 +95,7 @@ def rankings(
         "strategy": strategy, "limit": limit, "since": since, "paths": path,
         "coverage": coverage, "no_store": no_store,
     }  # fmt: skip
-    report = invoke(
-        ctx, "tools_refactor_rankings", fields, RankingReport, label="rankings", flags=SPELLING
-    )
-    emit(ctx.obj, spelt(report), rankings_text)
+    show(ctx, "tools_refactor_rankings", fields, RankingReport, rankings_text, label="rankings")
 
 
 @app.command("opportunities")
@@ -120,11 +113,14 @@ def opportunities_command(
     poorly covered files; split oversized modules. Thresholds are in [tool.hephaestus.analytics].
     """
     fields = {"since": since, "paths": path, "coverage": coverage, "no_store": no_store}
-    report = invoke(
-        ctx, "tools_refactor_opportunities", fields, OpportunityReport,
-        label="opportunities", flags=SPELLING,
-    )  # fmt: skip
-    emit(ctx.obj, spelt(report), opportunities_text)
+    show(
+        ctx,
+        "tools_refactor_opportunities",
+        fields,
+        OpportunityReport,
+        opportunities_text,
+        label="opportunities",
+    )
 
 
 @app.command("coupling")
@@ -168,10 +164,7 @@ def coupling_command(
         "min_revs": min_revs, "min_degree": min_degree, "since": since, "paths": path,
         "no_store": no_store,
     }  # fmt: skip
-    report = invoke(
-        ctx, "tools_refactor_coupling", fields, CouplingReport, label="coupling", flags=SPELLING
-    )
-    emit(ctx.obj, spelt(report), coupling_text)
+    show(ctx, "tools_refactor_coupling", fields, CouplingReport, coupling_text, label="coupling")
 
 
 app.command("report")(report_command)

@@ -6,11 +6,9 @@ import typer
 
 from hephaestus.analytics.team_models import SocReport
 from hephaestus.cli.meta import describe
-from hephaestus.cli.operation import invoke
-from hephaestus.cli.render import emit
-from hephaestus.cli.tools_options import SPELLING, NoStore, Paths, Since
+from hephaestus.cli.tools_options import NoStore, Paths, Since
 from hephaestus.cli.tools_team_text import soc_text
-from hephaestus.cli.tools_text import spelt
+from hephaestus.cli.tools_text import show
 
 
 @describe(output=SocReport, examples=["hephaestus tools refactor soc --since '24 months'"])
@@ -23,5 +21,4 @@ def soc_command(
     changing more files than coupling-max-changeset are left out, as in coupling.
     """
     fields = {"since": since, "paths": path, "no_store": no_store}
-    report = invoke(ctx, "tools_refactor_soc", fields, SocReport, label="soc", flags=SPELLING)
-    emit(ctx.obj, spelt(report), soc_text)
+    show(ctx, "tools_refactor_soc", fields, SocReport, soc_text, label="soc")

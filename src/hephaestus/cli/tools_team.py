@@ -9,11 +9,10 @@ import typer
 from hephaestus.analytics.settings import AnalyticsSection
 from hephaestus.analytics.team_models import CodeAgeReport, KnowledgeRiskReport, OwnershipReport
 from hephaestus.cli.meta import command_app, describe
-from hephaestus.cli.operation import default_note, invoke
-from hephaestus.cli.render import emit
-from hephaestus.cli.tools_options import SPELLING, NoStore, Paths, Since
+from hephaestus.cli.operation import default_note
+from hephaestus.cli.tools_options import NoStore, Paths, Since
 from hephaestus.cli.tools_team_text import code_age_text, knowledge_risk_text, ownership_text
-from hephaestus.cli.tools_text import spelt
+from hephaestus.cli.tools_text import show
 
 app = command_app()
 
@@ -35,10 +34,7 @@ def ownership_command(
     large commits are left out. Fragmentation is code-maat's: 1 - sum(author commits share)^2.
     """
     fields = {"since": since, "paths": path, "no_store": no_store}
-    report = invoke(
-        ctx, "tools_team_ownership", fields, OwnershipReport, label="ownership", flags=SPELLING
-    )
-    emit(ctx.obj, spelt(report), ownership_text)
+    show(ctx, "tools_team_ownership", fields, OwnershipReport, ownership_text, label="ownership")
 
 
 @app.command("knowledge-risk")
@@ -74,11 +70,14 @@ def knowledge_risk_command(
     fields = {
         "inactive_months": inactive_months, "since": since, "paths": path, "no_store": no_store,
     }  # fmt: skip
-    report = invoke(
-        ctx, "tools_team_knowledge_risk", fields, KnowledgeRiskReport,
-        label="knowledge risk", flags=SPELLING,
-    )  # fmt: skip
-    emit(ctx.obj, spelt(report), knowledge_risk_text)
+    show(
+        ctx,
+        "tools_team_knowledge_risk",
+        fields,
+        KnowledgeRiskReport,
+        knowledge_risk_text,
+        label="knowledge risk",
+    )
 
 
 @app.command("code-age")
@@ -91,7 +90,4 @@ def code_age_command(
     A month is 30 days; a file with no change in the window is counted apart.
     """
     fields = {"since": since, "paths": path, "no_store": no_store}
-    report = invoke(
-        ctx, "tools_team_code_age", fields, CodeAgeReport, label="code age", flags=SPELLING
-    )
-    emit(ctx.obj, spelt(report), code_age_text)
+    show(ctx, "tools_team_code_age", fields, CodeAgeReport, code_age_text, label="code age")

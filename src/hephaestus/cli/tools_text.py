@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel
 
 from hephaestus.cli.charts import bar, scale, sparkline, without_empty_columns
-from hephaestus.cli.operation import spell
-from hephaestus.cli.render import Block, Fields, Line, Table
+from hephaestus.cli.operation import invoke, spell
+from hephaestus.cli.render import Block, Fields, Line, Table, emit
+from hephaestus.cli.tools_options import SPELLING
 from hephaestus.core.errors import render_fields
 from hephaestus.gates.reports.escaping import printable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
+
+    import typer
 
     from hephaestus.analytics.models import (
         CouplingReport,
@@ -33,6 +36,24 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
+
+
+def show(  # the command's call, all of it
+    ctx: typer.Context,
+    name: str,
+    fields: Mapping[str, object],
+    result: type[M],
+    text: Callable[[M], Sequence[Block]],
+    *,
+    label: str,
+) -> None:
+    """Run the analytics operation ``name`` and write its report: ``text`` draws it, or JSON.
+
+    Progress goes to stderr under ``label``; the flags are the analytics commands' spellings
+    (:data:`~hephaestus.cli.tools_options.SPELLING`), and so are the report's hints.
+    """
+    report = invoke(ctx, name, fields, result, label=label, flags=SPELLING)
+    emit(ctx.obj, spelt(report), text)
 
 
 def spelt_hint(hint: str) -> str:

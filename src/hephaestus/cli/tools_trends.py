@@ -9,10 +9,9 @@ import typer
 from hephaestus.analytics.trend_models import TrendReport
 from hephaestus.cli.charts import scale, sparkline
 from hephaestus.cli.meta import describe
-from hephaestus.cli.operation import invoke
-from hephaestus.cli.render import Block, Line, emit
-from hephaestus.cli.tools_options import SPELLING, Limit, Since
-from hephaestus.cli.tools_text import escaping, missing_lines, spelt, table
+from hephaestus.cli.render import Block, Line
+from hephaestus.cli.tools_options import Limit, Since
+from hephaestus.cli.tools_text import escaping, missing_lines, show, table
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -102,7 +101,4 @@ def trends_command(
     Measures nothing and writes nothing.
     """
     fields = {"since": since, "paths": path, "limit": limit}
-    report = invoke(
-        ctx, "tools_refactor_trends", fields, TrendReport, label="trends", flags=SPELLING
-    )
-    emit(ctx.obj, spelt(report), trends_text)
+    show(ctx, "tools_refactor_trends", fields, TrendReport, trends_text, label="trends")
