@@ -14,7 +14,7 @@ from hephaestus.analytics.models import Snapshot
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
     from contextlib import AbstractContextManager
 
 _BATCH = 500
@@ -30,10 +30,8 @@ class SnapshotTable:
     """The ``snapshots`` and ``snapshot_files`` tables."""
 
     db: sqlite3.Connection
-
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:  # pragma: no cover
-        """Open the store's transaction (:meth:`~hephaestus.analytics.store.Store.transaction`)."""
-        raise NotImplementedError
+    transaction: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    """The store's transaction (:meth:`~hephaestus.analytics.store.Store.transaction`)."""
 
     def save_snapshot(
         self,
