@@ -12,7 +12,10 @@ node_modules, a real .git with the sources committed), then measures, interleave
 3. peak memory (max RSS) of the dry run for each size in --memory-sizes (<= 200 MiB at 1M).
 
 Beside the plan it times the start-up alone (the same dry run of an empty directory), the part
-of the plan's time that does not depend on the tree (interpreter, imports, configuration).
+of the plan's time that does not depend on the tree (interpreter, imports, configuration), and
+the CPU time (user plus system) of each: the start-up's runs before the arguments are known, so
+start-up CPU plus the rest of the plan's CPU shared by every core is the shortest any plan that
+does this much work in this process could take, however it were parallelised.
 
 find is given the virtual environments' names to prune (it cannot look inside a directory for
 pyvenv.cfg); hephaestus finds them by content. Neither run is told about tracked files, but
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -181,10 +185,19 @@ def find_argv(root: Path, *, delete: bool) -> list[str]:
 
 
 def timed(argv: list[str], cwd: Path) -> float:
-    """Wall time of one run, output discarded."""
+    """Wall time of one run, output discarded (its CPU time goes to ``CPU[argv[0]]``)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(argv, cwd=cwd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    CPU.setdefault(" ".join(argv), []).append(cpu)
+    return wall
+
+
+CPU: dict[str, list[float]] = {}
+"""User plus system seconds of each command line's runs (its whole process tree)."""
 
 
 def peak_rss_mib(argv: list[str], cwd: Path) -> float:
@@ -262,6 +275,15 @@ def main() -> int:
         fixed = statistics.median(times["start-up plan"])
         theirs = statistics.median(times["find plan"])
         print(f"start-up (empty directory) {fixed * 1000:8.0f} ms   = {fixed / theirs:4.2f}x find")
+        cpu = {k: statistics.median(CPU[" ".join(argv)]) for k, argv in plan.items()}
+        # The start-up runs before the arguments are known, so at best the rest is shared by
+        # every core: a floor for any walk in this process that uses them all.
+        floor = cpu["start-up"] + (cpu["hephaestus"] - cpu["start-up"]) / (os.cpu_count() or 1)
+        print(
+            f"CPU     hephaestus {cpu['hephaestus'] * 1000:8.0f} ms   find "
+            f"{cpu['find'] * 1000:8.0f} ms   start-up {cpu['start-up'] * 1000:5.0f} ms   "
+            f"floor on {os.cpu_count()} cores {floor * 1000:5.0f} ms = {floor / theirs:4.2f}x find"
+        )
         for size in (int(s) for s in args.memory_sizes.split(",") if s):
             tree = work / f"mem-{size}"
             generate(tree, size)
