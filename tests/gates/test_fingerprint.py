@@ -492,3 +492,59 @@ def test_changes_under_excluded_paths_never_change_the_digest(
         for name in excluded:
             put(root, name, b"written by a tool\n")
         assert {gate: digest(root, gate) for gate in before} == before
+
+
+UNTRACKED = ("a.py", "b.py", "c.txt", "d.yaml", "sub/e.py")
+RULE_SOURCES = (".gitignore", ".git/info/exclude", "global ignore file", "core.excludesFile")
+
+
+def _ignore(root: Path, config: Path, source: str, names: frozenset[str]) -> None:
+    """Make git ignore exactly ``names`` (anchored rules) through ``source``."""
+    rules = "".join(f"/{name}\n" for name in sorted(names)).encode()
+    if source == "global ignore file":  # git's default core.excludesFile
+        put(config, "git/ignore", rules)
+    elif source == "core.excludesFile":
+        git(root, "config", "core.excludesFile", str(put(config, "excludes", rules)))
+    else:
+        put(root, source, rules)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    source=st.sampled_from(RULE_SOURCES),
+    first=st.frozensets(st.sampled_from(UNTRACKED)),
+    second=st.frozensets(st.sampled_from(UNTRACKED)),
+)
+def test_a_change_of_what_git_ignores_changes_the_digest(
+    source: str, first: frozenset[str], second: frozenset[str]
+) -> None:
+    """Which files git ignores keys the cache, whichever rule source says so, contents unchanged.
+
+    ruff and the file-level gates check only the files git does not ignore: un-ignoring a
+    failing file through ``.git/info/exclude`` or the user's excludes file (both outside the
+    universe) once served the pass recorded while it was ignored.
+    """
+    with (
+        tempfile.TemporaryDirectory(prefix="hephaestus-fp-") as temporary,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        config = Path(temporary, "config")
+        patch.setenv("XDG_CONFIG_HOME", str(config))
+        root = Path(temporary, "repo")
+        root.mkdir()
+        git(root, "init", "-q")
+        put(root, "tracked.py", b"X = 1\n")
+        git(root, "add", "tracked.py")
+        git(root, "commit", "-q", "-m", "init")
+        for name in UNTRACKED:
+            put(root, name, b"import os\n")
+        _ignore(root, config, source, first)
+        before = {gate: digest(root, gate) for gate in (AllGate, PythonGate)}
+        _ignore(root, config, source, second)
+        after = {gate: digest(root, gate) for gate in (AllGate, PythonGate)}
+        assert (after[AllGate] == before[AllGate]) is (first == second)
+        python = {n for n in UNTRACKED if n.endswith(".py")}
+        same_python = first & python == second & python
+        assert (after[PythonGate] == before[PythonGate]) is same_python

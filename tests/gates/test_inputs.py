@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import pytest
 from tests.gitrepo import git
 
-from hephaestus.gates.inputs import input_universe, repository_files, select
+from hephaestus.gates.inputs import input_listing, input_universe, repository_files, select
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -64,6 +64,14 @@ def test_universe_holds_tracked_untracked_and_ignored_files(repo: Path) -> None:
         "tests/data/sample.dat",
         "untracked.py",
     )
+
+
+def test_listing_marks_what_git_ignores(repo: Path) -> None:
+    """The ignored files are exactly the universe minus what gates check (repository_files)."""
+    listing = input_listing(repo)
+    assert listing.files == input_universe(repo)
+    assert listing.ignored == set(listing.files) - set(repository_files(repo))
+    assert "generated/deep/data.json" in listing.ignored  # below an ignored directory
 
 
 def test_repository_files_stay_what_gates_check(repo: Path) -> None:

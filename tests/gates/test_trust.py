@@ -363,6 +363,31 @@ def test_no_stale_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: st
     assert after.findings == fresh.findings
 
 
+@pytest.mark.parametrize("source", [".git/info/exclude", "global ignore file"])
+def test_un_ignoring_a_failing_file_is_no_stale_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    """A file git ignored through rules outside the tree, un-ignored, is checked at once.
+
+    Found on httpcore: the pass recorded while ``.git/info/exclude`` hid a module with an unused
+    import was served after the line was removed, though ``ruff check`` failed.
+    """
+    config = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    root = repository(tmp_path / "repo", CACHED)
+    write(root, {"src/demo/scratch.py": "import os\n"})  # untracked, fails F401
+    rules = root / ".git/info/exclude" if source.startswith(".git") else config / "git/ignore"
+    rules.parent.mkdir(parents=True, exist_ok=True)
+    rules.write_text("src/demo/scratch.py\n")
+    assert result(guard_rails(root), "ruff-check").status is GateStatus.passed
+    assert result(guard_rails(root), "ruff-check").status is GateStatus.cached
+    rules.write_text("")
+    after = result(guard_rails(root), "ruff-check")
+    fresh = result(guard_rails(root, cache=False), "ruff-check")
+    assert after.status is GateStatus.failed
+    assert after.findings == fresh.findings
+
+
 def test_a_file_edited_while_the_gate_runs_is_not_cached_as_passed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

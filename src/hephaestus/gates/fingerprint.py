@@ -2,9 +2,11 @@
 
 One :class:`Fingerprint` per guard-rails run. :meth:`Fingerprint.digest` covers, for a gate:
 
-- the names and contents of the files of the input universe (:func:`input_universe`: tracked,
+- the names and contents of the files of the input universe (:func:`input_listing`: tracked,
   untracked and git-ignored files, environments and tool state excluded) that match the gate's
-  ``inputs`` patterns, plus ``pyproject.toml``;
+  ``inputs`` patterns, plus ``pyproject.toml``, each with whether git ignores it (ruff and the
+  file-level gates check only the files git does not ignore, so un-ignoring a failing file in
+  ``.git/info/exclude`` or ``core.excludesFile``, outside the universe, must re-run them);
 - each of the gate's ``config_files`` in the root and every directory above it up to ``/``
   (present: its content; absent: marked absent, so creating one changes the digest);
 - its ``user_config`` files (in ``$XDG_CONFIG_HOME``, default ``~/.config``; ``~/`` names in the
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from hephaestus.core.fs import write_atomic
 from hephaestus.gates.cache import READ_FLAGS, owned_by_current_user
-from hephaestus.gates.inputs import input_universe, select
+from hephaestus.gates.inputs import InputListing, input_listing, select
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping
@@ -251,8 +253,8 @@ class Fingerprint:
         stat_cache = None if state is None else state / "cache" / STAT_CACHE_NAME
         self._contents = StatCache(root, path=stat_cache)
         self._listing = threading.Lock()
-        self._universe: tuple[str, ...] | None = None
-        self._latest: tuple[str, ...] | None = None
+        self._universe: InputListing | None = None
+        self._latest: InputListing | None = None
         # Filled by several workers at once: a lost race computes the same value again.
         self._described: dict[str, str] = {}
         self._shared: dict[tuple[str, ...], str] = {}
@@ -281,7 +283,8 @@ class Fingerprint:
         """
         patterns = tuple(sorted(set(gate.inputs)))
         if fresh:
-            inputs = self._combine(select(self._list(), patterns), memo=None)
+            listing = self._list()
+            inputs = self._combine(select(listing.files, patterns), listing.ignored, memo=None)
         else:
             inputs = self._shared.get(patterns) or self._share(patterns)
         seen = {k: v for k, v in {**os.environ, **(environ or {})}.items() if v is not None}
@@ -300,23 +303,29 @@ class Fingerprint:
     def save(self) -> None:
         """Keep the stat cache for the next run (best effort; nothing if nothing was listed)."""
         if self._latest is not None:
-            self._contents.save(keep=frozenset(self._latest))
+            self._contents.save(keep=frozenset(self._latest.files))
 
-    def _list(self) -> tuple[str, ...]:
-        self._latest = files = input_universe(self.root)
-        return files
+    def _list(self) -> InputListing:
+        self._latest = listing = input_listing(self.root)
+        return listing
 
     def _share(self, patterns: tuple[str, ...]) -> str:
         with self._listing:
             if self._universe is None:
                 self._universe = self._list()
+        universe = self._universe
         digest = self._shared[patterns] = self._combine(
-            select(self._universe, patterns), memo=self._described
+            select(universe.files, patterns), universe.ignored, memo=self._described
         )
         return digest
 
-    def _combine(self, files: Iterable[str], *, memo: dict[str, str] | None) -> str:
-        """Digest the names and contents of ``files`` (sorted); ``memo`` keeps descriptions."""
+    def _combine(
+        self, files: Iterable[str], ignored: Collection[str], *, memo: dict[str, str] | None
+    ) -> str:
+        """Digest the names, contents and ignored marks of ``files`` (sorted).
+
+        ``memo`` keeps the descriptions of contents between calls.
+        """
         digest = hashlib.sha256()
         for path in files:
             described = None if memo is None else memo.get(path)
@@ -324,7 +333,8 @@ class Fingerprint:
                 described = self._contents.describe(path)
                 if memo is not None:
                     memo[path] = described
-            digest.update(f"{path}\0{described}\n".encode("utf-8", "surrogateescape"))
+            mark = "ignored\0" if path in ignored else ""
+            digest.update(f"{path}\0{mark}{described}\n".encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
     def _outside_file(self, path: str, *, fresh: bool) -> str:

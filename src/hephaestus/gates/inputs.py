@@ -4,10 +4,11 @@ Two listings, each made once per run:
 
 - :func:`repository_files`: tracked files plus untracked files no ignore rule covers (``git
   ls-files --cached --others --exclude-standard``): the files gates *check*.
-- :func:`input_universe`: every file under root a tool may read, git-ignored ones included (a
+- :func:`input_listing`: every file under root a tool may read, git-ignored ones included (a
   git-ignored module that checked code imports, ignored test data, ``uv.lock``), except
   environments (a directory holding ``pyvenv.cfg`` or ``conda-meta/``), VCS data,
-  ``node_modules`` and tool state (:data:`NEVER_INPUTS`): the files that key a cached pass.
+  ``node_modules`` and tool state (:data:`NEVER_INPUTS`): the files that key a cached pass,
+  each with whether git ignores it (what ruff and the file-level gates check follows from it).
 
 State and tool caches never count in either: a gate's own run writes them, and counting them
 would make every run look changed. Contents are hashed by :mod:`hephaestus.gates.fingerprint`.
@@ -20,6 +21,7 @@ import hashlib
 import os
 import re
 import stat
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import pathspec
@@ -142,26 +144,43 @@ def _scan(root: Path, start: str, found: set[str]) -> None:
                 found.add(prefix + entry.name)
 
 
-def input_universe(root: Path, *, timeout: float = 60.0) -> tuple[str, ...]:
-    """Return every file below ``root`` a tool may read (relative, '/'-separated, sorted).
+@dataclass(frozen=True, slots=True)
+class InputListing:
+    """The input universe and which of its files git's ignore rules leave out."""
+
+    files: tuple[str, ...]
+    """Every file a tool may read (relative, '/'-separated, sorted): see :func:`input_listing`."""
+    ignored: frozenset[str]
+    """The files of ``files`` that ``.gitignore``, ``.git/info/exclude`` or ``core.excludesFile``
+    ignore: which files ruff and the file-level gates check follows from it, so a change of
+    these rules alone (no file's content changing) must change the cache key."""
+
+
+def input_listing(root: Path, *, timeout: float = 60.0) -> InputListing:
+    """List every file below ``root`` a tool may read, and which of them git ignores.
 
     Tracked, untracked and git-ignored files; git lists an ignored directory as one entry, which
     is walked here (as are nested repositories and submodules), never descending into pruned
     directories or environments. Symlinks are listed, never followed. Without git the whole tree
-    is walked with the same pruning.
+    is walked with the same pruning, and nothing counts as ignored.
     """
     listings = (
-        ("ls-files", "-z", "--cached", "--others", "--exclude-standard"),
-        ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"),
+        (False, ("ls-files", "-z", "--cached", "--others", "--exclude-standard")),
+        (True, ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")),
     )
     found: set[str] = set()
+    ignored: set[str] = set()
     base = str(root)
     try:
-        listed = [entry for args in listings for entry in stream_git(root, *args, timeout=timeout)]
+        listed = [
+            (entry, hidden)
+            for hidden, args in listings
+            for entry in stream_git(root, *args, timeout=timeout)
+        ]
     except (ToolNotFoundError, ExternalError):
         _scan(root, "", found)
         listed = []
-    for entry in listed:
+    for entry, hidden in listed:
         path = entry.rstrip("/")
         if _pruned(path):
             continue
@@ -169,14 +188,21 @@ def input_universe(root: Path, *, timeout: float = 60.0) -> tuple[str, ...]:
             mode = os.lstat(os.path.join(base, path)).st_mode  # noqa: PTH118  # hot: str paths
         except OSError:
             continue  # tracked but deleted: its absence is the change
+        into = ignored if hidden else found
         if stat.S_ISDIR(mode):
-            _scan(root, path, found)  # ignored directory, nested repository, submodule
+            _scan(root, path, into)  # ignored directory, nested repository, submodule
         else:
-            found.add(path)
+            into.add(path)
+    found |= ignored
     environments = {e for e in map(_environment_of, found) if e is not None}
     if environments:
         found = {p for p in found if not _under(p, environments)}
-    return tuple(sorted(found))
+    return InputListing(tuple(sorted(found)), frozenset(ignored & found))
+
+
+def input_universe(root: Path, *, timeout: float = 60.0) -> tuple[str, ...]:
+    """Return every file below ``root`` a tool may read (``input_listing(root).files``)."""
+    return input_listing(root, timeout=timeout).files
 
 
 def _under(path: str, directories: Collection[str]) -> bool:
