@@ -80,6 +80,42 @@ def test_syntax_error_is_a_finding(tmp_path: Path, run_gate: GateRunner) -> None
     ]
 
 
+OLD_MYPY_SYNTAX = [  # mypy 1.15 with -O json: blocking errors still come as text
+    ("src/demo/broken.py:1: error: invalid syntax  [syntax]", 1, None),
+    ("src/demo/broken.py:3:8: error: invalid syntax  [syntax]", 3, 8),  # --show-column-numbers
+]
+
+
+@pytest.mark.parametrize(("text", "line", "column"), OLD_MYPY_SYNTAX)
+def test_syntax_error_printed_as_text_is_a_finding(
+    clean: Path, run_gate: GateRunner, text: str, line: int, column: int | None
+) -> None:
+    """An older mypy's text syntax error (exit 2) is a finding, not "could not run" (pluggy)."""
+    stdout = f"{text}\nFound 1 error in 1 file (errors prevented further checking)\n"
+    gate = Mypy()
+    outcome = gate.parse(run_gate.context(gate, clean), ProcessResult(("m",), 2, stdout, "", 0))
+    (finding,) = outcome.findings
+    assert (finding.rule, finding.path, finding.line, finding.column) == (
+        "syntax", "src/demo/broken.py", line, column
+    )  # fmt: skip
+    assert (finding.severity, finding.message) == (Severity.error, "invalid syntax")
+
+
+def test_other_blocking_error_printed_as_text_could_not_run(
+    clean: Path, run_gate: GateRunner
+) -> None:
+    """An older mypy's text duplicate-module error stays "could not run", naming it."""
+    stdout = (
+        'b/m.py: error: Duplicate module named "m" (also at "a/m.py")\n'
+        "b/m.py: note: See https://mypy.readthedocs.io/en/stable/running_mypy.html for more info\n"
+        "Found 1 error in 1 file (errors prevented further checking)\n"
+    )
+    gate = Mypy()
+    process = ProcessResult(("m",), 2, stdout, "", 0)
+    with pytest.raises(GateError, match=r'mypy stopped: b/m.py: Duplicate module named "m"'):
+        gate.parse(run_gate.context(gate, clean), process)
+
+
 def test_bad_usage_could_not_run(clean: Path, run_gate: GateRunner) -> None:
     """An unknown option (exit 2, a usage message) raises GateError quoting mypy."""
     with pytest.raises(GateError, match="unrecognized arguments"):

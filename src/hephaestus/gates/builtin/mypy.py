@@ -11,13 +11,15 @@ selects, with a hook); mypy still follows their imports. mypy's cache goes to he
 directory (``/dev/null`` without one: mypy's documented "write no cache").
 Exit codes: 0 clean, 1 errors found, 2 mypy stopped early. Exit 2 is a finding when the
 blocking error is a syntax error in the code, and "could not run" for anything else (bad
-options, duplicate modules, unreadable files).
+options, duplicate modules, unreadable files). mypy before 1.16 prints blocking errors as text
+even with ``-O json`` (``file:line: error: invalid syntax  [syntax]``): those lines are read too.
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, ClassVar
+import re
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -43,6 +45,11 @@ HELP_URL = "https://mypy.readthedocs.io/en/stable/_refs.html#code-{code}"
 HINT = "run the command by hand to see mypy's whole message; check mypy's configuration"
 FOUND_ERRORS = 1
 STOPPED = 2
+BLOCKING: Final = re.compile(
+    r"^(?P<file>.+?):(?:(?P<line>\d+):(?:(?P<column>\d+):)?)? (?P<severity>error|note): "
+    r"(?P<message>.*?)(?:  \[(?P<code>[a-z0-9-]+)\])?$"
+)
+"""A blocking error as mypy before 1.16 prints it, JSON asked for or not (columns 1-based)."""
 
 
 class _Error(BaseModel):
@@ -157,6 +164,8 @@ class Mypy(Gate[GateConfig]):
         if process.returncode not in {0, FOUND_ERRORS, STOPPED}:
             raise could_not_run("mypy", process, HINT)
         findings = self._findings(context, process)
+        if process.returncode == STOPPED and not findings:
+            findings = self._blocking(context, process)
         errors = [f for f in findings if f.severity is Severity.error]
         if process.returncode == STOPPED:
             if any(f.rule == "syntax" for f in errors):
@@ -194,6 +203,27 @@ class Mypy(Gate[GateConfig]):
                 ) from exc
             findings.append(self._finding(context, error))
         return tuple(findings)
+
+    def _blocking(
+        self, context: GateContext[GateConfig], process: ProcessResult
+    ) -> tuple[Finding, ...]:
+        """Read the blocking errors an older mypy printed as text instead of JSON."""
+        found = []
+        for text in process.stdout.splitlines():
+            match = BLOCKING.match(text)
+            if match is None:
+                continue
+            line, column = match["line"], match["column"]
+            error = _Error(
+                file=match["file"],
+                line=int(line) if line else -1,
+                column=int(column) - 1 if column else -1,
+                message=match["message"],
+                code=match["code"],
+                severity=match["severity"],
+            )
+            found.append(self._finding(context, error))
+        return tuple(found)
 
     def _finding(self, context: GateContext[GateConfig], error: _Error) -> Finding:
         # A hint may span lines (a list of resolutions): one line keeps findings readable.
