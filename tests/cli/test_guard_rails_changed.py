@@ -85,11 +85,12 @@ def test_changed_since_checks_the_changed_file_and_then_everything(cli: Cli, rep
         (["--changed-since", "no-such-ref"], "error: --changed-since 'no-such-ref': no such"),
         (["src/a.py"], "error: unexpected argument 'src/a.py': name files to check with --files"),
         (["--files", "../outside.py"], "error: --files ../outside.py: outside the repository"),
+        (["--files", "nosuch.py"], "error: --files nosuch.py: no such file or directory"),
         (["--files", "a.py", "--changed-since", "HEAD"], "error: --changed-since and --files"),
     ],
 )
 def test_usage_errors_are_one_line(cli: Cli, args: list[str], message: str) -> None:
-    """An unknown ref, a stray file name, a file outside, both ways at once: exit 2, one line."""
+    """A bad ref, a stray or missing file, a file outside, both ways at once: exit 2, one line."""
     outcome = cli("guard-rails", *args)
     assert outcome.exit_code == ExitCode.USAGE
     lines = outcome.stderr.splitlines()

@@ -112,8 +112,8 @@ class GuardRailsRequest(Request):
     files: tuple[str, ...] | None = Field(
         default=None,
         description="Check only these files (relative to the working directory; a directory "
-        "stands for its files), as a hook manager passes the files to commit; like "
-        "changed_since otherwise (default: the whole project).",
+        "stands for its files; each must exist), as a hook manager passes the files to "
+        "commit; like changed_since otherwise (default: the whole project).",
     )
 
 
@@ -175,7 +175,7 @@ def _changed(request: GuardRailsRequest, context: Context) -> frozenset[str] | N
 
     Raises:
         UsageError: both ``changed_since`` and ``files`` are given, a ref names no commit, or a
-            file is outside the repository (exit 2).
+            file is outside the repository or does not exist (exit 2).
 
     """
     if request.changed_since is None and request.files is None:
@@ -187,7 +187,14 @@ def _changed(request: GuardRailsRequest, context: Context) -> frozenset[str] | N
         )
     if request.changed_since is not None:
         return changed_since(context.root, request.changed_since)
-    return named_files(context.root, context.cwd, request.files or ())
+    named = named_files(context.root, context.cwd, request.files or ())
+    for path in request.files or ():
+        if not os.path.lexists(os.path.join(context.cwd, path)):  # noqa: PTH118  # as named
+            raise UsageError(
+                f"{field_ref('files')} {path}: no such file or directory",
+                hint="name files that exist: a deleted or mistyped file has nothing to check",
+            )
+    return named
 
 
 def _baseline(
