@@ -8,6 +8,7 @@ import pytest
 from tests.gates.builtin.conftest import snapshot
 from tests.gates.seeded import CLEAN, build
 
+from hephaestus.core.errors import FIELD_REFERENCE
 from hephaestus.core.proc import ProcessResult
 from hephaestus.gates.builtin.mypy import Mypy
 from hephaestus.gates.models import Severity
@@ -67,8 +68,11 @@ def test_nothing_to_check_is_an_error(tmp_path: Path, run_gate: GateRunner) -> N
     gate = Mypy()
     context = run_gate.context(gate, root)
     assert "names no files" in (gate.configured(context) or "")
-    with pytest.raises(GateError, match="cannot tell what mypy should check"):
+    with pytest.raises(GateError, match="cannot tell what mypy should check") as raised:
         gate.command(context)
+    # A TOML key, not a request field: the CLI would have spelt `files` as --files.
+    assert raised.value.hint is not None
+    assert FIELD_REFERENCE.search(raised.value.hint) is None
 
 
 def test_syntax_error_is_a_finding(tmp_path: Path, run_gate: GateRunner) -> None:

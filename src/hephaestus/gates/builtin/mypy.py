@@ -145,7 +145,7 @@ class Mypy(Gate[GateConfig]):
         if not found:
             raise GateError(
                 "cannot tell what mypy should check: its configuration names no files",
-                hint="set `files` in [tool.mypy] of pyproject.toml",
+                hint='add files = ["your_package"] to [tool.mypy] in pyproject.toml',
                 code="no-targets",
             )
         return found

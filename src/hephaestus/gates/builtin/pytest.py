@@ -143,7 +143,7 @@ class Pytest(Gate[PytestConfig]):
         if not packages:
             raise GateError(
                 "cannot tell which code to measure: no package or module found",
-                hint="set `source` in [tool.coverage.run] of pyproject.toml",
+                hint='add source = ["your_package"] to [tool.coverage.run] in pyproject.toml',
                 code="no-targets",
             )
         # A directory is measured whole (never-imported files count as uncovered); a
