@@ -213,6 +213,24 @@ def test_bad_input_exits_2_with_one_line(cli: Cli, args: list[str], message: str
     assert "Traceback" not in outcome.stderr
 
 
+@pytest.mark.parametrize("configured", [False, True])
+def test_a_missing_environment_names_where_it_was_given(
+    cli: Cli, messy: Path, *, configured: bool
+) -> None:
+    """--python nosuch blames the flag; environment = "nosuch" blames the key, not a flag."""
+    if configured:
+        pyproject = messy / "pyproject.toml"
+        table = "[tool.hephaestus.guard-rails]\n"
+        text = pyproject.read_text()
+        assert table in text
+        pyproject.write_text(text.replace(table, f'{table}environment = "nosuch"\n'))
+    outcome = cli("guard-rails", *(() if configured else ("--python", "nosuch")))
+    assert outcome.exit_code == ExitCode.USAGE
+    named = "[tool.hephaestus.guard-rails] environment" if configured else "--python"
+    assert outcome.stderr.startswith(f"error: {named} nosuch: no such interpreter")
+    assert ("--python" in outcome.stderr) is not configured
+
+
 def test_profile_runs_its_gates_and_names_itself(
     cli: Cli, messy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -285,37 +285,44 @@ def _manager_environment(
     return None, looked
 
 
+CONFIGURED_ENVIRONMENT: Final = "[tool.hephaestus.guard-rails] environment"
+"""How messages name the configured environment (the request's is the ``python`` field)."""
+
+
 def find_environment(
     root: Path,
     *,
     python: str | None,
     pyproject: Mapping[str, object],
     environ: Mapping[str, str] | None = None,
+    configured: bool = False,
 ) -> EnvironmentSearch:
     """Find the project's environment; never hephaestus' own unless it is the project's.
 
-    ``python`` (the request's or the configured ``environment``) names an interpreter or a venv,
-    relative to ``root`` or absolute; it wins over everything else.
+    ``python`` (the request's, or with ``configured`` the configured ``environment``: messages
+    name which) names an interpreter or a venv, relative to ``root`` or absolute; it wins over
+    everything else.
 
     Raises:
         ConfigError: ``python`` names neither a venv nor a usable interpreter.
 
     """
     environ = os.environ if environ is None else environ
+    named = CONFIGURED_ENVIRONMENT if configured else field_ref("python")
     if python is not None:
+        origin = f"{named} {python}"
         given = Path(python).expanduser()
         given = given if given.is_absolute() else root / given
         if given.is_dir():
-            return EnvironmentSearch(ToolEnvironment.at(given, f"{field_ref('python')} {python}"))
+            return EnvironmentSearch(ToolEnvironment.at(given, origin))
         if not given.is_file():
             found = shutil.which(python)
             if found is None:
                 raise ConfigError(
-                    f"{field_ref('python')} {python}: no such interpreter or virtual environment",
+                    f"{origin}: no such interpreter or virtual environment",
                     hint="name the project's interpreter or virtual environment",
                 )
             given = Path(found)
-        origin = f"{field_ref('python')} {python}"
         return EnvironmentSearch(ToolEnvironment.of_interpreter(given, origin))
     looked: list[str] = []
     steps: list[Callable[[], tuple[ToolEnvironment | None, list[str]]]] = [

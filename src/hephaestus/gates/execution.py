@@ -95,7 +95,10 @@ class GateRun:
         """A changed-files run: what each gate is given (``None``: the whole project)."""
         self.pyproject = _read_pyproject(root)
         self.search = find_environment(
-            root, python=options.python or section.environment, pyproject=self.pyproject
+            root,
+            python=options.python or section.environment,
+            configured=options.python_configured or options.python is None,
+            pyproject=self.pyproject,
         )
         self.environment = self.search.environment or ToolEnvironment.absent(root)
         self.project = ProjectTools.read(root, self.pyproject)

@@ -167,6 +167,7 @@ def resolve(
         auto_remediate=request.auto_remediate,
         profile=_profile(analytics, request.profile),
         python=request.python or section.environment,
+        python_configured=request.python is None and section.environment is not None,
     )
 
 

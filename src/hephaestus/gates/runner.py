@@ -86,6 +86,8 @@ class GuardRailsOptions:
     profile: ProfileOptions | None = None
     python: str | None = None
     """The project's interpreter or venv; default: found (see environment.py)."""
+    python_configured: bool = False
+    """``python`` is the configured ``environment``, not the request's (messages say which)."""
     changed: frozenset[str] | None = None
     """A changed-files run: the changed paths, root-relative (see changes.py); ``None``: the
     whole project."""
@@ -261,7 +263,10 @@ def _drift(
         done = remediate_drift(drift, root=root, timeout=options.timeout or section.timeout)
         fresh = (
             find_environment(  # versions changed
-                root, python=options.python or section.environment, pyproject=state.pyproject
+                root,
+                python=options.python or section.environment,
+                configured=options.python_configured or options.python is None,
+                pyproject=state.pyproject,
             ).environment
             or state.environment
         )
