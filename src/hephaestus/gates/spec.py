@@ -275,8 +275,19 @@ def last_line(process: ProcessResult) -> str:
 
     That is the last line of stderr starting with "error" (a usage message ends with a line
     such as "For more information, try '--help'"), else the last non-empty line of stderr,
-    else of stdout.
+    else of stdout. A Rust tool's chain of causes (ruff: "Cause: Failed to parse
+    sub/pyproject.toml", a TOML excerpt, then what is wrong) gives its first cause, which names
+    the file, before that last line.
     """
+    causes = [
+        line.strip().removeprefix("Cause:").strip()
+        for line in process.stderr.splitlines()
+        if line.strip().startswith("Cause:")
+    ]
+    if causes:
+        lines = [line.strip() for line in process.stderr.splitlines() if line.strip()]
+        last = lines[-1].removeprefix("Cause:").strip()
+        return (causes[0] if last == causes[0] else f"{causes[0]}: {last}")[:MAX_LINE]
     errors = [
         line.strip()
         for line in process.stderr.splitlines()

@@ -120,6 +120,18 @@ def test_bad_configuration_could_not_run(tmp_path: Path, run_gate: GateRunner) -
         run_gate(RuffFormat(), root, fix=True)
 
 
+def test_a_broken_nested_pyproject_is_named(tmp_path: Path, run_gate: GateRunner) -> None:
+    """ruff's chain of causes gives the file it failed to parse, not only what was wrong."""
+    broken = {**CLEAN, "tools/pyproject.toml": "[tool.ruff\nline-length = 3\n"}
+    root = build(tmp_path / "repo", broken)
+    with pytest.raises(GateError) as raised:
+        run_gate(RuffCheck(), root)
+    message = str(raised.value)
+    assert "exited with code 2: Failed to parse" in message
+    assert "tools/pyproject.toml: " in message
+    assert "\n" not in message
+
+
 @pytest.mark.parametrize(
     ("returncode", "stdout", "match"),
     [(1, "[]", "reported no problems"), (1, "oops", "not its JSON"), (0, "{}", "not its JSON"),
