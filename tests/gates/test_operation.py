@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from pydantic import ValidationError
 from tests.gitrepo import git
 
 from hephaestus.analytics.settings import AnalyticsSection, QAProfileSection
@@ -48,6 +49,12 @@ def test_configuration_fills_what_the_request_leaves_out() -> None:
     options = resolve(GuardRailsRequest(), section, NO_PROFILES)
     assert (options.jobs, options.cache, options.python) == (2, False, "configured")
     assert options.timeout is None  # the gate's table, else the section's, when planned
+
+
+def test_an_empty_gates_list_is_refused_not_read_as_every_gate() -> None:
+    """``gates = []`` says no gate: refused (remove the key for every gate), never all of them."""
+    with pytest.raises(ValidationError, match="at least 1 item"):
+        GuardRailsSection(gates=())
 
 
 def test_defaults_without_request_or_configuration() -> None:

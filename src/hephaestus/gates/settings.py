@@ -13,8 +13,9 @@ from hephaestus.core.config import Section
 class GuardRailsSection(Section):
     """``[tool.hephaestus.guard-rails]``; a gate's own table is ``[…guard-rails.gate.<name>]``."""
 
-    gates: tuple[str, ...] | None = None
-    """Gates that run when no --gate is given (default: every installed gate)."""
+    gates: tuple[str, ...] | None = Field(default=None, min_length=1)
+    """Gates that run when no --gate is given (default: every installed gate; an empty list is
+    refused, not read as every gate)."""
     skip: tuple[str, ...] = ()
     """Gates that never run unless named with --gate."""
     jobs: int | None = Field(default=None, ge=1)
