@@ -16,14 +16,18 @@ from typing import TYPE_CHECKING, Final
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.cleanup.conftest import make
 from tests.gitrepo import git
 
 from hephaestus.cleanup import CleanupOptions, execute_cleanup, plan_cleanup
 from hephaestus.cleanup.models import SkipReason
 from hephaestus.cleanup.settings import CleanupCategory as Category
+from hephaestus.core.errors import ExitCode
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.conftest import Cli
 
 DEEP: Final = frozenset(Category) - {Category.node_modules}
 PATH_MAX: Final = 4096
@@ -266,3 +270,38 @@ def test_tree_deeper_than_the_descriptor_limit_is_kept_not_a_crash(tmp_path: Pat
     report = execute_cleanup(plan, run_id="t", manifest=None)
     assert report.errors == []
     assert not (root / "build").exists()
+
+
+@contextlib.contextmanager
+def read_only(tree: Path, view: Path) -> Iterator[None]:
+    """Show ``tree`` read-only at ``view`` (a read-only bind mount); skip if not allowed."""
+    view.mkdir()
+    with bind(tree, view):
+        done = subprocess.run(
+            ["mount", "-o", "remount,ro,bind", str(view)], capture_output=True, check=False
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot remount read-only here: {done.stderr.decode().strip()}")
+        yield
+
+
+@pytest.mark.parametrize("state", ["absent", "present"])
+def test_a_read_only_tree_is_a_usage_error_not_a_crash(
+    tmp_path: Path, cli: Cli, state: str
+) -> None:
+    """No state directory can be made (or no lock taken): exit 2, one line, nothing removed."""
+    tree = tmp_path / "tree"
+    make(tree, {"pyproject.toml": "[project]\n", "pkg/__pycache__/m.pyc": "x"})
+    if state == "present":
+        (tree / ".hephaestus").mkdir()
+    before = sorted(p.relative_to(tree) for p in tree.rglob("*"))
+    view = tmp_path / "view"
+    manifest = tmp_path / "manifest.json"  # outside the read-only tree: only the lock fails
+    with read_only(tree, view):
+        outcome = cli("cleanup", "--yes", str(view), "--audit-manifest", str(manifest))
+    assert outcome.exit_code == ExitCode.USAGE
+    first, hint = outcome.stderr.splitlines()
+    assert first.startswith(f"error: cannot write the state directory {view}/.hephaestus: ")
+    assert first.endswith("; nothing was removed")
+    assert hint.startswith("hint: ")
+    assert sorted(p.relative_to(tree) for p in tree.rglob("*")) == before

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from hephaestus.cleanup.audit import default_manifest_path
 from hephaestus.cleanup.delete import execute_cleanup
+from hephaestus.cleanup.lock import writable_state
 from hephaestus.cleanup.models import CleanupOptions, CleanupPlan, CleanupReport
 from hephaestus.cleanup.scan import plan_cleanup
 from hephaestus.cleanup.settings import CleanupCategory as Category
@@ -25,7 +26,7 @@ from hephaestus.core.errors import SafetyError, UsageError, field_ref
 from hephaestus.core.fs import printable_path
 from hephaestus.core.instruments import CLEANUP_FREED, CLEANUP_REMOVED
 from hephaestus.core.request import Request, directory_root
-from hephaestus.core.state import state_directory, state_directory_for
+from hephaestus.core.state import state_directory_for
 
 if TYPE_CHECKING:
     from hephaestus.core.context import Context
@@ -142,7 +143,7 @@ def manifest_path(root: Path, run_id: str, given: Path | None) -> Path:
     """
     field = field_ref("audit_manifest")
     if given is None:
-        state_directory(root)
+        writable_state(root)
         chosen = default_manifest_path(root, run_id)
     else:
         try:
