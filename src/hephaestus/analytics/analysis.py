@@ -94,12 +94,13 @@ SHALLOW_HINT = "git fetch --unshallow (in CI: fetch-depth: 0), then run again"
 def _history_gaps(root: Path, *, since: int, total: int) -> list[MissingData]:
     """Say when the history read is not the whole window: a shallow clone, or no commit."""
     gaps = []
-    if git.is_shallow(root):
+    if git.cut_inside(root, git.shallow_boundary(root), since=since):
         gaps.append(
             MissingData(
                 factor="history",
-                message=f"shallow clone: only the {total} commit(s) fetched are counted, the"
-                " history before them is not in this repository",
+                message=f"shallow clone: only the {total} commit(s) after the cut are counted"
+                " (the commits at the cut, which git shows as adding every file, are left out);"
+                " the history before it is not in this repository",
                 hint=SHALLOW_HINT,
             )
         )

@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from hephaestus.core.errors import UsageError, field_ref
@@ -23,7 +24,6 @@ from hephaestus.core.streams import READ_SIZE, RecordStream
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
     from typing import IO
 
 GIT_HINT: Final = "install git: the analytics read the repository's history"
@@ -137,10 +137,38 @@ def head_commit(root: Path) -> str | None:
     return out if ok and out else None
 
 
-def is_shallow(root: Path) -> bool:
-    """Return whether the repository at ``root`` is a shallow clone (history cut off)."""
-    ok, out = _git(root, "rev-parse", "--is-shallow-repository")
-    return ok and out == "true"
+_COMMIT_ID: Final = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+def shallow_boundary(root: Path) -> tuple[str, ...]:
+    """Return the commits a shallow clone is cut at, sorted; ``()`` in a whole clone.
+
+    Their parents are not in the repository, so git shows each as adding every file it holds:
+    counted, such a commit would be a change of every file, all of it by its author. The
+    history readers leave them out (``--not``: their ancestors are absent anyway).
+    """
+    ok, out = _git(root, "rev-parse", "--git-path", "shallow")
+    if not ok or not out:
+        return ()
+    try:
+        text = Path(root, out).read_text(encoding="ascii")  # absolute `out` stays itself
+    except (OSError, UnicodeDecodeError):
+        return ()
+    return tuple(sorted({line for line in text.split() if _COMMIT_ID.fullmatch(line)}))
+
+
+def cut_inside(root: Path, boundary: tuple[str, ...], *, since: int | None) -> bool:
+    """Return whether a shallow clone's cut lies in the window from ``since`` (None: all time).
+
+    A cut whose commits are all older than the window (by commit date, as ``--since``
+    selects) leaves the window whole.
+    """
+    if not boundary:
+        return False
+    if since is None:
+        return True
+    ok, out = _git(root, "log", "--no-walk", "--format=%ct", *boundary)
+    return not ok or any(int(t) >= since for t in out.split() if t.isdigit())
 
 
 def is_ancestor(root: Path, older: str, newer: str) -> bool:
@@ -201,6 +229,8 @@ class LogReader:
     lines: bool
     since: int | None = None
     revisions: str = "HEAD"
+    exclude: tuple[str, ...] = ()
+    """Commits left out of the pass (a shallow clone's boundary, :func:`shallow_boundary`)."""
     aliases: dict[str, str] = field(default_factory=dict)
     parts: int = 0
     """git processes reading the history side by side (0: one per core, up to MAX_PARTS)."""
@@ -279,10 +309,11 @@ class LogReader:
         return [*argv, diff, "-M", "--no-color", f"--format={_HEADER}%H{_FIELD}%at{_FIELD}%aN"]
 
     def _window(self) -> list[str]:
+        left_out = ["--not", *self.exclude] if self.exclude else []
         if self.since is None:
-            return [self.revisions]
+            return [self.revisions, *left_out]
         # '@N +0000': git reads N as seconds whatever its size.
-        return [f"--since=@{self.since} +0000", self.revisions]
+        return [f"--since=@{self.since} +0000", self.revisions, *left_out]
 
     def _records(self) -> Iterator[str]:
         # A path may itself hold the marker: a piece that is no header belongs to the one before.

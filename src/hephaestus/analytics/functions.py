@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from hephaestus.analytics.churn import GIT_HINT, LOG_TIMEOUT
+from hephaestus.analytics.churn import GIT_HINT, LOG_TIMEOUT, shallow_boundary
 from hephaestus.core.git import stream_git
 
 if TYPE_CHECKING:
@@ -176,4 +176,5 @@ def changed_functions(inputs: Inputs, paths: Iterable[str]) -> dict[tuple[str, s
         return {}
     hunks = hunk_names(inputs.root, head=head, since=inputs.since, paths=chosen)
     measured = {path: inputs.complexity[path] for path in chosen}
-    return function_commits(hunks, measured, skipped=inputs.large)
+    cut = frozenset(shallow_boundary(inputs.root))  # shows as adding every function it holds
+    return function_commits(hunks, measured, skipped=inputs.large | cut)

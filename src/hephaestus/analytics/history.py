@@ -112,11 +112,13 @@ def update(  # noqa: PLR0913  # keyword-only, each needed
         ExternalError: git failed (exit 5).
 
     """
+    boundary = git.shallow_boundary(root)
     with store.transaction():  # the state is read under the write lock: no double counting
         forget_if_mailmap_changed(store, root)
+        forget_if_cut_changed(store, boundary)
         return _update(
             store, root, head=head, since=since, large=large, lines=lines, progress=progress,
-            meanwhile=meanwhile,
+            meanwhile=meanwhile, boundary=boundary,
         )  # fmt: skip
 
 
@@ -141,6 +143,19 @@ def forget_if_mailmap_changed(store: Store, root: Path) -> None:
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('mailmap', ?)", (digest,))
 
 
+def forget_if_cut_changed(store: Store, boundary: tuple[str, ...]) -> None:
+    """Forget the cached history when the shallow clone's cut moved (deepened, unshallowed).
+
+    The commits at the cut are never read (:func:`~hephaestus.analytics.churn.shallow_boundary`)
+    and the ones before it were not there: a deeper history must be read again, not continued.
+    """
+    digest = hashlib.sha256(" ".join(boundary).encode()).hexdigest() if boundary else ""
+    row = store.db.execute("SELECT value FROM meta WHERE key = 'shallow'").fetchone()
+    if (row[0] if row else "") != digest:
+        store.db.execute("DELETE FROM meta WHERE key = 'head'")  # the next pass reads it all
+        store.db.execute("INSERT OR REPLACE INTO meta VALUES ('shallow', ?)", (digest,))
+
+
 def _update(  # noqa: PLR0913  # keyword-only, each needed
     store: Store,
     root: Path,
@@ -151,6 +166,7 @@ def _update(  # noqa: PLR0913  # keyword-only, each needed
     lines: bool,
     progress: Progress,
     meanwhile: Callable[[], T],
+    boundary: tuple[str, ...],
 ) -> tuple[int, Tally, T]:
     state = store.history()
     window = {"since": since, "large": large}
@@ -166,7 +182,9 @@ def _update(  # noqa: PLR0913  # keyword-only, each needed
             return 0, tally, meanwhile()
         fetched, reader = 0, None
         if state.head != head:
-            reader = git.LogReader(root, lines=state.lines, revisions=f"{state.head}..{head}")
+            reader = git.LogReader(
+                root, lines=state.lines, revisions=f"{state.head}..{head}", exclude=boundary
+            )
             extra = _beside(reader, meanwhile)
             progress.note(f"reading commits since {state.head[:12]}")
             cached = store.last_row()
@@ -185,7 +203,7 @@ def _update(  # noqa: PLR0913  # keyword-only, each needed
         )
         store.set_history(head=head, since=state.since, lines=state.lines)
         return fetched, tally, extra
-    reader = git.LogReader(root, lines=lines, since=since, revisions=head)
+    reader = git.LogReader(root, lines=lines, since=since, revisions=head, exclude=boundary)
     extra = _beside(reader, meanwhile)
     progress.note("reading history")
     tally = {}
