@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.gates.test_trust import repository, write
 from tests.gitrepo import GIT_ENV, git
 
@@ -128,3 +130,56 @@ def test_prek_passes_the_staged_files(repo: Path, tmp_path: Path) -> None:
     assert done.returncode == ExitCode.FINDINGS, done.stdout + done.stderr
     assert "src/a.py:1:8: error [F401]" in done.stdout
     assert "debt.py" not in done.stdout
+
+
+MIXED = {
+    "pyproject.toml": '[project]\nname = "demo"\nversion = "0"\n[tool.ruff]\n[tool.ruff.format]\n',
+    "src/clean.py": "A = 1\n",
+    "src/dirty.py": "import os\n",  # F401
+    "notes.txt": "hello world\n",  # named to ruff, it is Python: F821, B018, a syntax error
+    "conf.yaml": "a: [1,2]\n",  # named to ruff format, it "would be reformatted"
+    "setup.cfg": "[metadata]\nname=demo\n",
+    "data.json": '{"a":1}\n',
+    "README.md": "# Demo\n\n```python\nx=1\n```\n",  # ruff 0.16 on formats Markdown blocks
+}
+
+
+def _paths(report: dict[str, Any], gate: str) -> set[str]:
+    result = next(r for r in report["results"] if r["name"] == gate)
+    assert result["status"] in {"passed", "failed", "skipped"}, result.get("reason")
+    return {f["path"] for f in result["findings"]}
+
+
+@pytest.mark.usefixtures("mixed")
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(named=st.sets(st.sampled_from(sorted(MIXED)), min_size=1))
+def test_a_changed_files_run_finds_only_what_a_whole_run_finds_there(
+    cli: Cli, named: set[str]
+) -> None:
+    """Whatever files are named, ruff judges only those it would pick itself, as a whole run does.
+
+    ruff took every named file for Python: a changed ``notes.txt`` failed ruff-check, a
+    changed YAML file "would be reformatted", and an older ruff could not run on Markdown.
+    """
+    gates = ("--gate", "ruff-check", "--gate", "ruff-format", "--no-cache")
+    whole = json.loads(cli("--format", "json", "guard-rails", *gates).stdout)
+    outcome = cli("--format", "json", "guard-rails", *gates, "--files", *sorted(named))
+    changed = json.loads(outcome.stdout)
+    # A changed pyproject.toml configures ruff: both gates then check the whole project.
+    scope = set(MIXED) if "pyproject.toml" in named else named
+    for gate in ("ruff-check", "ruff-format"):
+        assert _paths(changed, gate) == _paths(whole, gate) & scope, gate
+    expected = bool(_paths(whole, "ruff-check") & scope or _paths(whole, "ruff-format") & scope)
+    assert outcome.exit_code == (ExitCode.FINDINGS if expected else ExitCode.OK)
+
+
+@pytest.fixture
+def mixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A committed repository of Python and other files, using ruff, as the current directory."""
+    for name in ("VIRTUAL_ENV", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    root = repository(tmp_path / "mixed", MIXED, tools=("ruff",))
+    monkeypatch.chdir(root)
+    return root

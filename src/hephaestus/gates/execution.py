@@ -249,6 +249,12 @@ class GateRun:
         if context.targets is not None and self.versions.differs(gate.name, version):
             context = replace(context, targets=None)  # a new tool may judge any file anew
         if context.targets is not None:
+            chosen = tuple(gate.select_targets(context, context.targets))
+            if not chosen:
+                return GateResult(
+                    **base, status=GateStatus.skipped, duration=0, reason=NO_CHANGED_FILES
+                )
+            context = replace(context, targets=chosen)
             base["files"] = context.targets
         argv = base["command"] = tuple(gate.command(context))
         base["tool_origin"] = self._origin(argv[0])

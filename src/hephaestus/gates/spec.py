@@ -191,6 +191,15 @@ class Gate(Generic[C]):
         """
         return {}
 
+    def select_targets(self, context: GateContext[C], targets: tuple[str, ...]) -> tuple[str, ...]:  # noqa: ARG002  # a default hook
+        """Return the changed files of ``targets`` this gate checks (a changed-files run).
+
+        The default keeps them all. A gate whose tool takes every file named on its command
+        line for its own kind (ruff lints ``notes.txt`` as Python) keeps those the tool picks in
+        a whole run. None kept: the gate is skipped, as when none of its files changed.
+        """
+        return targets
+
     def command(self, context: GateContext[C]) -> Sequence[str]:
         """Return the argv to run (the tool from ``context.environment``, never a shell).
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
@@ -7,9 +8,10 @@ from tests.gates.builtin.conftest import snapshot
 from tests.gates.seeded import CLEAN, build
 
 from hephaestus.core.proc import ProcessResult
+from hephaestus.gates.builtin import ruff as ruff_module
 from hephaestus.gates.builtin.ruff import RuffCheck, RuffFormat, formats_as_json
 from hephaestus.gates.models import Severity
-from hephaestus.gates.spec import GateError
+from hephaestus.gates.spec import GateError, standalone
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -121,7 +123,7 @@ def test_bad_configuration_could_not_run(tmp_path: Path, run_gate: GateRunner) -
 
 
 def test_a_broken_nested_pyproject_is_named(tmp_path: Path, run_gate: GateRunner) -> None:
-    """ruff's chain of causes gives the file it failed to parse, not only what was wrong."""
+    """The chain of causes ruff prints gives the file it failed to parse, not only the error."""
     broken = {**CLEAN, "tools/pyproject.toml": "[tool.ruff\nline-length = 3\n"}
     root = build(tmp_path / "repo", broken)
     with pytest.raises(GateError) as raised:
@@ -219,3 +221,25 @@ def test_an_older_ruff_s_unexplained_text_could_not_run(
 def test_json_only_where_ruff_format_has_it(version: str, json: bool) -> None:
     """`--output-format json` is passed to ruff format from 0.16 on (preview before)."""
     assert formats_as_json(version) is json
+
+
+@pytest.mark.parametrize(("version", "markdown"), [("0.15.9", False), ("0.16.0", True)])
+def test_changed_markdown_goes_to_a_ruff_that_formats_it(
+    tmp_path: Path,
+    run_gate: GateRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    version: str,
+    *,
+    markdown: bool,
+) -> None:
+    """A ruff before 0.16 refuses Markdown outside preview (it could not run): it gets none."""
+    files = {**CLEAN, "README.md": "# Demo\n", "notes.txt": "hello\n", "conf.yaml": "a: 1\n"}
+    root = build(tmp_path / "repo", files)
+    gate = RuffFormat()
+    found = standalone(run_gate.context(gate, root), "ruff", "ruff")
+    monkeypatch.setattr(ruff_module, "standalone", lambda *_: replace(found, version=version))
+    targets = ("README.md", "conf.yaml", "notes.txt", "pyproject.toml", "src/demo/__init__.py")
+    chosen = gate.select_targets(run_gate.context(gate, root), targets)
+    assert chosen == (("README.md",) if markdown else ()) + ("src/demo/__init__.py",)
+    check = RuffCheck().select_targets(run_gate.context(RuffCheck(), root), targets)
+    assert check == ("pyproject.toml", "src/demo/__init__.py")  # ruff lints pyproject.toml

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, ClassVar, Final
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from hephaestus.core.proc import run
 from hephaestus.gates.models import Finding, Severity
 from hephaestus.gates.project import without
 from hephaestus.gates.spec import (
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
     from hephaestus.core.proc import ProcessResult
 
 PYTHON_SUFFIXES = (".py", ".pyi", ".ipynb")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+LISTING_TIMEOUT = 120.0
+"""Seconds ``ruff check --show-files`` may take to list a changed-files run's candidates."""
 PROBLEMS, ERROR = 1, 2
 """ruff's exit codes: problems found; ruff failed (bad configuration, arguments, or syntax)."""
 HINT = "run the command by hand to see ruff's whole message; check [tool.ruff] and the gate's args"
@@ -126,6 +130,24 @@ class _Ruff(Gate[GateConfig]):
         )
         return (*without(args, WRITING_FLAGS), *cache)
 
+    def _discovered(self, context: GateContext[GateConfig]) -> frozenset[str]:
+        """Return the files a whole ``ruff check`` picks (``--show-files``), root-relative.
+
+        A file named on ruff's command line is always taken for Python (``notes.txt`` gets
+        F821, a YAML file "would be reformatted"): a changed-files run gives ruff only the
+        changed files it would pick by itself, with the project's include and exclude.
+
+        Raises:
+            GateError: ruff cannot list them (a bad configuration: the run would fail too).
+
+        """
+        argv = [self._ruff(context), "check", *self._args(context), "--show-files"]
+        listed = run(argv, cwd=context.root, timeout=LISTING_TIMEOUT, install_hint=HINT)
+        if not listed.ok:
+            raise could_not_run("ruff check --show-files", listed, HINT)
+        lines = (line.strip() for line in listed.stdout.splitlines())
+        return frozenset(relative(context.root, line) for line in lines if line)
+
     @staticmethod
     def _paths(context: GateContext[GateConfig]) -> tuple[str, ...]:
         """Return the changed files to check, after ``--force-exclude --``; none: the project.
@@ -199,6 +221,13 @@ class RuffCheck(_Ruff):
             return None
         return "not configured: no [tool.ruff], ruff.toml, ruff dependency or pre-commit hook"
 
+    def select_targets(
+        self, context: GateContext[GateConfig], targets: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Keep the changed files a whole ``ruff check`` lints (:meth:`_discovered`)."""
+        discovered = self._discovered(context)
+        return tuple(t for t in targets if t in discovered)
+
     def command(self, context: GateContext[GateConfig]) -> Sequence[str]:
         """``ruff check <args> --output-format json --no-fix`` (``--fix`` with --fix).
 
@@ -248,6 +277,23 @@ class RuffFormat(_Ruff):
         return (
             "not configured: no ruff-format hook, [tool.ruff.format] table or `ruff format` "
             "in the project's automation"
+        )
+
+    def select_targets(
+        self, context: GateContext[GateConfig], targets: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Keep the changed files a whole ``ruff format`` formats.
+
+        Those ``ruff check`` picks that are Python (not ``pyproject.toml``), and Markdown from
+        ruff 0.16 on (an older ruff refuses Markdown outside preview mode).
+        """
+        discovered = self._discovered(context)
+        markdown = formats_as_json(standalone(context, "ruff", "ruff").version)
+        return tuple(
+            t
+            for t in targets
+            if (t in discovered and t.endswith(PYTHON_SUFFIXES))
+            or (markdown and t.endswith(MARKDOWN_SUFFIXES))
         )
 
     def command(self, context: GateContext[GateConfig]) -> Sequence[str]:
