@@ -7,6 +7,7 @@ the real built-in gates through :func:`run_guard_rails`: no false pass, nothing 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -217,6 +218,23 @@ def test_fix_writes_only_when_asked(tmp_path: Path) -> None:
     guard_rails(root, gates=("ruff-check", "ruff-format"), fix=True)
     assert "import os" not in (root / "src/demo/core.py").read_text()
     assert (root / "src/demo/fmt.py").read_text() == 'VALUE = {"a": 1}\n'
+
+
+@pytest.mark.parametrize("slower", ["ruff-check", "ruff-format"])
+def test_fixes_then_formatting_whatever_the_last_durations(tmp_path: Path, slower: str) -> None:
+    """--fix writes in one order (ruff's fixes, then its formatting), never by durations.
+
+    Longest-first put the formatter first when it had been the slower: what --fix wrote then
+    depended on the last run's timings (found on click).
+    """
+    root = repository(tmp_path / "repo", FIXING)
+    durations = {"ruff-check": 0.01, "ruff-format": 0.01} | {slower: 5.0}
+    state = root / ".hephaestus" / "guard-rails"
+    state.mkdir(parents=True)
+    (state / "durations.json").write_text(json.dumps(durations))
+    order: list[str] = []
+    guard_rails(root, gates=("ruff-check", "ruff-format"), fix=True, on_start=order.append)
+    assert order == ["ruff-check", "ruff-format"]
 
 
 def test_gates_the_project_does_not_use_are_skipped(tmp_path: Path) -> None:

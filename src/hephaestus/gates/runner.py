@@ -8,7 +8,9 @@ and the run returns the partial report, marked interrupted; so does a cancelled
 :class:`~hephaestus.core.proc.Cancellation` handed in by the caller.
 
 With ``fix``, the gates that write (ruff's fixes and formatting) run first, one after another, so
-no two tools write the same file at once and the read-only gates then see the fixed files.
+no two tools write the same file at once and the read-only gates then see the fixed files; in a
+fixed order (fixes, then formatting), never by the durations, so that what is written is always
+the same.
 """
 
 from __future__ import annotations
@@ -111,7 +113,10 @@ def _run_all(
     state: GateRun, planned: list[Planned], jobs: int, record: Callable[[GateResult], None]
 ) -> None:
     """Run the writers one by one, then the readers in parallel; stop all on a signal."""
-    writers = [p for p in planned if state.options.fix and p.gate.writes_with_fix]
+    writers = sorted(  # the name breaks a tie: never the durations
+        (p for p in planned if state.options.fix and p.gate.writes_with_fix),
+        key=lambda p: (p.gate.fix_order, p.gate.name),
+    )
     readers = [p for p in planned if p not in writers]
     done: set[str] = set()
 

@@ -125,6 +125,9 @@ class Gate(Generic[C]):
     """gitignore-style patterns of the files the gate reads. Any change to one re-runs it."""
     writes_with_fix: ClassVar[bool] = False
     """Whether --fix makes this gate write files (its results are then never cached)."""
+    fix_order: ClassVar[int] = 0
+    """Where it writes among the gates that do, lowest first (a formatter last: 1), whatever
+    the durations that order the rest: what --fix writes never depends on the last run."""
     cacheable: ClassVar[bool] = True
     """Whether a pass may be reused; ``False`` when the result depends on more than the inputs
     (pip-audit's vulnerability database changes daily)."""

@@ -258,6 +258,7 @@ class RuffFormat(_Ruff):
 
     name: ClassVar[str] = "ruff-format"
     description: ClassVar[str] = "check Python formatting with ruff format"
+    fix_order: ClassVar[int] = 1  # after ruff check --fix, as ruff's documentation advises
     hook_ids: ClassVar[tuple[str, ...]] = ("ruff-format",)
 
     def configured(self, context: GateContext[GateConfig]) -> str | None:
