@@ -183,3 +183,30 @@ def mixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = repository(tmp_path / "mixed", MIXED, tools=("ruff",))
     monkeypatch.chdir(root)
     return root
+
+
+def test_a_whole_run_that_checks_nothing_is_no_pass(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every gate skipped in a whole-project run (wrong directory, nothing configured): exit 2.
+
+    It printed "guard-rails passed: 6 skipped": a CI job in the wrong directory was green.
+    """
+    root = tmp_path / "elsewhere"
+    root.mkdir()
+    (root / "a.py").write_text("def f(:\n", encoding="utf-8")  # nothing says how to check it
+    monkeypatch.chdir(root)
+    outcome = cli("guard-rails")
+    assert outcome.exit_code == ExitCode.USAGE
+    assert "guard-rails checked nothing" in outcome.stdout
+    report = json.loads(cli("--format", "json", "guard-rails").stdout)
+    assert report["exit_code"] == ExitCode.USAGE
+    assert {r["status"] for r in report["results"]} == {"skipped"}
+
+
+def test_changes_no_gate_checks_are_a_pass(cli: Cli, repo: Path) -> None:
+    """A changed-files run whose files no gate checks had nothing to check: exit 0."""
+    write(repo, {"notes.txt": "hello\n"})
+    outcome = cli("guard-rails", "--files", "notes.txt")
+    assert outcome.exit_code == ExitCode.OK, outcome.stdout
+    assert "guard-rails passed" in outcome.stdout

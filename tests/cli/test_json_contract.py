@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import pytest
+from tests.venvs import make_venv
 
 from hephaestus.cli.schema import generate
 
@@ -49,11 +50,15 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root.mkdir()
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     # pip-audit needs a vulnerability service this machine cannot reach (it would exit 5, as
-    # tests/gates/builtin/test_pip_audit.py checks); every other gate finds nothing to check.
+    # tests/gates/builtin/test_pip_audit.py checks); ruff and mypy check a clean module (a run
+    # in which every gate is skipped checked nothing: exit 2), in the project's venv made by
+    # the guard-rails examples; the other gates have nothing to check.
     (root / "pyproject.toml").write_text(
-        '[project]\nname = "demo"\n[tool.hephaestus.guard-rails]\nskip = ["pip-audit"]\n',
+        '[project]\nname = "demo"\n[tool.ruff]\n[tool.mypy]\nfiles = ["demo.py"]\n'
+        '[tool.hephaestus.guard-rails]\nskip = ["pip-audit"]\n',
         encoding="utf-8",
     )
+    (root / "demo.py").write_text("VALUE: int = 1\n", encoding="utf-8")
     (root / "__pycache__").mkdir()
     monkeypatch.chdir(root)
     return root
@@ -72,6 +77,8 @@ def test_every_example_prints_one_valid_document(cli: Cli, path: str, example: s
         assert out.exit_code in {2, 5}, out.stderr
         _validate(json.loads(out.stdout), SCHEMA["error_output"])
         return
+    if path == "guard-rails":
+        make_venv(Path.cwd() / ".venv", tools=("mypy", "ruff"))
     out = cli(*_as_json(example))
     document = json.loads(out.stdout)  # raises if there is not exactly one document
     command = next(c for c in SCHEMA["commands"] if c["path"] == path)

@@ -26,7 +26,7 @@ EVENT = json.dumps(
 COMMANDS = {
     "hotspots": ["tools", "refactor", "hotspots"],
     "cleanup": ["cleanup", "--yes"],
-    "guard-rails": ["guard-rails"],
+    "guard-rails": ["guard-rails", "--gate", "ruff-check"],  # named: it runs unconfigured
     "ingest": ["tools", "analytics", "ingest", "-"],
 }
 

@@ -176,7 +176,8 @@ def guard_rails(
     nothing is written without --fix. A gate whose inputs are unchanged since its last pass is
     reported as cached. Exits 0 when every required gate passed, 1 on findings or drift, 5 when a
     required gate could not run (no project environment, missing tool, crash, timeout,
-    unreachable service), 130/143 when interrupted (the partial report is still written).
+    unreachable service), 2 when every gate was skipped in a whole-project run (nothing was
+    checked), 130/143 when interrupted (the partial report is still written).
     With a baseline (--baseline, --write-baseline) only findings not in it are reported and
     count; a gate that failed on accepted findings only is reported as baselined.
     """

@@ -81,6 +81,8 @@ def _footer(report: GuardRailsReport) -> list[Block]:
         counts[result.status.value] = counts.get(result.status.value, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in counts.items())
     verdict = "passed" if report.exit_code == 0 else "failed"
+    if report.checked_nothing:
+        verdict = "checked nothing (every gate was skipped: see why above)"
     if report.interrupted is not None:
         verdict = f"{report.interrupted} (partial report)"
     style = "bold green" if report.exit_code == 0 else "bold red"

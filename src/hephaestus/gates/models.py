@@ -229,10 +229,28 @@ class GuardRailsReport(_Frozen):
         "relative to the root, deleted ones included; null when the whole project was checked.",
     )
 
+    @property
+    def checked_nothing(self) -> bool:
+        """A whole-project run in which every gate was skipped: nothing was checked.
+
+        Never a pass (exit 2): run in the wrong directory, or in a project whose tools none is
+        configured, it would be a green CI job that checked nothing. A changed-files run whose
+        changes no gate checks is a pass: there was nothing to check.
+        """
+        return (
+            self.changed_files is None
+            and self.interrupted is None
+            and self.drift is None  # a drift check is a check
+            and all(r.status is GateStatus.skipped for r in self.results)
+        )
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def exit_code(self) -> int:
         """0 if every required gate passed; 1 on findings or drift; 5 if one could not run.
+
+        2 when the whole project was to be checked and every gate was skipped
+        (:attr:`checked_nothing`).
 
         Findings win over "could not run": they are actionable, and re-running will not help.
         With a baseline only new findings count: a ``baselined`` gate does not fail the run.
@@ -241,6 +259,8 @@ class GuardRailsReport(_Frozen):
         if self.interrupted is not None:
             terminated = "SIGTERM" in self.interrupted
             return int(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
+        if self.checked_nothing:
+            return int(ExitCode.USAGE)
         required = [r for r in self.results if r.required]
         if any(r.status is GateStatus.failed for r in required) or (
             self.drift is not None and self.drift.drifted
