@@ -70,3 +70,17 @@ def test_no_plan_step_is_done_without_evidence(
     assert step.status is StepStatus.unknown
     assert "not checked" in step.rationale
     assert any(m.factor == "history" for m in plan.missing)
+
+
+@pytest.mark.parametrize("patterns", [("nope/**",), ("pkg/*.txt", "src/")])
+def test_paths_that_match_no_file_are_said(known_history: Path, patterns: tuple[str, ...]) -> None:
+    """``--path`` matching nothing is missing data, not a quiet window with no changed file."""
+    options = AnalysisOptions(since="2000-01-01", store=False, paths=patterns)
+    for find in (find_hotspots, find_coupling, find_opportunities):
+        report = find(known_history, section=SECTION, options=options)
+        said = [m for m in report.missing if m.factor == "paths"]
+        assert len(said) == 1, find.__name__
+        assert said[0].message == f"no analysed file matches the patterns {', '.join(patterns)}"
+    matching = AnalysisOptions(since="2000-01-01", store=False, paths=("pkg/**",))
+    report = find_hotspots(known_history, section=SECTION, options=matching)
+    assert [m for m in report.missing if m.factor == "paths"] == []

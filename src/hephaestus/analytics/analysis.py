@@ -151,6 +151,16 @@ def collect(
         files, unnamed = list_tree(root, section, options.paths)
         if unnamed:
             missing.append(_left_out(unnamed))
+        if options.paths and not files:  # else it reads as a quiet window
+            shown = ", ".join(options.paths)
+            missing.append(
+                MissingData(
+                    factor="paths",
+                    message=f"no analysed file matches the patterns {shown}",
+                    hint=f"give {field_ref('paths')} gitignore-style patterns, relative to the "
+                    "root, of tracked files the include setting covers (default *.py)",
+                )
+            )
         work = plan_complexity(root, files, store)
         return files, work, Measuring.start(root, work.todo)
 

@@ -234,7 +234,7 @@ def find_coupling(  # noqa: PLR0913
         min_degree=degree,
         max_changeset=section.coupling_max_changeset,
         pairs=tuple(pairs),
-        missing=tuple(m for m in inputs.missing if m.factor == "history"),
+        missing=tuple(m for m in inputs.missing if m.factor in {"history", "paths"}),
     )
 
 
