@@ -145,3 +145,35 @@ def test_installed_internal_error_is_one_line(tmp_path: Path) -> None:
     assert len(lines) == 2
     (crash,) = (tmp_path / "cache" / "hephaestus" / "crash").iterdir()
     assert "RuntimeError: forced" in crash.read_text()
+
+
+@pytest.mark.parametrize("path", [c["path"] for c in SCHEMA["commands"]])
+@pytest.mark.usefixtures("repo")
+def test_every_command_s_parser_errors_are_one_line_and_a_hint(cli: Cli, path: str) -> None:
+    """A bad option on any command: ``error: …`` and ``hint: …``, not the parser's usage block."""
+    out = cli(*path.split(), "--definitely-not-an-option")
+    assert out.exit_code == 2
+    error, hint = out.stderr.splitlines()
+    assert error == "error: No such option: --definitely-not-an-option"
+    assert hint == f"hint: see `hephaestus {path} --help`"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--format", "yaml", "version"], {}, "Invalid value for '--format'"),
+        (["version"], {"HEPHAESTUS_LOG_LEVEL": "loud"}, "Invalid value for '--log-level'"),
+        (["config", "/nonexistent"], {}, "Invalid value for 'ROOT'"),
+        (["nope"], {}, "No such command 'nope'"),
+    ],
+)
+@pytest.mark.usefixtures("repo")
+def test_bad_values_and_commands_are_one_line_and_a_hint(
+    cli: Cli, args: list[str], env: dict[str, str], message: str
+) -> None:
+    """Found on click's repository: these printed the four-line usage block."""
+    out = cli(*args, env=env)
+    assert out.exit_code == 2
+    error, hint = out.stderr.splitlines()
+    assert error.startswith(f"error: {message}")
+    assert hint.startswith("hint: see `hephaestus")

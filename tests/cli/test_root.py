@@ -65,12 +65,14 @@ def test_unknown_command_suggests_the_closest(cli: Cli) -> None:
     assert "Traceback" not in out.stdout + out.stderr
 
 
-def test_bad_flag_exits_2_with_usage(cli: Cli) -> None:
-    """An unknown option exits 2, prints usage on stderr and nothing on stdout."""
+def test_bad_flag_exits_2_with_one_line_and_the_way_to_usage(cli: Cli) -> None:
+    """An unknown option exits 2: one error line and a hint naming --help, nothing on stdout."""
     out = cli("--no-such-flag", "version")
     assert out.exit_code == ExitCode.USAGE
-    assert "Usage:" in out.stderr
-    assert "No such option" in out.stderr
+    assert out.stderr.splitlines() == [
+        "error: No such option: --no-such-flag",
+        "hint: see `hephaestus --help`",
+    ]
     assert out.stdout == ""
 
 

@@ -258,10 +258,14 @@ def _usage_error(exc: typer.TyperException, argv: Sequence[str]) -> int:
         hint = "see `hephaestus --help`, or `hephaestus schema` for every command"
         return _report(env, "usage-error", code, message or exc.format_message(), hint)
     show = getattr(exc, "show", None)
-    if callable(show):
-        show()
-    else:
-        sys.stderr.write(f"error: {exc.format_message()}\n")
+    if type(exc).__name__ == "NoArgsIsHelpError" and callable(show):
+        show()  # the help, as asked for by giving nothing
+        return code
+    # One line and a hint, as every other error: not the parser's usage block.
+    context = getattr(exc, "ctx", None)
+    command = getattr(context, "command_path", None) or "hephaestus"
+    message = _spelt(one_line(exc.format_message()))
+    sys.stderr.write(f"error: {message}\nhint: see `{command} --help`\n")
     return code
 
 
