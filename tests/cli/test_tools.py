@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 from tests.analytics.history import build_history
 
+from hephaestus.cli.schema import generate
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -113,15 +115,25 @@ def test_ingest_reports_bad_lines_and_exits_1(cli: Cli, here: Path) -> None:
     assert missing.exit_code == 2
 
 
+HISTORY_COMMANDS = [
+    c["path"]
+    for c in generate().model_dump(mode="json")["commands"]
+    if c["operations"]
+    and (c["path"].startswith(("tools refactor", "tools team")) or c["path"] == "plan")
+]
+
+
+@pytest.mark.parametrize("path", HISTORY_COMMANDS)
 def test_outside_a_repository_exit_2(
-    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
-    """Not a git repository: exit 2, one error line, no traceback."""
+    """Not a git repository: exit 2, one error line, no traceback (trends said "0 snapshots")."""
     monkeypatch.chdir(tmp_path)
-    out = cli("--format", "json", "tools", "refactor", "hotspots", "--no-store")
-    assert out.exit_code == 2
+    out = cli("--format", "json", *path.split())
+    assert out.exit_code == 2, out.stdout
     assert json.loads(out.stdout)["error"]["code"] == "not-a-repository"
     assert "Traceback" not in out.stderr
+    assert not (tmp_path / ".hephaestus").exists()
 
 
 @pytest.mark.usefixtures("here")

@@ -120,7 +120,13 @@ def analysis_store(root: Path, *, persist: bool) -> Iterator[Store]:
     """Open the store of ``root`` (``persist``), or a throw-away one in memory.
 
     The whole analysis is one transaction: what it caches is stored only if it succeeds.
+    Outside a git work tree nothing is opened, so no state directory is left behind.
+
+    Raises:
+        UsageError: ``root`` is not in a git work tree (exit 2).
+
     """
+    git.require_repository(root)
     with open_store(root) if persist else open_memory_store() as store, store.transaction():
         yield store
 

@@ -172,18 +172,19 @@ def _missing(
 def trends(request: TrendsRequest, context: Context) -> TrendReport:
     """Return the stored trends of the repository and its top (or chosen) files.
 
-    Reads the store only: no git, no measuring; with no store, says so.
+    Reads the store only: no history, no measuring; with no store, says so.
 
     Raises:
-        UsageError: a bad `` `since` `` or `` `paths` `` pattern (exit 2).
+        UsageError: not a git repository, a bad `` `since` `` or `` `paths` `` pattern (exit 2).
         StoreError: the store cannot be opened (exit 5).
 
     """
-    from hephaestus.analytics.churn import iso, parse_since  # noqa: PLC0415
+    from hephaestus.analytics.churn import iso, parse_since, require_repository  # noqa: PLC0415
     from hephaestus.analytics.operation import section_of  # noqa: PLC0415
     from hephaestus.analytics.store import database_path, open_store  # noqa: PLC0415
     from hephaestus.analytics.trends import comparable, same_window  # noqa: PLC0415
 
+    require_repository(context.root)  # as every analysis: elsewhere "0 snapshots" misleads
     section = section_of(context)
     since = iso(parse_since(window_since(request.since, section)))
     if request.paths:
