@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from pydantic import ValidationError
 from tests.analytics.conftest import SECTION
 from tests.analytics.history import commit, write
 
@@ -16,6 +17,7 @@ from hephaestus.analytics.analysis import AnalysisOptions, Inputs, analysis_stor
 from hephaestus.analytics.churn import parse_since
 from hephaestus.analytics.coverage import read_coverage
 from hephaestus.analytics.models import CoverageFormat
+from hephaestus.analytics.settings import AnalyticsSection
 from hephaestus.core.errors import ExternalError, UsageError
 
 if TYPE_CHECKING:
@@ -128,6 +130,14 @@ def test_since_accepts_dates_and_durations() -> None:
     assert parse_since("1 month", now=100_000_000) == 100_000_000 - 30 * 86400
     with pytest.raises(UsageError, match="not a date"):
         parse_since("last tuesday")
+
+
+@pytest.mark.parametrize("since", ["banana", "last tuesday", "2100 years", "12 moons"])
+def test_a_configured_window_is_checked_when_the_configuration_loads(since: str) -> None:
+    """``hephaestus config`` accepted ``since = "banana"``; only an analysis refused it later."""
+    with pytest.raises(ValidationError, match=r"since '"):
+        AnalyticsSection(since=since)
+    assert AnalyticsSection(since="6 months").since == "6 months"
 
 
 def test_not_a_repository(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from hephaestus.core.config import Section
 from hephaestus.core.patterns import Patterns  # noqa: TC001  # pydantic reads it
@@ -26,6 +26,19 @@ class AnalyticsSection(Section):
     since: str = "12 months"
     """History window: an ISO date (2025-01-31) or N days|weeks|months|years (a month is 30
     days, a year 365)."""
+
+    @field_validator("since")
+    @classmethod
+    def _a_window(cls, value: str) -> str:
+        """Refuse a window no analysis could read when the configuration is loaded."""
+        from hephaestus.analytics.churn import parse_since  # noqa: PLC0415  # only when set
+        from hephaestus.core.errors import UsageError  # noqa: PLC0415
+
+        try:
+            parse_since(value, name="since")
+        except UsageError as exc:
+            raise ValueError(f"{exc.message} ({exc.hint})") from None
+        return value
     include: Patterns = ("*.py",)
     """gitignore-style patterns of the files analysed."""
     exclude: Patterns = ()
