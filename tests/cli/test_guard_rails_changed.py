@@ -210,3 +210,13 @@ def test_changes_no_gate_checks_are_a_pass(cli: Cli, repo: Path) -> None:
     outcome = cli("guard-rails", "--files", "notes.txt")
     assert outcome.exit_code == ExitCode.OK, outcome.stdout
     assert "guard-rails passed" in outcome.stdout
+
+
+def test_a_changed_files_run_does_not_replace_the_kept_report(cli: Cli, repo: Path) -> None:
+    """The plan reads the kept report as the state of the project: a partial run is not it."""
+    assert cli("guard-rails", "--gate", "ruff-check").exit_code == ExitCode.FINDINGS  # the debt
+    kept = repo / ".hephaestus" / "guard-rails" / "latest.json"
+    whole = kept.read_bytes()
+    assert cli("guard-rails", "--gate", "ruff-check", "--files", "src/a.py").exit_code == 0
+    assert kept.read_bytes() == whole
+    assert json.loads(whole)["changed_files"] is None

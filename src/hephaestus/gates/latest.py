@@ -1,7 +1,8 @@
 """The latest guard-rails report of a repository, kept for ``hephaestus plan`` and other readers.
 
-Each run writes its report to ``<root>/.hephaestus/guard-rails/latest.json`` (atomically, the
-same JSON as ``--format json``). Keeping it is best effort: a read-only checkout loses nothing
+Each whole-project run writes its report to ``<root>/.hephaestus/guard-rails/latest.json``
+(atomically, the same JSON as ``--format json``); a changed-files run, which checked part of
+the project, does not replace it. Keeping it is best effort: a read-only checkout loses nothing
 but the file, and the run's own result never depends on it.
 """
 

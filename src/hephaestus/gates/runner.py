@@ -231,7 +231,8 @@ def run_guard_rails(  # noqa: PLR0913  # keyword-only, each with a default but t
         changed_files=None if options.changed is None else tuple(sorted(options.changed)),
         baseline=None if state.baseline is None else state.baseline.summary(),
     )
-    save_latest_report(root, report)  # for `hephaestus plan` and the next run's order
+    if report.changed_files is None:  # a changed-files run says nothing of the whole project
+        save_latest_report(root, report)  # for `hephaestus plan` and the next run's order
     record_results(report.results)
     return report
 
