@@ -105,9 +105,11 @@ def escaping(render: Callable[[R], Sequence[Block]]) -> Callable[[R], list[Block
 
 def _window(window: Window) -> Line:
     head = window.head[:12] if window.head else "no commits"
+    large = "1 large one" if window.large_commits == 1 else f"{window.large_commits} large ones"
+    commits = "1 commit" if window.commits == 1 else f"{window.commits} commits"
     return Line(
-        f"history since {window.since} at {head}: {window.commits} commits "
-        f"({window.large_commits} large ones left out, {window.fetched} read from git)",
+        f"history since {window.since} at {head}: {commits} "
+        f"({large} left out, {window.fetched} read from git)",
         style="dim",
     )
 
