@@ -30,14 +30,19 @@ BIN = Path(sys.executable).parent
 PREK = shutil.which("prek", path=str(BIN))
 
 
+def _current(root: Path, files: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A committed repository of ``files`` using ruff, with a project venv, made current."""
+    for name in ("VIRTUAL_ENV", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    repository(root, files, tools=("ruff",))
+    monkeypatch.chdir(root)
+    return root
+
+
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A committed repository using ruff, with a project venv, as the current directory."""
-    for name in ("VIRTUAL_ENV", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT"):
-        monkeypatch.delenv(name, raising=False)
-    root = repository(tmp_path / "repo", FILES, tools=("ruff",))
-    monkeypatch.chdir(root)
-    return root
+    return _current(tmp_path / "repo", FILES, monkeypatch)
 
 
 def ruff_check(cli: Cli, *args: str) -> tuple[int, dict[str, Any]]:
@@ -178,11 +183,7 @@ def test_a_changed_files_run_finds_only_what_a_whole_run_finds_there(
 @pytest.fixture
 def mixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A committed repository of Python and other files, using ruff, as the current directory."""
-    for name in ("VIRTUAL_ENV", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT"):
-        monkeypatch.delenv(name, raising=False)
-    root = repository(tmp_path / "mixed", MIXED, tools=("ruff",))
-    monkeypatch.chdir(root)
-    return root
+    return _current(tmp_path / "mixed", MIXED, monkeypatch)
 
 
 def test_a_whole_run_that_checks_nothing_is_no_pass(

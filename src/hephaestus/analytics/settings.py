@@ -39,6 +39,7 @@ class AnalyticsSection(Section):
         except UsageError as exc:
             raise ValueError(f"{exc.message} ({exc.hint})") from None
         return value
+
     include: Patterns = ("*.py",)
     """gitignore-style patterns of the files analysed."""
     exclude: Patterns = ()
