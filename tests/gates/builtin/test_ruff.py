@@ -243,3 +243,15 @@ def test_changed_markdown_goes_to_a_ruff_that_formats_it(
     assert chosen == (("README.md",) if markdown else ()) + ("src/demo/__init__.py",)
     check = RuffCheck().select_targets(run_gate.context(RuffCheck(), root), targets)
     assert check == ("pyproject.toml", "src/demo/__init__.py")  # ruff lints pyproject.toml
+
+
+def test_changed_files_under_a_linked_root_are_still_checked(
+    tmp_path: Path, run_gate: GateRunner
+) -> None:
+    """Resolved paths from ruff: through a link to the root, no changed file may be dropped."""
+    root = build(tmp_path / "repo", {**CLEAN, "src/demo/new.py": "import os\n"})
+    link = tmp_path / "link"
+    link.symlink_to(root)
+    gate = RuffCheck()
+    targets = ("src/demo/new.py",)
+    assert gate.select_targets(run_gate.context(gate, link), targets) == targets

@@ -145,8 +145,10 @@ class _Ruff(Gate[GateConfig]):
         listed = run(argv, cwd=context.root, timeout=LISTING_TIMEOUT, install_hint=HINT)
         if not listed.ok:
             raise could_not_run("ruff check --show-files", listed, HINT)
-        lines = (line.strip() for line in listed.stdout.splitlines())
-        return frozenset(relative(context.root, line) for line in lines if line)
+        lines = [line.strip() for line in listed.stdout.splitlines() if line.strip()]
+        # ruff prints resolved paths: a root reached through a link is matched both ways.
+        roots = dict.fromkeys((context.root, context.root.resolve()))
+        return frozenset(relative(root, line) for root in roots for line in lines)
 
     @staticmethod
     def _paths(context: GateContext[GateConfig]) -> tuple[str, ...]:
