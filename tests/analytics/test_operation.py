@@ -23,7 +23,6 @@ from hephaestus.analytics.models import (
 )
 from hephaestus.analytics.profiles import ProfileList, QAProfile
 from hephaestus.analytics.requests import (
-    CONFIG_SINCE,
     AnalysisRequest,
     CouplingRequest,
     CoverageGapsRequest,
@@ -41,6 +40,8 @@ from hephaestus.registry import Safety, operation
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from tests.conftest import Cli
 
 DEFAULTS = AnalyticsSection()
 CONFIGURED = AnalyticsSection(
@@ -140,14 +141,20 @@ def test_resolve_carries_paths_coverage_and_storage(tmp_path: Path) -> None:
     assert resolve(HotspotsRequest(), DEFAULTS).options.store is True
 
 
-def test_a_bad_window_names_the_field_or_the_configuration_key() -> None:
+def test_a_bad_window_names_the_field_or_the_configuration_key(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A bad request since names `since`; a bad configured one names its key, not a flag."""
     with pytest.raises(UsageError, match=r"^`since` 'soon': not a date"):
         resolve(HotspotsRequest(since="soon"), DEFAULTS)
-    with pytest.raises(UsageError) as caught:
-        resolve(HotspotsRequest(), AnalyticsSection(since="soon"))
-    assert caught.value.message.startswith(f"{CONFIG_SINCE} 'soon': not a date")
-    assert "--" not in caught.value.message
+    (tmp_path / "pyproject.toml").write_text('[tool.hephaestus.analytics]\nsince = "soon"\n')
+    monkeypatch.chdir(tmp_path)
+    out = cli("config")  # refused when the configuration loads, before any analysis
+    assert out.exit_code == 2
+    error = out.stderr.splitlines()[0]
+    assert "[tool.hephaestus.analytics] key 'since'" in error
+    assert "the window 'soon': not a date" in error
+    assert "--" not in error
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from hephaestus.analytics.models import (
     MissingData,
     Window,
 )
+from hephaestus.analytics.shallow import cut_inside, shallow_boundary
 from hephaestus.analytics.store import Store, Tally, open_memory_store, open_store
 from hephaestus.analytics.tree import (
     ComplexityWork,
@@ -94,7 +95,7 @@ SHALLOW_HINT = "git fetch --unshallow (in CI: fetch-depth: 0), then run again"
 def _history_gaps(root: Path, *, since: int, total: int) -> list[MissingData]:
     """Say when the history read is not the whole window: a shallow clone, or no commit."""
     gaps = []
-    if git.cut_inside(root, git.shallow_boundary(root), since=since):
+    if cut_inside(root, shallow_boundary(root), since=since):
         gaps.append(
             MissingData(
                 factor="history",

@@ -15,7 +15,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from hephaestus.core.errors import UsageError, field_ref
@@ -24,6 +23,7 @@ from hephaestus.core.streams import READ_SIZE, RecordStream
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
     from typing import IO
 
 GIT_HINT: Final = "install git: the analytics read the repository's history"
@@ -137,40 +137,6 @@ def head_commit(root: Path) -> str | None:
     return out if ok and out else None
 
 
-_COMMIT_ID: Final = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
-
-
-def shallow_boundary(root: Path) -> tuple[str, ...]:
-    """Return the commits a shallow clone is cut at, sorted; ``()`` in a whole clone.
-
-    Their parents are not in the repository, so git shows each as adding every file it holds:
-    counted, such a commit would be a change of every file, all of it by its author. The
-    history readers leave them out (``--not``: their ancestors are absent anyway).
-    """
-    ok, out = _git(root, "rev-parse", "--git-path", "shallow")
-    if not ok or not out:
-        return ()
-    try:
-        text = Path(root, out).read_text(encoding="ascii")  # absolute `out` stays itself
-    except (OSError, UnicodeDecodeError):
-        return ()
-    return tuple(sorted({line for line in text.split() if _COMMIT_ID.fullmatch(line)}))
-
-
-def cut_inside(root: Path, boundary: tuple[str, ...], *, since: int | None) -> bool:
-    """Return whether a shallow clone's cut lies in the window from ``since`` (None: all time).
-
-    A cut whose commits are all older than the window (by commit date, as ``--since``
-    selects) leaves the window whole.
-    """
-    if not boundary:
-        return False
-    if since is None:
-        return True
-    ok, out = _git(root, "log", "--no-walk", "--format=%ct", *boundary)
-    return not ok or any(int(t) >= since for t in out.split() if t.isdigit())
-
-
 def is_ancestor(root: Path, older: str, newer: str) -> bool:
     """Return whether commit ``older`` is an ancestor of (or equal to) ``newer``."""
     ok, _ = _git(root, "merge-base", "--is-ancestor", older, newer)
@@ -230,7 +196,7 @@ class LogReader:
     since: int | None = None
     revisions: str = "HEAD"
     exclude: tuple[str, ...] = ()
-    """Commits left out of the pass (a shallow clone's boundary, :func:`shallow_boundary`)."""
+    """Commits left out of the pass (a shallow clone's cut, :func:`.shallow.shallow_boundary`)."""
     aliases: dict[str, str] = field(default_factory=dict)
     parts: int = 0
     """git processes reading the history side by side (0: one per core, up to MAX_PARTS)."""

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from hephaestus.analytics.churn import GIT_HINT, LOG_TIMEOUT, shallow_boundary
+from hephaestus.analytics.churn import GIT_HINT, LOG_TIMEOUT
+from hephaestus.analytics.shallow import shallow_boundary
 from hephaestus.core.git import stream_git
 
 if TYPE_CHECKING:

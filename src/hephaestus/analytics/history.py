@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from hephaestus.analytics import churn as git
+from hephaestus.analytics.shallow import shallow_boundary
 from hephaestus.analytics.store import NUL
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ def update(  # noqa: PLR0913  # keyword-only, each needed
         ExternalError: git failed (exit 5).
 
     """
-    boundary = git.shallow_boundary(root)
+    boundary = shallow_boundary(root)
     with store.transaction():  # the state is read under the write lock: no double counting
         forget_if_mailmap_changed(store, root)
         forget_if_cut_changed(store, boundary)
@@ -146,7 +147,7 @@ def forget_if_mailmap_changed(store: Store, root: Path) -> None:
 def forget_if_cut_changed(store: Store, boundary: tuple[str, ...]) -> None:
     """Forget the cached history when the shallow clone's cut moved (deepened, unshallowed).
 
-    The commits at the cut are never read (:func:`~hephaestus.analytics.churn.shallow_boundary`)
+    The commits at the cut are never read (:func:`~hephaestus.analytics.shallow.shallow_boundary`)
     and the ones before it were not there: a deeper history must be read again, not continued.
     """
     digest = hashlib.sha256(" ".join(boundary).encode()).hexdigest() if boundary else ""

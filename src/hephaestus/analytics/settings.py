@@ -35,7 +35,7 @@ class AnalyticsSection(Section):
         from hephaestus.core.errors import UsageError  # noqa: PLC0415
 
         try:
-            parse_since(value, name="since")
+            parse_since(value, name="the window")
         except UsageError as exc:
             raise ValueError(f"{exc.message} ({exc.hint})") from None
         return value

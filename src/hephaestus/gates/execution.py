@@ -249,12 +249,11 @@ class GateRun:
         if context.targets is not None and self.versions.differs(gate.name, version):
             context = replace(context, targets=None)  # a new tool may judge any file anew
         if context.targets is not None:
-            chosen = tuple(gate.select_targets(context, context.targets))
-            if not chosen:
+            context = replace(context, targets=tuple(gate.select_targets(context, context.targets)))
+            if not context.targets:  # none is a file of the tool's: as if none changed
                 return GateResult(
                     **base, status=GateStatus.skipped, duration=0, reason=NO_CHANGED_FILES
                 )
-            context = replace(context, targets=chosen)
             base["files"] = context.targets
         argv = base["command"] = tuple(gate.command(context))
         base["tool_origin"] = self._origin(argv[0])
