@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from tests.analytics.history import build_history
+from tests.gitrepo import git
 
 from hephaestus.cli.schema import generate
 
@@ -142,3 +143,20 @@ def test_bad_since_is_a_usage_error(cli: Cli) -> None:
     out = cli("tools", "refactor", "hotspots", "--since", "yesterday-ish")
     assert out.exit_code == 2
     assert out.stderr.startswith("error: --since 'yesterday-ish': not a date")
+
+
+def test_one_commit_is_said_in_the_singular(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window line of the refactor and team tables: "1 commit", "1 large one"."""
+    root = tmp_path / "one"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / "a.py").write_text("A = 1\n", encoding="utf-8")
+    git(root, "add", "a.py")
+    git(root, "commit", "-q", "-m", "one")
+    monkeypatch.chdir(root)
+    hotspots = cli("tools", "refactor", "hotspots", "--no-store", "--since", "2000-01-01")
+    assert ": 1 commit (0 large ones left out, 1 read from git)" in hotspots.stdout
+    team = cli("tools", "team", "ownership", "--no-store", "--since", "2000-01-01")
+    assert ": 1 commit\n" in team.stdout

@@ -26,7 +26,8 @@ OTHERS_SHOWN = 3
 def window_line(window: Window) -> Line:
     """Say which history the report covers."""
     head = window.head[:12] if window.head else "no commits"
-    return Line(f"history since {window.since} at {head}: {window.commits} commits", style="dim")
+    commits = "1 commit" if window.commits == 1 else f"{window.commits} commits"
+    return Line(f"history since {window.since} at {head}: {commits}", style="dim")
 
 
 def _others(entry: Ownership) -> str:
