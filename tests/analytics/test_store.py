@@ -263,7 +263,7 @@ def test_work_beside_git_that_fails_leaves_the_store_as_it_was(repo: Path) -> No
         with pytest.raises(OSError, match="could not be listed"):
             history.update(
                 store, repo, head=head, since=0, large=50, lines=False, progress=NO_PROGRESS,
-                meanwhile=survey,
+                meanwhile=survey, cut=(),
             )  # fmt: skip
         assert store.history() is None
         assert store.last_row() == 0

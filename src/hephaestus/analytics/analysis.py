@@ -74,6 +74,8 @@ class Inputs:
     since: int
     large: frozenset[str] = frozenset()
     """The window's commits left out as large (more files than ``large-commit``)."""
+    cut: frozenset[str] = frozenset()
+    """A shallow clone's cut (:mod:`.shallow`): commits no analysis counts."""
     missing: list[MissingData] = field(default_factory=list)
 
 
@@ -92,10 +94,10 @@ def _left_out(unnamed: list[str], shown: int = 3) -> MissingData:
 SHALLOW_HINT = "git fetch --unshallow (in CI: fetch-depth: 0), then run again"
 
 
-def _history_gaps(root: Path, *, since: int, total: int) -> list[MissingData]:
+def _history_gaps(root: Path, *, since: int, total: int, cut: tuple[str, ...]) -> list[MissingData]:
     """Say when the history read is not the whole window: a shallow clone, or no commit."""
     gaps = []
-    if cut_inside(root, shallow_boundary(root), since=since):
+    if cut_inside(root, cut, since=since):
         gaps.append(
             MissingData(
                 factor="history",
@@ -140,16 +142,16 @@ def collect(
     store: Store,
     progress: Progress = NO_PROGRESS,
 ) -> Inputs:
-    """Measure the repository at ``root`` as ``options`` ask.
+    """Measure the repository at ``root`` (checked by :func:`analysis_store`) as ``options`` ask.
 
     Raises:
-        UsageError: not a git repository, a bad ``since``, or a bad coverage file (exit 2).
+        UsageError: a bad ``since``, or a bad coverage file (exit 2).
         ExternalError: git failed (exit 5).
 
     """
-    git.require_repository(root)
     since = git.parse_since(options.since or section.since)
     head = git.head_commit(root)
+    cut = shallow_boundary(root)
     missing: list[MissingData] = []
 
     def survey() -> tuple[list[TreeFile], ComplexityWork, Measuring]:
@@ -179,7 +181,7 @@ def collect(
         with telemetry.span("analytics history") as span:  # git's parts are its children
             fetched, tally, (files, work, measuring) = history.update(
                 store, root, head=head, since=since, large=section.large_commit,
-                lines=options.lines, progress=progress, meanwhile=survey,
+                lines=options.lines, progress=progress, meanwhile=survey, cut=cut,
             )  # fmt: skip
             span.set_attributes({"hephaestus.analytics.commits": fetched})
         telemetry.record(ANALYTICS_COMMITS, fetched)
@@ -189,7 +191,7 @@ def collect(
     churn = history.file_churn(tally, lines=options.lines)
     total, large = store.window_counts(since=since, large=section.large_commit)
     if head is not None:
-        missing.extend(_history_gaps(root, since=since, total=total))
+        missing.extend(_history_gaps(root, since=since, total=total, cut=cut))
     missing.extend(
         MissingData(
             factor="complexity",
@@ -225,5 +227,6 @@ def collect(
         ingested=store.path_metrics(),
         since=since,
         large=large,
+        cut=frozenset(cut),
         missing=missing,
     )

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from hephaestus.analytics.churn import GIT_HINT, LOG_TIMEOUT
-from hephaestus.analytics.shallow import shallow_boundary
 from hephaestus.core.git import stream_git
 
 if TYPE_CHECKING:
@@ -177,5 +176,5 @@ def changed_functions(inputs: Inputs, paths: Iterable[str]) -> dict[tuple[str, s
         return {}
     hunks = hunk_names(inputs.root, head=head, since=inputs.since, paths=chosen)
     measured = {path: inputs.complexity[path] for path in chosen}
-    cut = frozenset(shallow_boundary(inputs.root))  # shows as adding every function it holds
-    return function_commits(hunks, measured, skipped=inputs.large | cut)
+    # A shallow clone's cut shows as adding every function it holds: never counted.
+    return function_commits(hunks, measured, skipped=inputs.large | inputs.cut)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from hephaestus.analytics import churn as git
-from hephaestus.analytics.shallow import shallow_boundary
 from hephaestus.analytics.store import NUL
 
 if TYPE_CHECKING:
@@ -103,8 +102,12 @@ def update(  # noqa: PLR0913  # keyword-only, each needed
     lines: bool,
     progress: Progress,
     meanwhile: Callable[[], T],
+    cut: tuple[str, ...],
 ) -> tuple[int, Tally, T]:
     """Bring the commit cache and the tally up to ``head``; return (commits read, tally, ...).
+
+    ``cut`` is a shallow clone's cut (:func:`~hephaestus.analytics.shallow.shallow_boundary`):
+    commits never read.
 
     ``meanwhile`` runs once git has started, before its output is read: work done there
     overlaps git's pass (the pipe holds its output). Its result is returned third.
@@ -113,13 +116,12 @@ def update(  # noqa: PLR0913  # keyword-only, each needed
         ExternalError: git failed (exit 5).
 
     """
-    boundary = shallow_boundary(root)
     with store.transaction():  # the state is read under the write lock: no double counting
         forget_if_mailmap_changed(store, root)
-        forget_if_cut_changed(store, boundary)
+        forget_if_cut_changed(store, cut)
         return _update(
             store, root, head=head, since=since, large=large, lines=lines, progress=progress,
-            meanwhile=meanwhile, boundary=boundary,
+            meanwhile=meanwhile, boundary=cut,
         )  # fmt: skip
 
 

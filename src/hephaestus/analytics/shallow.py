@@ -14,12 +14,6 @@ from typing import Final
 from hephaestus.analytics.churn import GIT_HINT
 from hephaestus.core.git import run_git
 
-
-def _git(root: Path, *args: str) -> tuple[bool, str]:
-    result = run_git(root, *args, timeout=60, install_hint=GIT_HINT)
-    return result.ok, result.stdout.strip()
-
-
 _COMMIT_ID: Final = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
@@ -30,11 +24,11 @@ def shallow_boundary(root: Path) -> tuple[str, ...]:
     counted, such a commit would be a change of every file, all of it by its author. The
     history readers leave them out (``--not``: their ancestors are absent anyway).
     """
-    ok, out = _git(root, "rev-parse", "--git-path", "shallow")
-    if not ok or not out:
+    answer = run_git(root, "rev-parse", "--git-path", "shallow", timeout=60, install_hint=GIT_HINT)
+    if not answer.ok or not answer.stdout.strip():
         return ()
-    try:
-        text = Path(root, out).read_text(encoding="ascii")  # absolute `out` stays itself
+    try:  # an absolute path stays itself
+        text = Path(root, answer.stdout.strip()).read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError):
         return ()
     return tuple(sorted({line for line in text.split() if _COMMIT_ID.fullmatch(line)}))
@@ -50,5 +44,7 @@ def cut_inside(root: Path, boundary: tuple[str, ...], *, since: int | None) -> b
         return False
     if since is None:
         return True
-    ok, out = _git(root, "log", "--no-walk", "--format=%ct", *boundary)
-    return not ok or any(int(t) >= since for t in out.split() if t.isdigit())
+    dates = run_git(
+        root, "log", "--no-walk", "--format=%ct", *boundary, timeout=60, install_hint=GIT_HINT
+    )
+    return not dates.ok or any(int(t) >= since for t in dates.stdout.split() if t.isdigit())
